@@ -1,0 +1,335 @@
+"""The lifecycle graph the engine works on.
+
+A `Lifecycle` is an immutable DAG of `Step`s in topological order, with the compute of
+every step already resolved. It is built either from a validated spec file (the check
+path) or directly by the search (the hot path, which skips pydantic); both go through
+`Lifecycle.__init__`, so both get the same cross-step checks. `to_spec()` turns it back
+into a spec that `loopholes check` accepts as is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable, Mapping
+
+from .errors import SpecError
+from .hardware import peak_ops_per_second
+from .spec import INTEGER_PRECISIONS, KINDS, LifecycleSpec, StepSpec
+
+TRAINING_KINDS = frozenset({"pretrain", "continued_pretrain", "finetune", "rl", "distill"})
+"""Steps that are training runs of the model they produce."""
+ON_BASE_KINDS = frozenset({"continued_pretrain", "finetune", "rl", "quantize", "prune", "inference_boost"})
+"""Steps that transform exactly one base model."""
+COMPOSITE_KINDS = frozenset({"merge", "moe_assemble", "ensemble", "cascade"})
+"""Steps that combine two or more member models."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hardware:
+    chip: str
+    count: int
+    hours: float
+    utilization: float
+    peak_precision: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step with its compute resolved. `flop` is the operations executed;
+    `reported_flop` what the developer's own estimate says (they differ only for a
+    hardware estimate made at another precision's peak)."""
+
+    id: str
+    kind: str
+    developer: str
+    inputs: tuple[str, ...] = ()
+    flop: float = 0.0
+    reported_flop: float = 0.0
+    precision: str = "bf16"
+    params: float | None = None
+    tokens: float | None = None
+    active_params: float | None = None
+    hardware: Hardware | None = None
+    flop_given: bool = True
+    data: tuple[tuple[str, float], ...] = (("general", 1.0),)
+    boost_method: str | None = None
+    boost_samples: int = 1
+    sites: tuple[tuple[float, bool], ...] = ()
+    cost_usd: float | None = None
+    open_weights: bool = False
+    curated_data: bool = False
+    sparsity: float = 0.0
+    disclosed: bool = True
+
+    @property
+    def integer(self) -> bool:
+        """Integer arithmetic (int8/int4): the precision class some instruments do not count."""
+        return self.precision in INTEGER_PRECISIONS
+
+    def share(self, domain: str) -> float:
+        for name, value in self.data:
+            if name == domain:
+                return value
+        return 0.0
+
+
+def make_step(
+    id: str, kind: str, developer: str, inputs: Iterable[str] = (), *, flop: float | None = None,
+    params: float | None = None, tokens: float | None = None, active_params: float | None = None,
+    hardware: Hardware | None = None, precision: str = "bf16", data: Mapping[str, float] | None = None,
+    boost: tuple[str, int] | None = None, sites: Iterable[tuple[float, bool]] = (),
+    cost_usd: float | None = None, open_weights: bool = False, curated_data: bool = False,
+    sparsity: float = 0.0, disclosed: bool = True,
+) -> Step:
+    """Build a step and resolve its compute (DESIGN §4): a given figure, 6·N·D with active
+    parameters for MoE and only non-zero weights when kernels skip zeros, or accelerators
+    x hours x peak x utilization."""
+    if hardware is not None:
+        seconds = hardware.count * hardware.hours * 3600.0 * hardware.utilization
+        executed = seconds * peak_ops_per_second(hardware.chip, precision)
+        estimate_precision = hardware.peak_precision or precision
+        reported = executed if estimate_precision == precision else seconds * peak_ops_per_second(hardware.chip, estimate_precision)
+        given = False
+    elif params is not None and tokens is not None:
+        executed = reported = 6.0 * (active_params or params) * (1.0 - sparsity) * tokens
+        given = False
+    else:
+        executed = reported = float(flop or 0.0)
+        given = True
+    return Step(
+        id=id, kind=kind, developer=developer, inputs=tuple(inputs), flop=executed, reported_flop=reported,
+        precision=precision, params=params, tokens=tokens, active_params=active_params, hardware=hardware,
+        flop_given=given, data=_normalise_shares(data), boost_method=boost[0] if boost else None,
+        boost_samples=boost[1] if boost else 1, sites=tuple(sites), cost_usd=cost_usd,
+        open_weights=open_weights, curated_data=curated_data, sparsity=sparsity, disclosed=disclosed,
+    )
+
+
+def _normalise_shares(data: Mapping[str, float] | None) -> tuple[tuple[str, float], ...]:
+    """Shares as a sorted tuple; what the spec leaves unassigned counts as `general`."""
+    if not data:
+        return (("general", 1.0),)
+    shares = dict(data)
+    rest = 1.0 - sum(shares.values())
+    if rest > 1e-12:
+        shares["general"] = shares.get("general", 0.0) + rest
+    return tuple(sorted(shares.items()))
+
+
+@dataclass(frozen=True, eq=False)
+class Lifecycle:
+    """An immutable lifecycle DAG, steps in topological order."""
+
+    name: str
+    released: dt.date
+    deploy: str
+    steps: tuple[Step, ...]
+    revenue_usd: Mapping[str, float] = field(default_factory=dict)
+    reach: tuple[int, int] | None = None
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "steps", _checked_topological(self.steps, self.deploy, self.source))
+
+    # -- structure -------------------------------------------------------------
+    @functools.cached_property
+    def index(self) -> dict[str, Step]:
+        return {step.id: step for step in self.steps}
+
+    @property
+    def artifact(self) -> Step:
+        return self.index[self.deploy]
+
+    def step(self, step_id: str) -> Step:
+        return self.index[step_id]
+
+    def model_inputs(self, step: Step) -> tuple[Step, ...]:
+        """Inputs that are models (base, teacher, members): everything but synthetic data."""
+        return tuple(self.index[i] for i in step.inputs if self.index[i].kind != "synthetic_data")
+
+    def data_inputs(self, step: Step) -> tuple[Step, ...]:
+        return tuple(self.index[i] for i in step.inputs if self.index[i].kind == "synthetic_data")
+
+    @functools.cached_property
+    def _memo(self) -> dict[tuple[str, str], tuple[Step, ...]]:
+        return {}
+
+    def lineage(self, step_id: str | None = None) -> tuple[Step, ...]:
+        """The step and everything upstream of it (base models, teachers, data), in order."""
+        key = ("lineage", step_id or self.deploy)
+        if key not in self._memo:
+            self._memo[key] = self._lineage(key[1])
+        return self._memo[key]
+
+    def _lineage(self, step_id: str) -> tuple[Step, ...]:
+        seen: set[str] = set()
+        stack = [step_id]
+        while stack:
+            current = stack.pop()
+            if current not in seen:
+                seen.add(current)
+                stack.extend(self.index[current].inputs)
+        return tuple(step for step in self.steps if step.id in seen)
+
+    def model_tree(self, step_id: str | None = None) -> tuple[Step, ...]:
+        """Steps that *are* the artifact's model: its own run, its bases, and the members it
+        combines, but not teachers or data generators (distinct models it learned from)."""
+        key = ("tree", step_id or self.deploy)
+        if key not in self._memo:
+            self._memo[key] = self._model_tree(key[1])
+        return self._memo[key]
+
+    def _model_tree(self, step_id: str) -> tuple[Step, ...]:
+        seen: set[str] = set()
+        stack = [step_id]
+        while stack:
+            current = self.index[stack.pop()]
+            if current.id in seen:
+                continue
+            seen.add(current.id)
+            if current.kind in ON_BASE_KINDS or current.kind in COMPOSITE_KINDS:
+                stack.extend(s.id for s in self.model_inputs(current))
+        return tuple(step for step in self.steps if step.id in seen)
+
+    def with_steps(self, steps: Iterable[Step], **changes: Any) -> "Lifecycle":
+        return replace(self, steps=tuple(steps), **changes)
+
+    # -- conversions -------------------------------------------------------------
+    def to_graph(self):
+        """A networkx DiGraph (edges input -> step) with every step's fields as node data."""
+        import networkx as nx  # kept off the check path: importing networkx costs ~0.2 s
+
+        graph = nx.DiGraph(name=self.name, deploy=self.deploy)
+        for step in self.steps:
+            graph.add_node(step.id, kind=step.kind, developer=step.developer, flop=step.flop,
+                           precision=step.precision, data=dict(step.data), deploy=step.id == self.deploy)
+            for source in step.inputs:
+                graph.add_edge(source, step.id)
+        return graph
+
+    def to_spec(self) -> dict[str, Any]:
+        """A plain spec dict (DESIGN §3) that round-trips through `loopholes check`."""
+        spec: dict[str, Any] = {"name": self.name, "released": self.released.isoformat(), "deploy": self.deploy,
+                                "steps": [_step_to_spec(step) for step in self.steps]}
+        if self.revenue_usd:
+            spec["developers"] = {name: {"revenue_usd": value} for name, value in sorted(self.revenue_usd.items())}
+        if self.reach is not None:
+            spec["reach"] = {"business_users": self.reach[0], "end_users": self.reach[1]}
+        return spec
+
+    @classmethod
+    def from_spec(cls, spec: LifecycleSpec, source: str = "") -> "Lifecycle":
+        steps = []
+        for raw in spec.steps:
+            try:
+                steps.append(_step_from_spec(raw))
+            except SpecError as error:
+                raise SpecError(str(error).split(": ", 1)[-1], source=source, step=raw.id,
+                                field=error.field) from None
+        return cls(
+            name=spec.name, released=spec.released, deploy=spec.deploy, steps=tuple(steps),
+            revenue_usd={name: d.revenue_usd for name, d in spec.developers.items() if d.revenue_usd is not None},
+            reach=(spec.reach.business_users, spec.reach.end_users) if spec.reach else None, source=source,
+        )
+
+
+def _step_from_spec(raw: StepSpec) -> Step:
+    hardware = Hardware(**raw.hardware.model_dump()) if raw.hardware else None
+    return make_step(
+        raw.id, raw.kind, raw.developer, raw.inputs, flop=raw.flop, params=raw.params, tokens=raw.tokens,
+        active_params=raw.active_params, hardware=hardware, precision=raw.precision, data=raw.data,
+        boost=(raw.boost.method, raw.boost.samples) if raw.boost else None,
+        sites=[(s.ops_per_second, s.colocated) for s in raw.sites], cost_usd=raw.cost_usd,
+        open_weights=raw.open_weights, curated_data=raw.curated_data, sparsity=raw.sparsity, disclosed=raw.disclosed,
+    )
+
+
+def _step_to_spec(step: Step) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": step.id, "kind": step.kind, "developer": step.developer}
+    if step.inputs:
+        out["inputs"] = list(step.inputs)
+    if step.hardware is not None:
+        hw = step.hardware
+        out["hardware"] = {"chip": hw.chip, "count": hw.count, "hours": hw.hours, "utilization": hw.utilization}
+        if hw.peak_precision:
+            out["hardware"]["peak_precision"] = hw.peak_precision
+    elif not step.flop_given:
+        out["params"], out["tokens"] = step.params, step.tokens
+        if step.active_params is not None:
+            out["active_params"] = step.active_params
+    else:
+        out["flop"] = step.flop
+    if step.precision != "bf16":
+        out["precision"] = step.precision
+    if step.data != (("general", 1.0),):
+        out["data"] = dict(step.data)
+    if step.boost_method:
+        out["boost"] = {"method": step.boost_method, "samples": step.boost_samples}
+    if step.sites:
+        out["sites"] = [{"ops_per_second": ops, "colocated": colocated} for ops, colocated in step.sites]
+    for name, default in (("cost_usd", None), ("open_weights", False), ("curated_data", False),
+                          ("sparsity", 0.0), ("disclosed", True)):
+        value = getattr(step, name)
+        if value != default:
+            out[name] = value
+    return out
+
+
+_MODEL_INPUTS = {  # kind -> (minimum, maximum) number of model inputs; None = no limit
+    "pretrain": (0, 0), "continued_pretrain": (1, 1), "finetune": (1, 1), "rl": (1, 1), "quantize": (1, 1),
+    "prune": (1, 1), "inference_boost": (1, 1), "synthetic_data": (1, 1), "distill": (0, None),
+    "merge": (2, None), "moe_assemble": (2, None), "ensemble": (2, None), "cascade": (2, None),
+}
+_ROLE = {
+    "continued_pretrain": "its base model", "finetune": "its base model", "rl": "its base model",
+    "quantize": "the model it quantizes", "prune": "the model it prunes", "inference_boost": "the model it boosts",
+    "synthetic_data": "the generator model", "merge": "at least two member models", "moe_assemble": "at least two expert models",
+    "ensemble": "at least two member models", "cascade": "at least two member models",
+}
+
+
+def _checked_topological(steps: tuple[Step, ...], deploy: str, source: str) -> tuple[Step, ...]:
+    """Check ids, references, input roles and acyclicity; return steps in topological order
+    (stable: among ready steps, file order wins, so output is deterministic)."""
+    if not steps:
+        raise SpecError("a lifecycle needs at least one step", source=source, field="steps")
+    by_id: dict[str, Step] = {}
+    for step in steps:
+        if step.kind not in KINDS:
+            raise SpecError(f"unknown kind '{step.kind}'; valid kinds: {', '.join(KINDS)}", source=source, step=step.id, field="kind")
+        if step.id in by_id:
+            raise SpecError("duplicate step id; every id must be unique", source=source, step=step.id, field="id")
+        by_id[step.id] = step
+    for step in steps:
+        for ref in step.inputs:
+            if ref == step.id:
+                raise SpecError("a step cannot be its own input", source=source, step=step.id, field="inputs")
+            if ref not in by_id:
+                raise SpecError(f"input '{ref}' names no step; known ids: {', '.join(by_id)}", source=source, step=step.id, field="inputs")
+    if deploy not in by_id:
+        raise SpecError(f"deploy '{deploy}' names no step; known ids: {', '.join(by_id)}", source=source, field="deploy")
+    order: list[Step] = []
+    placed: set[str] = set()
+    pending = list(steps)
+    while pending:
+        ready = [s for s in pending if all(ref in placed for ref in s.inputs)]
+        if not ready:
+            stuck = ", ".join(s.id for s in pending)
+            raise SpecError(f"the steps {stuck} form a cycle; a lifecycle must be acyclic", source=source, step=pending[0].id, field="inputs")
+        for step in ready:
+            order.append(step)
+            placed.add(step.id)
+        pending = [s for s in pending if s.id not in placed]
+    for step in order:
+        models = [by_id[i] for i in step.inputs if by_id[i].kind != "synthetic_data"]
+        low, high = _MODEL_INPUTS[step.kind]
+        if len(models) < low or (high is not None and len(models) > high):
+            wanted = _ROLE.get(step.kind, "no model inputs (only synthetic_data steps)")
+            raise SpecError(f"a {step.kind} step takes {wanted} in inputs; it has {len(models)} model input(s)",
+                            source=source, step=step.id, field="inputs")
+        if step.kind == "distill" and not step.inputs:
+            raise SpecError("a distill step needs a teacher: a model or a synthetic_data step in inputs",
+                            source=source, step=step.id, field="inputs")
+    return tuple(order)

@@ -1,0 +1,166 @@
+"""Read lifecycle specs from JSON, YAML or TOML into a checked `Lifecycle`.
+
+Every way a file can be wrong ends in one `SpecError` line that names the file, the step
+and the field and says what would be valid; nothing else escapes from here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import SpecError
+from .lifecycle import Lifecycle
+from .spec import Boost, Developer, Hardware, LifecycleSpec, Reach, Site, StepSpec
+
+MAX_BYTES = 5 * 1024 * 1024
+SUFFIXES = {".json": "JSON", ".yaml": "YAML", ".yml": "YAML", ".toml": "TOML"}
+
+
+def load_lifecycle(path: str | Path) -> Lifecycle:
+    """Read, validate and build the lifecycle in `path`."""
+    path = Path(path)
+    return parse_lifecycle(read_spec_file(path), source=str(path))
+
+
+def parse_lifecycle(data: Any, source: str = "<spec>") -> Lifecycle:
+    """Validate an already-parsed spec (a dict) and build its lifecycle."""
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else f"a {type(data).__name__}"
+        raise SpecError(f"the file holds {kind}; a lifecycle spec is a mapping with name, released, deploy and steps",
+                        source=source)
+    try:
+        spec = LifecycleSpec.model_validate(data)
+    except ValidationError as error:
+        raise _spec_error(error, data, source) from None
+    return Lifecycle.from_spec(spec, source=source)
+
+
+def read_spec_file(path: Path) -> Any:
+    """The parsed content of a spec file, or a SpecError saying why it cannot be read."""
+    source = str(path)
+    if not path.exists():
+        raise SpecError("no such file", source=source)
+    if path.is_dir():
+        raise SpecError("is a directory; give a .json, .yaml, .yml or .toml spec file", source=source)
+    fmt = SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        raise SpecError(f"unknown file type '{path.suffix}'; use .json, .yaml, .yml or .toml", source=source)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise SpecError(f"file is {size / 1e6:.1f} MB; a lifecycle spec is at most {MAX_BYTES // (1024 * 1024)} MB",
+                            source=source)
+        raw = path.read_bytes()
+    except OSError as error:
+        raise SpecError(f"cannot read the file ({error.strerror or error})", source=source) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SpecError(f"not UTF-8 text (bad byte at offset {error.start}); save the file as UTF-8", source=source) from None
+    if not text.strip():
+        raise SpecError("the file is empty; a spec needs name, released, deploy and steps", source=source)
+    return _parse_text(text, fmt, source)
+
+
+def _parse_text(text: str, fmt: str, source: str) -> Any:
+    try:
+        if fmt == "JSON":
+            return json.loads(text)
+        if fmt == "TOML":
+            return tomllib.loads(text)
+        import yaml
+
+        return yaml.load(text, Loader=_yaml_loader())  # noqa: S506 - a SafeLoader subclass
+    except json.JSONDecodeError as error:
+        raise SpecError(f"broken JSON at line {error.lineno}, column {error.colno}: {error.msg}", source=source) from None
+    except tomllib.TOMLDecodeError as error:
+        raise SpecError(f"broken TOML: {error}", source=source) from None
+    except RecursionError:
+        raise SpecError(f"{fmt} nested too deeply to be a lifecycle spec", source=source) from None
+    except Exception as error:  # yaml.YAMLError and constructor errors such as an impossible date
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise SpecError(f"broken YAML{where}: {problem}", source=source) from None
+
+
+_YAML_LOADER = None
+
+
+def _yaml_loader():
+    """A SafeLoader that also reads `1e25` as a number (YAML 1.1 wants `1.0e+25`), since
+    drafters write compute that way."""
+    global _YAML_LOADER
+    if _YAML_LOADER is None:
+        import yaml
+
+        class Loader(yaml.SafeLoader):
+            pass
+
+        pattern = re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)$")
+        Loader.add_implicit_resolver("tag:yaml.org,2002:float", pattern, list("-+0123456789"))
+        _YAML_LOADER = Loader
+    return _YAML_LOADER
+
+
+# -- turning pydantic's report into one line ------------------------------------------
+
+_MODELS_BY_FIELD: dict[str, type[BaseModel]] = {"hardware": Hardware, "boost": Boost, "sites": Site, "reach": Reach,
+                                                "developers": Developer}
+
+
+def _spec_error(error: ValidationError, data: dict, source: str) -> SpecError:
+    first = error.errors(include_url=False)[0]
+    loc = list(first["loc"])
+    step = ""
+    if len(loc) >= 2 and loc[0] == "steps" and isinstance(loc[1], int):
+        raw_steps = data.get("steps")
+        raw = raw_steps[loc[1]] if isinstance(raw_steps, list) and loc[1] < len(raw_steps) else None
+        raw_id = raw.get("id") if isinstance(raw, dict) else None
+        step = raw_id if isinstance(raw_id, str) and raw_id else f"#{loc[1] + 1}"
+        loc = loc[2:]
+    field = ".".join(str(part) for part in loc)
+    message = _message(first, loc, in_step=bool(step))
+    more = error.error_count() - 1
+    if more:
+        message += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return SpecError(message, source=source, step=step, field=field)
+
+
+def _message(detail: dict, loc: list, in_step: bool) -> str:
+    kind, value = detail["type"], detail.get("input")
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        owner = _owner(loc, in_step)
+        return f"unknown field; valid fields: {', '.join(owner.model_fields)}"
+    if kind in ("float_type", "int_type", "float_parsing", "int_parsing", "int_from_float"):
+        if kind == "int_from_float" or isinstance(value, float):
+            return f"expected a whole number, got {value!r}"
+        return f"expected a number, got {type(value).__name__} {value!r}"
+    if kind == "finite_number":
+        return f"must be a finite number, got {value!r}"
+    if kind in ("date_from_datetime_parsing", "date_parsing", "date_type", "date_from_datetime_inexact"):
+        return f"not a valid date ({value!r}); write an existing date as YYYY-MM-DD"
+    if kind == "too_short" and loc == ["steps"]:
+        return "a lifecycle needs at least one step"
+    if kind == "literal_error":
+        return f"{value!r} is not valid; {detail['msg'][0].lower()}{detail['msg'][1:]}"
+    message = detail["msg"]
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            return message[len(prefix):]
+    return f"{message} (got {value!r})" if value is not None and not isinstance(value, (dict, list)) else message
+
+
+def _owner(loc: list, in_step: bool) -> type[BaseModel]:
+    names = [part for part in loc[:-1] if isinstance(part, str)]
+    if names and names[-1] in _MODELS_BY_FIELD:
+        return _MODELS_BY_FIELD[names[-1]]
+    return StepSpec if in_step else LifecycleSpec

@@ -1,0 +1,52 @@
+"""California SB 53, Transparency in Frontier Artificial Intelligence Act (2025).
+
+Facts and clause citations: ../shared/reference/policy-reference.md §5 (Bus. & Prof. Code
+§22757.11).
+"""
+
+import datetime as dt
+
+from loopholes.policy import KnownLoophole, Parameter, Policy, Reading, compute_threshold, revenue_threshold
+
+FRONTIER_LINE = Parameter(1e26, "Cal. Bus. & Prof. Code §22757.11 ('frontier model')",
+                          "integer or floating-point operations, original run plus the developer's later modifications")
+LARGE_REVENUE = Parameter(500_000_000, "Cal. Bus. & Prof. Code §22757.11 ('large frontier developer')",
+                          "annual gross revenue with affiliates in the preceding calendar year")
+FRONTIER_TIER = "frontier-model"
+LARGE_TIER = "large-frontier-developer"
+
+_frontier = compute_threshold("frontier", "Cal. Bus. & Prof. Code §22757.11", FRONTIER_LINE.value, tier=FRONTIER_TIER,
+                              comparator=">", measures="integer or floating-point operations used to train")
+
+POLICY = Policy(
+    id="ca-sb53",
+    title="California SB 53 (Stats. 2025, ch. 138), frontier model definition",
+    jurisdiction="California, United States",
+    source="https://leginfo.legislature.ca.gov/faces/billTextClient.xhtml?bill_id=202520260SB53",
+    status="in force",
+    dates={"approved": "2025-09-29", "in_force": "2026-01-01"},
+    reference_date=dt.date(2025, 9, 29),
+    readings=(
+        Reading("developer-only",
+                "Must a developer that fine-tunes someone else's model count the upstream run ('the developer applies to a preceding foundation model')?",
+                "No: a developer counts its own runs and its own later modifications only.", {"scope": "developer"}),
+        Reading("include-upstream",
+                "Must a developer that fine-tunes someone else's model count the upstream run ('the developer applies to a preceding foundation model')?",
+                "Yes: the original run of the preceding model counts together with every later modification.",
+                {"scope": "model"}),
+    ),
+    rules=(
+        _frontier,
+        revenue_threshold("large-developer", "Cal. Bus. & Prof. Code §22757.11", LARGE_REVENUE.value,
+                          tier=LARGE_TIER, requires=_frontier, comparator=">"),
+    ),
+    tiers=(FRONTIER_TIER, LARGE_TIER),
+    covered_tiers=frozenset({FRONTIER_TIER, LARGE_TIER}),
+    target_lines={"general": 1e26},
+    parameters={"frontier_line": FRONTIER_LINE, "large_revenue": LARGE_REVENUE},
+    ambiguities=(
+        "Whether a downstream fine-tuner counts the upstream run is contested: readings developer-only and include-upstream.",
+        "'Material modifications' is undefined; distillation and synthetic-data generation are not mentioned.",
+        "Revenue is measured for the corporate group: a low-revenue lab is a frontier developer but not a large one.",
+    ),
+)

@@ -1,0 +1,333 @@
+"""Rules as predicates (DESIGN §6).
+
+A `Policy` is data: readings (named interpretations of open text), rules (each with its
+clause, what it measures, comparator, threshold and the tier it triggers) and metadata.
+`Policy.evaluate(lifecycle, reading)` gives a `Verdict` with a trace of every rule.
+Combinators build the common rule shapes; a plain function works for anything else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Mapping
+
+from . import accounting
+from .accounting import Counting
+from .capability import Capability, Coefficients, effective_compute
+from .errors import PolicyError, ReadingError
+from .lifecycle import Lifecycle
+
+COMPARATORS: dict[str, Callable[[float, float], bool]] = {">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
+STATUSES = ("in force", "revoked", "vetoed", "proposal")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A named interpretation of text the instrument leaves open."""
+
+    id: str
+    question: str
+    """The open question this reading answers, e.g. "Does a third party's fine-tune count?"."""
+    answer: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A dated, cited number a rule uses (openfisca-style), so drafts can change it by name."""
+
+    value: Any
+    clause: str
+    note: str = ""
+
+
+class Context:
+    """What a rule sees: the lifecycle, the reading, and memoised measures."""
+
+    __slots__ = ("lifecycle", "reading", "policy", "_memo")
+
+    def __init__(self, lifecycle: Lifecycle, reading: Reading, policy: "Policy"):
+        self.lifecycle, self.reading, self.policy = lifecycle, reading, policy
+        self._memo: dict[str, Any] = {}
+
+    def option(self, name: str, default: Any = None) -> Any:
+        return self.reading.options.get(name, default)
+
+    def parameter(self, name: str) -> Any:
+        return self.policy.parameters[name].value
+
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def capability(self) -> Capability:
+        return self.memo("capability", lambda: effective_compute(
+            self.lifecycle, self.policy.reference_date, self.policy.coefficients))
+
+
+Measure = Callable[[Context], float]
+Condition = Callable[[Context], "tuple[bool, str]"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    clause: str
+    """Where the rule stands, e.g. "EO 14110 §4.2(b)(i)"."""
+    measures: str
+    """What is measured, in words ("training operations, single run")."""
+    threshold: float
+    comparator: str
+    tier: str
+    measure: Measure
+    condition: Condition | None = None
+    """An extra test that must also hold (e.g. the share test of "primarily")."""
+    unit: str = "operations"
+    line: Callable[[Context], float] | None = None
+    """For dynamic rules: the threshold computed per lifecycle (e.g. a percentile of the
+    models released in the trailing year); `threshold` then holds the nominal value."""
+
+    def __post_init__(self) -> None:
+        if self.comparator not in COMPARATORS:
+            raise PolicyError(f"rule '{self.id}': comparator '{self.comparator}' is not one of > or >=")
+        if not (isinstance(self.threshold, (int, float)) and math.isfinite(self.threshold) and self.threshold >= 0):
+            raise PolicyError(f"rule '{self.id}': threshold must be a finite non-negative number")
+
+    def evaluate(self, ctx: Context) -> "ClauseResult":
+        measured = float(self.measure(ctx))
+        threshold = float(self.line(ctx)) if self.line is not None else self.threshold
+        passes_line = COMPARATORS[self.comparator](measured, threshold)
+        note = ""
+        condition_holds = True
+        if self.condition is not None:
+            condition_holds, note = self.condition(ctx)
+        return ClauseResult(self.id, self.clause, self.measures, measured, threshold, self.comparator,
+                            passes_line and condition_holds, self.tier, note, self.unit)
+
+
+@dataclass(frozen=True)
+class ClauseResult:
+    rule: str
+    clause: str
+    measures: str
+    measured: float
+    threshold: float
+    comparator: str
+    triggered: bool
+    tier: str
+    note: str = ""
+    unit: str = "operations"
+
+    @property
+    def margin(self) -> float:
+        """measured / threshold: how far under (<1) or over (>1) the line the value sits."""
+        return self.measured / self.threshold if self.threshold else math.inf
+
+    def to_json(self) -> dict[str, Any]:
+        return {"clause": self.clause, "rule": self.rule, "measures": self.measures, "measured": self.measured,
+                "threshold": self.threshold, "comparator": self.comparator, "triggered": self.triggered,
+                "tier": self.tier, "unit": self.unit, "note": self.note}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    policy: str
+    reading: str
+    artifact: str
+    covered: bool
+    tier: str | None
+    clauses: tuple[ClauseResult, ...]
+    capability: Capability
+    total_flop: float
+    lifecycle: Lifecycle
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable `check --json` fields of DESIGN §9."""
+        return {"policy": self.policy, "reading": self.reading, "artifact": self.artifact, "covered": self.covered,
+                "tier": self.tier, "clauses": [c.to_json() for c in self.clauses],
+                "capability": self.capability.to_json(),
+                "compute": {"total_flop": self.total_flop,
+                            "by_developer": accounting.by_developer(self.lifecycle),
+                            "by_kind": accounting.by_kind(self.lifecycle),
+                            "by_precision": accounting.by_precision_class(self.lifecycle)}}
+
+
+@dataclass(frozen=True)
+class KnownLoophole:
+    """A loophole the bundled rule is known to have: its pytest case runs as strict xfail."""
+
+    strategy: str
+    reason: str
+    readings: tuple[str, ...] = ()
+    """Readings under which it is known; empty = every reading."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    id: str
+    title: str
+    jurisdiction: str
+    source: str
+    status: str
+    dates: Mapping[str, str]
+    reference_date: dt.date
+    """The date the rule's line was drawn: targets use that date's recipe."""
+    readings: tuple[Reading, ...]
+    rules: tuple[Rule, ...]
+    tiers: tuple[str, ...]
+    """All tiers, lowest first."""
+    covered_tiers: frozenset[str]
+    """Tiers that mean heightened scrutiny (DESIGN §6 'covered')."""
+    target_lines: Mapping[str, float]
+    """Per capability domain, the compute line the rule draws there (default search target)."""
+    parameters: Mapping[str, Parameter] = field(default_factory=dict)
+    known_loopholes: tuple[KnownLoophole, ...] = ()
+    ambiguities: tuple[str, ...] = ()
+    coefficients: Coefficients | None = None
+    population_based: bool = False
+    """True when verdicts depend on the real-model population (dynamic rules)."""
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise PolicyError(f"policy '{self.id}': status '{self.status}' is not one of {', '.join(STATUSES)}")
+        if not self.readings:
+            raise PolicyError(f"policy '{self.id}' needs at least one reading")
+        if not self.rules:
+            raise PolicyError(f"policy '{self.id}' needs at least one rule")
+        for rule in self.rules:
+            if rule.tier not in self.tiers:
+                raise PolicyError(f"policy '{self.id}': rule '{rule.id}' triggers unknown tier '{rule.tier}'")
+        if not self.covered_tiers <= set(self.tiers):
+            raise PolicyError(f"policy '{self.id}': covered tiers must be among its tiers")
+
+    def reading(self, reading_id: str | None = None) -> Reading:
+        if reading_id is None:
+            return self.readings[0]
+        for reading in self.readings:
+            if reading.id == reading_id:
+                return reading
+        raise ReadingError(f"policy '{self.id}' has no reading '{reading_id}'; "
+                           f"valid readings: {', '.join(r.id for r in self.readings)}")
+
+    def evaluate(self, lifecycle: Lifecycle, reading: str | Reading | None = None) -> Verdict:
+        chosen = reading if isinstance(reading, Reading) else self.reading(reading)
+        ctx = Context(lifecycle, chosen, self)
+        results = tuple(rule.evaluate(ctx) for rule in self.rules)
+        triggered = {r.tier for r in results if r.triggered}
+        tier = next((t for t in reversed(self.tiers) if t in triggered), None)
+        covered = bool(triggered & self.covered_tiers)
+        return Verdict(self.id, chosen.id, lifecycle.deploy, covered, tier, results, ctx.capability(),
+                       accounting.lineage_compute(lifecycle, Counting(estimate="executed")), lifecycle)
+
+    def is_covered(self, lifecycle: Lifecycle, reading: Reading) -> bool:
+        """Fast path for the search: coverage only, no capability, no trace."""
+        ctx = Context(lifecycle, reading, self)
+        return any(rule.tier in self.covered_tiers and rule.evaluate(ctx).triggered for rule in self.rules)
+
+    def with_coefficients(self, coefficients: Coefficients | None) -> "Policy":
+        return self if coefficients is None else replace(self, coefficients=coefficients)
+
+    def replace(self, **changes: Any) -> "Policy":
+        """A copy with some fields changed: the way a draft tightens a bundled rule."""
+        return replace(self, **changes)
+
+    def describe(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "jurisdiction": self.jurisdiction, "source": self.source,
+                "status": self.status, "dates": dict(self.dates), "reference_date": self.reference_date.isoformat(),
+                "readings": [{"id": r.id, "question": r.question, "answer": r.answer} for r in self.readings],
+                "rules": [{"id": r.id, "clause": r.clause, "measures": r.measures, "comparator": r.comparator,
+                           "threshold": r.threshold, "tier": r.tier} for r in self.rules],
+                "tiers": list(self.tiers), "covered_tiers": sorted(self.covered_tiers),
+                "target_lines": dict(self.target_lines)}
+
+
+# -- measures shared by several instruments ------------------------------------------
+
+def counting(ctx: Context) -> Counting:
+    """Which operations this reading counts (integer ops, reported or executed)."""
+    return Counting(integer=ctx.option("count_integer", True), estimate=ctx.option("estimate", "reported"))
+
+
+def training_compute(scope: str | None = None) -> Measure:
+    """Training compute in a scope: "single-run", "model", "lineage", or "developer" (the
+    deploying developer's own steps in the artifact's model). Without `scope`, the
+    reading's `scope` option decides, so one rule serves several readings."""
+
+    def measure(ctx: Context) -> float:
+        chosen = scope or ctx.option("scope", "lineage")
+        lc, how = ctx.lifecycle, counting(ctx)
+        if chosen == "single-run":
+            return accounting.single_run_compute(lc, how)
+        if chosen == "model":
+            return accounting.model_compute(lc, how)
+        if chosen == "lineage":
+            return accounting.lineage_compute(lc, how)
+        if chosen == "developer":
+            return accounting.developer_compute(lc, lc.artifact.developer, how, lc.model_tree())
+        raise PolicyError(f"unknown compute scope '{chosen}'; valid: single-run, model, lineage, developer")
+
+    return measure
+
+
+def scope_steps(ctx: Context):
+    """The steps the reading's scope looks at (for share tests that must match the measure)."""
+    chosen = ctx.option("scope", "lineage")
+    if chosen == "lineage":
+        return ctx.lifecycle.lineage()
+    if chosen == "single-run":
+        tree = ctx.lifecycle.model_tree()
+        runs = [s for s in tree if s.kind in accounting.TRAINING_KINDS]
+        return [max(runs, key=lambda s: accounting.counted(s, counting(ctx)))] if runs else []
+    return ctx.lifecycle.model_tree()
+
+
+# -- combinators ----------------------------------------------------------------------
+
+def compute_threshold(id: str, clause: str, threshold: float, *, tier: str, comparator: str = ">",
+                      scope: str | None = None, measures: str = "training operations") -> Rule:
+    """Covered when training compute in `scope` passes `threshold`."""
+    return Rule(id, clause, measures, threshold, comparator, tier, training_compute(scope))
+
+
+def domain_threshold(id: str, clause: str, threshold: float, *, domain: str, share_above: float, tier: str,
+                     comparator: str = ">", share_comparator: str = ">", scope: str | None = None,
+                     measures: str = "training operations") -> Rule:
+    """Covered when compute passes `threshold` AND the training data is "primarily" in
+    `domain`: its share passes `share_above` (a named parameter, since "primarily" is
+    left undefined by e.g. EO 14110)."""
+
+    def condition(ctx: Context) -> tuple[bool, str]:
+        share = accounting.domain_share(scope_steps(ctx), domain)
+        holds = COMPARATORS[share_comparator](share, share_above)
+        return holds, f"{domain} share {share:.1%} {'passes' if holds else 'does not pass'} {share_comparator} {share_above:.0%}"
+
+    return Rule(id, clause, f"{measures} ({domain} data)", threshold, comparator, tier, training_compute(scope), condition)
+
+
+def cluster_rate(id: str, clause: str, threshold: float, *, tier: str, comparator: str = ">=") -> Rule:
+    """Covered when one co-located site used for training reaches `threshold` ops/s."""
+
+    def measure(ctx: Context) -> float:
+        return accounting.colocated_capacity(s for s in ctx.lifecycle.lineage() if s.kind in accounting.TRAINING_KINDS)
+
+    return Rule(id, clause, "largest co-located cluster capacity", threshold, comparator, tier, measure,
+                unit="operations per second")
+
+
+def revenue_threshold(id: str, clause: str, threshold: float, *, tier: str, requires: Rule, comparator: str = ">") -> Rule:
+    """A developer tier: the deploying developer's revenue passes `threshold` and the
+    artifact passes `requires` (e.g. SB 53's large frontier developer)."""
+
+    def measure(ctx: Context) -> float:
+        return ctx.lifecycle.revenue_usd.get(ctx.lifecycle.artifact.developer, 0.0)
+
+    def condition(ctx: Context) -> tuple[bool, str]:
+        inner = requires.evaluate(ctx)
+        known = ctx.lifecycle.artifact.developer in ctx.lifecycle.revenue_usd
+        note = "" if known else "revenue not given; tier not assessed. "
+        return inner.triggered, note + f"requires {requires.id}: {'met' if inner.triggered else 'not met'}"
+
+    return Rule(id, clause, "developer annual gross revenue", threshold, comparator, tier, measure, condition, unit="USD")

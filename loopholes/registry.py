@@ -1,0 +1,72 @@
+"""Find policies by bundled id, by file path, or through the `loopholes.policies`
+entry-point group (third-party packs; set LOOPHOLES_NO_PLUGINS=1 to skip them)."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+from .errors import PolicyError
+from .policies import BUNDLED
+from .policy import Policy
+
+
+def policy_ids() -> list[str]:
+    """Every id `load_policy` resolves without a path: bundled first, then plugins."""
+    return list(BUNDLED) + [name for name in _plugins() if name not in BUNDLED]
+
+
+@functools.cache
+def _plugins() -> dict[str, object]:
+    if os.environ.get("LOOPHOLES_NO_PLUGINS"):
+        return {}
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep for ep in entry_points(group="loopholes.policies")}
+
+
+def load_policy(ref: "str | Path | Policy") -> Policy:
+    """A policy from a bundled id, a plugin id, or a path to a module that defines POLICY."""
+    if isinstance(ref, Policy):
+        return ref
+    text = str(ref)
+    if text in BUNDLED:
+        return _policy_of(importlib.import_module(BUNDLED[text]), text)
+    if text in _plugins():
+        return _policy_of(_plugins()[text].load(), text)  # type: ignore[attr-defined]
+    path = Path(text)
+    if path.suffix == ".py" or path.exists():
+        return load_policy_file(path)
+    raise PolicyError(f"unknown policy '{text}'; give a bundled id ({', '.join(policy_ids())}) or a path to a .py file")
+
+
+@functools.cache
+def load_policy_file(path: Path) -> Policy:
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise PolicyError(f"{path}: no such policy file")
+    name = "loopholes_policy_" + hashlib.sha1(str(path).encode()).hexdigest()[:12]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise PolicyError(f"{path}: not a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except PolicyError:
+        raise
+    except Exception as error:  # a drafter's module may fail in any way; say where
+        raise PolicyError(f"{path}: the policy module failed to load: {type(error).__name__}: {error}") from None
+    return _policy_of(module, str(path))
+
+
+def _policy_of(module: object, where: str) -> Policy:
+    policy = getattr(module, "POLICY", None)
+    if not isinstance(policy, Policy):
+        raise PolicyError(f"{where}: defines no POLICY (a loopholes.policy.Policy)")
+    return policy
