@@ -197,7 +197,7 @@ def _own(step: Step, co: Coefficients, vintage, extra: tuple[float, float, float
     if step.sparsity > 0 and step.kind != "prune":
         weight = min(step.sparsity, 0.5) / 0.5
         factors = [f * g ** weight for f, g in zip(factors, co["sparse_training_gain"].bands)]
-    if any(not colocated for _, colocated in step.sites) and len(step.sites) > 1:
+    if len(step.sites) > 1:  # one run spread over several sites
         factors = [f * g for f, g in zip(factors, co["decentralized_training"].bands)]
     if step.kind == "pretrain" and step.params and step.tokens and step.active_params is None:
         factors = [f * g for f, g in zip(factors, _offoptimal(step.params, step.tokens, co))]

@@ -107,10 +107,12 @@ def make_step(
     )
 
 
-def _normalise_shares(data: Mapping[str, float] | None) -> tuple[tuple[str, float], ...]:
+def _normalise_shares(data: Mapping[str, float] | tuple | None) -> tuple[tuple[str, float], ...]:
     """Shares as a sorted tuple; what the spec leaves unassigned counts as `general`."""
     if not data:
         return (("general", 1.0),)
+    if isinstance(data, tuple):  # already normalised
+        return data
     shares = dict(data)
     rest = 1.0 - sum(shares.values())
     if rest > 1e-12:
@@ -192,6 +194,17 @@ class Lifecycle:
             if current.kind in ON_BASE_KINDS or current.kind in COMPOSITE_KINDS:
                 stack.extend(s.id for s in self.model_inputs(current))
         return tuple(step for step in self.steps if step.id in seen)
+
+    @classmethod
+    def trusted(cls, name: str, released: dt.date, deploy: str, steps: tuple[Step, ...],
+                reach: tuple[int, int] | None = None) -> "Lifecycle":
+        """Build without the cross-step checks, for code that already emits steps in a valid
+        topological order (the search's plans). Findings are re-checked through `from_spec`."""
+        lc = object.__new__(cls)
+        for name_, value in (("name", name), ("released", released), ("deploy", deploy), ("steps", steps),
+                             ("revenue_usd", {}), ("reach", reach), ("source", "")):
+            object.__setattr__(lc, name_, value)
+        return lc
 
     def with_steps(self, steps: Iterable[Step], **changes: Any) -> "Lifecycle":
         return replace(self, steps=tuple(steps), **changes)
@@ -290,6 +303,30 @@ _ROLE = {
 }
 
 
+def _topological(steps: tuple[Step, ...]) -> list[Step]:
+    """Kahn's algorithm; among ready steps, file order wins, so the order is deterministic.
+    Steps on or behind a cycle are left out."""
+    import heapq
+
+    position = {step.id: i for i, step in enumerate(steps)}
+    waiting = {step.id: len(set(step.inputs)) for step in steps}
+    consumers: dict[str, list[str]] = {step.id: [] for step in steps}
+    for step in steps:
+        for ref in set(step.inputs):
+            consumers[ref].append(step.id)
+    ready = [position[s.id] for s in steps if waiting[s.id] == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        step = steps[heapq.heappop(ready)]
+        order.append(step)
+        for consumer in consumers[step.id]:
+            waiting[consumer] -= 1
+            if waiting[consumer] == 0:
+                heapq.heappush(ready, position[consumer])
+    return order
+
+
 def _checked_topological(steps: tuple[Step, ...], deploy: str, source: str) -> tuple[Step, ...]:
     """Check ids, references, input roles and acyclicity; return steps in topological order
     (stable: among ready steps, file order wins, so output is deterministic)."""
@@ -310,18 +347,12 @@ def _checked_topological(steps: tuple[Step, ...], deploy: str, source: str) -> t
                 raise SpecError(f"input '{ref}' names no step; known ids: {', '.join(by_id)}", source=source, step=step.id, field="inputs")
     if deploy not in by_id:
         raise SpecError(f"deploy '{deploy}' names no step; known ids: {', '.join(by_id)}", source=source, field="deploy")
-    order: list[Step] = []
-    placed: set[str] = set()
-    pending = list(steps)
-    while pending:
-        ready = [s for s in pending if all(ref in placed for ref in s.inputs)]
-        if not ready:
-            stuck = ", ".join(s.id for s in pending)
-            raise SpecError(f"the steps {stuck} form a cycle; a lifecycle must be acyclic", source=source, step=pending[0].id, field="inputs")
-        for step in ready:
-            order.append(step)
-            placed.add(step.id)
-        pending = [s for s in pending if s.id not in placed]
+    order = _topological(steps)
+    if len(order) < len(steps):
+        placed = {s.id for s in order}
+        stuck = [s for s in steps if s.id not in placed]
+        raise SpecError(f"the steps {', '.join(s.id for s in stuck)} form a cycle (or depend on one); a lifecycle must be acyclic",
+                        source=source, step=stuck[0].id, field="inputs")
     for step in order:
         models = [by_id[i] for i in step.inputs if by_id[i].kind != "synthetic_data"]
         low, high = _MODEL_INPUTS[step.kind]

@@ -1,0 +1,169 @@
+"""A `Plan` is an adversary's lifecycle in declarative form: the honest recipe by default
+(one dense pre-training run plus the developer's own instruction fine-tune), with fields
+that gaming strategies bend. `build()` turns a plan into a `Lifecycle`.
+
+Keeping strategies as edits of one plan makes them compose (apply several in any
+order), makes "drop this strategy" well defined (apply the others to a fresh plan) and
+keeps the numbers the search tunes — the knobs — separate from the shape.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field, replace
+
+from ..lifecycle import Hardware, Lifecycle, make_step
+
+ADVERSARY = "Adversary Labs"
+TEACHER_OWNER = "Frontier Co (teacher)"
+
+HONEST_FINETUNE_SHARE = 3e-3
+"""Instruction tuning at 0.3 % of pre-training, InstructGPT's share (capability-evidence §3,
+Davidson 2023 via notes, P2): the honest recipe includes it, so a fine-tune alone is no gain."""
+HONEST_TRAINING_DAYS = 90.0
+"""Wall-clock length of an honest frontier run (J: GPT-4 and Llama 3 405B pre-training took
+roughly two to three months, per their reports as summarised by Epoch)."""
+DEFAULT_UTILIZATION = 0.4
+"""Epoch AI's default utilisation for hardware estimates of non-LLM runs is 0.4 and 0.3
+for LLMs; measured frontier MFU is 0.35-0.43 (capability-evidence §11)."""
+SYNTHETIC_SHARE_OF_TEACHER = 1e-3
+"""Compute to generate distillation data, as a share of the teacher's pre-training: the
+upper end of R1-style generation, 0.02-0.1 % (capability-evidence §5b, D)."""
+
+
+@dataclass
+class Plan:
+    """Every field at its default is the honest recipe at the rule's reference date."""
+
+    domain: str = "general"
+    released: dt.date = dt.date(2025, 1, 1)
+    # knobs: quantities the search places just under the line that binds
+    core_flop: float = 1e25
+    teacher_flop: float = 1e25
+    modifier_flop: float = 1e22
+    # the core model's recipe
+    data: dict[str, float] | None = None
+    precision: str = "bf16"
+    curated_data: bool = False
+    sparsity: float = 0.0
+    form: str = "flop"  # "flop", "params" (6·N·D) or "hardware"
+    peak_precision: str | None = None
+    training_days: float = HONEST_TRAINING_DAYS
+    split_sites: int = 1
+    # the core model's construction
+    core: str = "pretrain"  # "pretrain", "distill", "moe", "split"
+    experts: int = 2
+    parts: int = 2
+    teacher_domain: str | None = None
+    # the system around it
+    members: int = 1
+    system: str | None = None  # "ensemble" or "cascade"
+    honest_finetune: bool = True
+    modifiers: int = 0
+    boost: tuple[str, int] | None = None
+    reach: tuple[int, int] | None = None
+    external: set[str] = field(default_factory=set)
+    """Ids of steps the adversary does not pay for (an existing teacher)."""
+
+    def copy(self, **changes) -> "Plan":
+        return replace(self, external=set(self.external), **changes)
+
+
+def build(plan: Plan, name: str = "finding") -> Lifecycle:
+    """The lifecycle a plan describes."""
+    steps = []
+    data = _shares(plan.data if plan.data is not None else {plan.domain: 1.0})
+    teacher_id = None
+    if plan.core == "distill":
+        teacher_id = "teacher"
+        steps.append(make_step(teacher_id, "pretrain", TEACHER_OWNER, flop=plan.teacher_flop,
+                               data={plan.teacher_domain or plan.domain: 1.0}))
+        steps.append(make_step("teacher-data", "synthetic_data", ADVERSARY, [teacher_id],
+                               flop=plan.teacher_flop * SYNTHETIC_SHARE_OF_TEACHER))
+        plan.external.add(teacher_id)
+
+    def run(step_id: str, kind: str, inputs: list[str]):
+        return make_step(step_id, kind, ADVERSARY, inputs, data=data, curated_data=plan.curated_data,
+                         sites=_sites(plan), **_compute(plan))
+
+    members = []
+    for m in range(plan.members):
+        tag = f"-{m + 1}" if plan.members > 1 else ""
+        if plan.core == "distill":
+            steps.append(run(f"student{tag}", "distill", ["teacher-data"]))
+            members.append(f"student{tag}")
+        elif plan.core == "moe":
+            experts = [f"expert{tag}-{e + 1}" for e in range(plan.experts)]
+            steps.extend(run(e, "pretrain", []) for e in experts)
+            steps.append(make_step(f"moe{tag}", "moe_assemble", ADVERSARY, experts, flop=0.0))
+            members.append(f"moe{tag}")
+        elif plan.core == "split":
+            previous: list[str] = []
+            for p in range(plan.parts):
+                step_id = f"run{tag}-{p + 1}"
+                steps.append(run(step_id, "pretrain" if p == 0 else "continued_pretrain", previous))
+                previous = [step_id]
+            members.append(previous[0])
+        else:
+            steps.append(run(f"base{tag}", "pretrain", []))
+            members.append(f"base{tag}")
+    top = members[0]
+    if plan.members > 1:
+        top = plan.system or "ensemble"
+        steps.append(make_step(top, plan.system or "ensemble", ADVERSARY, members, flop=0.0))
+    trained = plan.core_flop * plan.members * (plan.experts if plan.core == "moe" else plan.parts if plan.core == "split" else 1)
+    if plan.honest_finetune:
+        steps.append(make_step("instruct", "finetune", ADVERSARY, [top], flop=_round(trained * HONEST_FINETUNE_SHARE)))
+        top = "instruct"
+    deployer = ADVERSARY
+    for j in range(plan.modifiers):
+        deployer = f"Modifier {j + 1}"
+        steps.append(make_step(f"tune-{j + 1}", "finetune", deployer, [top], flop=plan.modifier_flop, data=data))
+        top = f"tune-{j + 1}"
+    if plan.boost is not None:
+        steps.append(make_step("boosted", "inference_boost", deployer, [top], flop=0.0, boost=plan.boost))
+        top = "boosted"
+    return Lifecycle.trusted(name, plan.released, top, tuple(steps), plan.reach)
+
+
+def _shares(data: dict[str, float]) -> tuple[tuple[str, float], ...]:
+    """Normalised once per build (what make_step would do for every step)."""
+    from ..lifecycle import _normalise_shares
+
+    return _normalise_shares(data)
+
+
+def _compute(plan: Plan) -> dict:
+    """The compute form of one core run: a figure, 6·N·D, or a hardware estimate."""
+    kw: dict = {"precision": plan.precision, "sparsity": plan.sparsity}
+    if plan.form == "hardware":
+        from ..hardware import peak_ops_per_second
+
+        count = 16384
+        hours = plan.core_flop / (count * 3600.0 * DEFAULT_UTILIZATION * peak_ops_per_second("H100", plan.precision))
+        kw["hardware"] = Hardware("H100", count, hours, DEFAULT_UTILIZATION, plan.peak_precision)
+    elif plan.form == "params":
+        params = _round(math.sqrt(plan.core_flop / 120.0))  # ~20 tokens per parameter (Hoffmann 2022)
+        kw["params"] = params
+        kw["tokens"] = plan.core_flop / (6.0 * params * (1.0 - plan.sparsity))
+    else:
+        kw["flop"] = plan.core_flop
+    return kw
+
+
+def _sites(plan: Plan) -> list[tuple[float, bool]]:
+    """The cluster(s) a core run used: the capacity that finishes it in `training_days` at
+    the default utilisation, in one co-located site or split across several."""
+    capacity = plan.core_flop / (plan.training_days * 86400.0 * DEFAULT_UTILIZATION)
+    if plan.split_sites <= 1:
+        return [(_round(capacity), True)]
+    return [(_round(capacity / plan.split_sites), True)] * plan.split_sites
+
+
+def _round(value: float) -> float:
+    """Three significant figures, rounded down, so specs stay readable."""
+    if value <= 0:
+        return 0.0
+    exponent = math.floor(math.log10(value)) - 2
+    return math.floor(value / 10 ** exponent) * 10 ** exponent

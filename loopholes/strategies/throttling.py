@@ -1,0 +1,20 @@
+"""Stop training just under the line and make up the difference with better data
+(essay §2.1.1; primer §2.1): the counted compute never crosses, the capability does."""
+
+from . import Strategy
+
+
+def _apply(plan, params):
+    plan.curated_data = True
+
+
+STRATEGY = Strategy(
+    id="throttling",
+    title="Train just under the line on filtered, deduplicated data",
+    cites="Hooker 2024 §2.1.1; primer §2.1; capability-evidence §10 (data quality 1.45-10x)",
+    attacks=("static-line", "compute-total"),
+    bounds={"data_quality_gain": "1.45x (Ankner et al. 2024) to 10x (FineWeb-Edu), capability-evidence §10"},
+    apply=_apply,
+    variants=lambda setting: [{}],
+    group="quality",
+)
