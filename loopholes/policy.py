@@ -222,6 +222,11 @@ class Policy:
         return Verdict(self.id, chosen.id, lifecycle.deploy, covered, tier, results, ctx.capability(),
                        accounting.lineage_compute(lifecycle, Counting(estimate="executed")), lifecycle)
 
+    def evaluate_rules(self, lifecycle: Lifecycle, reading: Reading) -> tuple[ClauseResult, ...]:
+        """The trace without capability: what the search reads to place its knobs."""
+        ctx = Context(lifecycle, reading, self)
+        return tuple(rule.evaluate(ctx) for rule in self.rules)
+
     def is_covered(self, lifecycle: Lifecycle, reading: Reading) -> bool:
         """Fast path for the search: coverage only, no capability, no trace."""
         ctx = Context(lifecycle, reading, self)

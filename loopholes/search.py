@@ -115,6 +115,8 @@ class SearchResult:
     """True when the evaluation or time budget ended the search early."""
     rejected: int = 0
     """Candidates that failed re-verification through the check path (a bug if non-zero)."""
+    first_found: dict[str, int] = field(default_factory=dict)
+    """Per strategy, the evaluations spent when a lifecycle using it first evaded (benchmarks)."""
 
     def evading(self, strategy: str) -> list[Finding]:
         return [f for f in self.findings if strategy in f.strategies]
@@ -191,7 +193,7 @@ def search(policy: "str | Policy", *, strategies: Sequence[str] | None = None, d
     engine = _Engine(chosen, targets, pool, random.Random(seed), budget, depth)
     findings, rejected = engine.run(progress)
     return SearchResult(chosen, targets, findings, tuple(s.id for s in pool), budget.used,
-                        time.perf_counter() - budget.start, seed, budget.exhausted, rejected)
+                        time.perf_counter() - budget.start, seed, budget.exhausted, rejected, engine.first_found)
 
 
 class _Engine:
@@ -200,6 +202,7 @@ class _Engine:
         self.policy, self.targets, self.pool, self.rng, self.budget, self.depth = policy, targets, pool, rng, budget, depth
         self.latest = _latest_date(policy)
         self.rejected = 0
+        self.first_found: dict[str, int] = {}
         self.done: set[tuple[str, str, tuple[str, ...]]] = set()
         """(domain, reading, strategies) that already have a finding evading under that reading."""
 
@@ -254,6 +257,8 @@ class _Engine:
                 continue
             if not all(self._needed(s, combo, params, plan, domain, reading) for s in combo):
                 continue
+            for strategy in combo:
+                self.first_found.setdefault(strategy.id, self.budget.used)
             score = (cap[domain][0] >= target.bands[0], cap[domain][0] / target.bands[0])
             if best is None or score > best[0]:
                 best = (score, plan, params, lc)
@@ -303,11 +308,23 @@ class _Engine:
 
     def _largest_uncovered(self, plan: Plan, name: str, low: float, high: float, reading: Reading) -> float | None:
         """The largest knob value in [low, high] that leaves the artifact uncovered (the
-        verdict is monotone in every knob), backed off 1 % and rounded down."""
-        if self._covered(plan, name, low, reading):
+        verdict is monotone in every knob), backed off 1 % and rounded down.
+
+        Most measures are linear in a knob, so the two end points' traces predict where
+        each clause triggers; the first prediction that checks out is used, and bisection
+        is the fallback when none does (non-linear rules, provider changes)."""
+        at_low = self._trace(plan, name, low, reading)
+        if at_low is None:
             return None
-        if not self._covered(plan, name, high, reading):
+        at_high = self._trace(plan, name, high, reading)
+        if at_high is not None:
             return _round_down(high)
+        at_high = self._clauses(plan, name, high, reading)
+        for guess in _crossings(at_low, at_high, low, high):
+            below, above = guess * (1 - 1e-3), guess * (1 + 1e-3)
+            if low < below and above < high and self._trace(plan, name, below, reading) is not None \
+                    and self._trace(plan, name, above, reading) is None:
+                return _round_down(below * BACKOFF)
         lo, hi = math.log(low), math.log(high)
         while hi - lo > 1e-4:
             mid = (lo + hi) / 2
@@ -316,6 +333,17 @@ class _Engine:
             else:
                 lo = mid
         return _round_down(math.exp(lo) * BACKOFF)
+
+    def _trace(self, plan: Plan, name: str, value: float, reading: Reading):
+        """The clause trace at a knob value if the artifact is uncovered there, else None."""
+        clauses = self._clauses(plan, name, value, reading)
+        covered = any(c.triggered and c.tier in self.policy.covered_tiers for c in clauses)
+        return None if covered else clauses
+
+    def _clauses(self, plan: Plan, name: str, value: float, reading: Reading):
+        setattr(plan, name, value)
+        self.budget.spend()
+        return self.policy.evaluate_rules(build(plan), reading)
 
     def _covered(self, plan: Plan, name: str, value: float, reading: Reading) -> bool:
         setattr(plan, name, value)
@@ -430,6 +458,19 @@ def _prune_unused(steps, deploy):
             needed.add(current)
             stack.extend(index[current].inputs)
     return [s for s in steps if s.id in needed]
+
+
+def _crossings(at_low, at_high, low: float, high: float) -> list[float]:
+    """Knob values where each covering clause would reach its line, assuming its measure
+    is linear in the knob between the two end points; ascending."""
+    guesses = []
+    for a, b in zip(at_low, at_high):
+        slope = (b.measured - a.measured) / (high - low)
+        if slope > 0 and a.threshold == b.threshold:
+            guess = low + (a.threshold - a.measured) / slope
+            if low < guess < high:
+                guesses.append(guess)
+    return sorted(set(guesses))
 
 
 def _round_down(value: float) -> float:

@@ -1,0 +1,199 @@
+"""The search finds what the papers describe, and every finding is sound, minimal and
+reproducible (DESIGN §7, issue 4)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from loopholes import cli, load_policy, parse_lifecycle
+from loopholes.errors import StrategyError, UsageError
+from loopholes.search import _one_step_smaller, search
+from loopholes.strategies import registry
+
+
+@pytest.fixture(scope="module")
+def results():
+    """One full default search per bundled static rule, shared by the tests below."""
+    return {pid: search(pid, seed=0) for pid in ("us-eo-14110", "eu-ai-act", "ca-sb53")}
+
+
+def evading(result, strategy, domain=None, reading=None):
+    return [f for f in result.findings if strategy in f.strategies
+            and (domain is None or f.domain == domain)
+            and (reading is None or reading in f.evades_under)]
+
+
+@pytest.mark.parametrize("strategy", ["distillation", "bio-dilution", "cascade", "inference-boost", "throttling",
+                                      "algorithmic-progress", "cluster-split"])
+def test_finds_the_papers_loopholes_in_eo_14110(results, strategy):
+    assert evading(results["us-eo-14110"], strategy), f"no finding needs {strategy} against EO 14110"
+
+
+def test_eo_bio_dilution_sits_just_under_primarily(results):
+    """Essay §3.1.5: 49 % biological data escapes the 1e23 line."""
+    finding = evading(results["us-eo-14110"], "bio-dilution", domain="bio")[0]
+    bio = next(c for c in finding.verdict.clauses if c.rule == "bio")
+    assert not bio.triggered and "does not pass" in bio.note
+    assert finding.capability.get("bio") >= finding.target.effective_flop
+
+
+def test_eo_distillation_is_an_ambiguity_of_single_run(results):
+    """A student trained just under 1e23 on a bio teacher escapes only if the teacher's
+    compute is not the student's (reading single-run)."""
+    finding = evading(results["us-eo-14110"], "distillation", domain="bio")[0]
+    assert finding.evades_under == ("single-run",) and finding.covered_under == ("cumulative",)
+    teacher = finding.lifecycle.step("teacher")
+    assert teacher.developer != finding.lifecycle.artifact.developer
+
+
+def test_eu_integer_precision_only_under_float_only(results):
+    """Art. 3(67) defines floating-point operations: INT8 training escapes only that reading."""
+    findings = evading(results["eu-ai-act"], "integer-precision")
+    assert findings and all(f.evades_under == ("float-only",) for f in findings)
+    assert all(f.lifecycle.step(s.id).integer for f in findings for s in f.lifecycle.steps if s.kind == "pretrain")
+
+
+def test_eu_decentralized_finetune_keeps_each_modifier_under_one_third(results):
+    finding = evading(results["eu-ai-act"], "decentralized-finetune")[0]
+    modifier = next(c for c in finding.verdict.clauses if c.rule == "modifier")
+    assert modifier.measured <= 1 / 3 and not modifier.triggered
+    assert finding.lifecycle.artifact.developer.startswith("Modifier")
+
+
+@pytest.mark.parametrize("strategy", ["inference-boost", "distillation"])
+def test_eu_other_loopholes(results, strategy):
+    assert evading(results["eu-ai-act"], strategy)
+
+
+def test_eu_distillation_teacher_is_not_the_providers(results):
+    finding = evading(results["eu-ai-act"], "distillation")[0]
+    teacher = finding.lifecycle.step("teacher")
+    assert teacher.developer != finding.lifecycle.artifact.developer
+    assert teacher.flop > 1e25  # the teacher itself is above the line, and does not count
+
+
+def test_sb53_distillation_and_third_party_finetunes(results):
+    result = results["ca-sb53"]
+    assert evading(result, "distillation")
+    third_party = evading(result, "decentralized-finetune", reading="developer-only")
+    assert third_party and all("include-upstream" in f.covered_under for f in third_party)
+
+
+def test_a_strategy_that_cannot_work_comes_back_empty():
+    """EU has no biological line, so bio-dilution has nothing to attack."""
+    result = search("eu-ai-act", strategies=["bio-dilution"])
+    assert result.findings == [] and result.evaluated == 0
+
+
+def test_integer_precision_is_blocked_where_integer_operations_count(results):
+    assert not evading(results["us-eo-14110"], "integer-precision")
+    assert not evading(results["ca-sb53"], "integer-precision")
+
+
+def test_every_finding_replays_through_check(results, tmp_path, capsys):
+    """Soundness through the public path: the saved spec, `loopholes check --json`."""
+    for result in results.values():
+        assert result.rejected == 0
+        for finding in result.findings:
+            path = tmp_path / "f.json"
+            path.write_text(json.dumps(finding.lifecycle.to_spec()))
+            assert cli.main(["check", result.policy.id, str(path), "--reading", finding.reading, "--json"]) == 0
+            verdict = json.loads(capsys.readouterr().out)
+            assert verdict["covered"] is False
+            central = verdict["capability"][finding.domain]["central"]
+            assert central == pytest.approx(finding.capability.get(finding.domain))
+            assert central >= finding.target.effective_flop
+
+
+def test_findings_are_minimal(results):
+    """No step can be dropped and every listed strategy is needed."""
+    for result in results.values():
+        policy = result.policy
+        for finding in result.findings:
+            reading = policy.reading(finding.reading)
+            target = finding.target.bands[1]
+            for smaller in _one_step_smaller(finding.lifecycle):
+                still = (not policy.is_covered(smaller, reading)
+                         and policy.evaluate(smaller, reading).capability.get(finding.domain) >= target)
+                assert not still, f"{finding.id}: a step could be dropped"
+
+
+def test_findings_are_deduplicated(results):
+    from loopholes.search import _graph_key
+
+    for result in results.values():
+        keys = [(f.domain, _graph_key(f.lifecycle)) for f in result.findings]
+        assert len(keys) == len(set(keys))
+
+
+def test_same_seed_same_output():
+    first = search("ca-sb53", seed=7).to_json(timing=False)
+    second = search("ca-sb53", seed=7).to_json(timing=False)
+    assert json.dumps(first) == json.dumps(second)
+
+
+def test_budget_is_respected():
+    result = search("us-eo-14110", max_evals=500)
+    assert result.exhausted and result.evaluated <= 500 + 200  # one combination may finish its placement
+
+
+def scaled(policy, factor):
+    """The same rule with every line lowered (a stricter rule), targets unchanged."""
+    rules = tuple(dataclasses.replace(r, threshold=r.threshold * factor) if r.unit != "share of original compute" else r
+                  for r in policy.rules)
+    return policy.replace(id=f"{policy.id}-x{factor:g}", rules=rules)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pid=st.sampled_from(["us-eo-14110", "eu-ai-act", "ca-sb53"]),
+       factor=st.sampled_from([0.5, 0.1, 0.01]))
+def test_a_stricter_rule_never_has_more_loopholes(pid, factor):
+    """Monotonicity: lowering the lines never adds findings for the same target."""
+    policy = load_policy(pid)
+    strategies = ["throttling", "inference-boost", "decentralized-finetune", "integer-precision", "split-runs"]
+    kwargs = dict(strategies=strategies, depth=2, seed=1, domain="general", target_flop=policy.target_lines["general"])
+    loose = {(f.reading, s) for f in search(policy, **kwargs).findings for s in f.strategies}
+    strict = {(f.reading, s) for f in search(scaled(policy, factor), **kwargs).findings for s in f.strategies}
+    assert strict <= loose
+
+
+def test_target_flop_and_domain_override():
+    result = search("eu-ai-act", strategies=["throttling"], target_flop=1e24)
+    assert result.targets["general"].honest_flop == 1e24
+    with pytest.raises(UsageError, match="draws no line for domain 'bio'"):
+        search("eu-ai-act", domain="bio")
+
+
+def test_bad_arguments_are_clear_errors(capsys):
+    with pytest.raises(StrategyError, match="unknown strategy 'nope'; valid: distillation"):
+        search("eu-ai-act", strategies=["nope"])
+    assert cli.main(["search", "eu-ai-act", "--max-evals", "0"]) == 2
+    assert cli.main(["search", "eu-ai-act", "--target-flop", "-5"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all(line.startswith("loopholes: error:") for line in err)
+
+
+def test_search_cli_text_and_json(capsys, tmp_path):
+    assert cli.main(["search", "eu-ai-act", "--strategy", "integer-precision", "--save", str(tmp_path)]) == 0
+    text = capsys.readouterr().out
+    assert "integer-precision" in text and "slipped past" in text and "loopholes check eu-ai-act" in text
+    saved = list(tmp_path.glob("*.json"))
+    assert saved and parse_lifecycle(json.loads(saved[0].read_text()))
+    assert cli.main(["search", "ca-sb53", "--strategy", "throttling", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) >= {"policy", "target", "findings", "stats"}
+    assert set(data["stats"]) >= {"evaluated", "seconds"}
+    finding = data["findings"][0]
+    assert set(finding) >= {"id", "strategies", "lifecycle", "verdict", "capability", "robust", "margins", "cost"}
+    assert set(finding["cost"]) == {"flop", "ratio_to_honest"}
+
+
+def test_every_strategy_cites_and_bounds():
+    for strategy in registry().values():
+        assert strategy.cites and strategy.bounds and strategy.attacks
+        assert all(isinstance(v, str) and v for v in strategy.bounds.values())
