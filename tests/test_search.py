@@ -197,3 +197,31 @@ def test_every_strategy_cites_and_bounds():
     for strategy in registry().values():
         assert strategy.cites and strategy.bounds and strategy.attacks
         assert all(isinstance(v, str) and v for v in strategy.bounds.values())
+
+
+@pytest.fixture(scope="module")
+def dynamic_results():
+    return {pid: search(pid, seed=0) for pid in ("dynamic-percentile", "risk-index")}
+
+
+@pytest.mark.parametrize("pid, strategy", [("dynamic-percentile", "reference-class"),
+                                           ("dynamic-percentile", "release-timing"),
+                                           ("risk-index", "index-underreporting")])
+def test_finds_the_dynamic_rules_loopholes(dynamic_results, pid, strategy):
+    """Essay §5.2-5.3: a percentile rule can be gamed by the class, the date and the inputs."""
+    result = dynamic_results[pid]
+    assert result.rejected == 0
+    assert evading(result, strategy), f"no finding needs {strategy} against {pid}"
+
+
+def test_dynamic_rule_reference_class_ranks_a_bio_model_among_language_models(dynamic_results):
+    finding = evading(dynamic_results["dynamic-percentile"], "reference-class", domain="bio")[0]
+    assert "language" in finding.verdict.clauses[0].note
+    assert finding.capability.get("bio") >= finding.target.effective_flop
+
+
+def test_static_only_strategies_stay_off_dynamic_rules(dynamic_results):
+    """Algorithmic progress is the static-line attack (DESIGN §7); moving the date against
+    a dynamic rule is release-timing; there is no share test to dilute."""
+    for result in dynamic_results.values():
+        assert not evading(result, "algorithmic-progress") and not evading(result, "bio-dilution")

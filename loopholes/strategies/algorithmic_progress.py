@@ -1,5 +1,6 @@
 """Release later: the same counted compute buys more capability as recipes improve,
-while a static line stays where it was drawn (essay §2.1.2, §5.1; Ho et al. 2024)."""
+while a static line stays where it was drawn (essay §2.1.2, §5.1; Ho et al. 2024).
+Against a dynamic rule the line moves too; moving the date there is release-timing."""
 
 import datetime as dt
 
@@ -26,4 +27,5 @@ STRATEGY = Strategy(
     apply=_apply,
     variants=_variants,
     group="date",
+    applies=lambda policy, domain: not policy.population_based,  # DESIGN §7: against a static threshold
 )

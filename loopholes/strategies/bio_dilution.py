@@ -2,7 +2,7 @@
 biological (essay §3.1.5): the 10^23 bio line then no longer applies, only the general
 one, while most of the bio capability stays."""
 
-from . import Strategy
+from . import Strategy, has_rule_kind
 
 _DEFAULT_SHARE = 0.5
 
@@ -26,5 +26,5 @@ STRATEGY = Strategy(
     apply=_apply,
     variants=_variants,
     group="data",
-    applies=lambda policy, domain: domain == "bio",
+    applies=lambda policy, domain: domain == "bio" and has_rule_kind(policy, "(bio data)"),
 )
