@@ -259,7 +259,8 @@ class _Engine:
                 continue
             for strategy in combo:
                 self.first_found.setdefault(strategy.id, self.budget.used)
-            score = (cap[domain][0] >= target.bands[0], cap[domain][0] / target.bands[0])
+            # robust first, then the simplest lifecycle, then the widest margin at the low end
+            score = (cap[domain][0] >= target.bands[0], -len(lc.steps), cap[domain][0] / target.bands[0])
             if best is None or score > best[0]:
                 best = (score, plan, params, lc)
         if best is None:
