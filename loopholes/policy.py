@@ -96,6 +96,13 @@ class Rule:
         if not (isinstance(self.threshold, (int, float)) and math.isfinite(self.threshold) and self.threshold >= 0):
             raise PolicyError(f"rule '{self.id}': threshold must be a finite non-negative number")
 
+    def triggers(self, ctx: Context) -> bool:
+        """Whether the rule fires, without building its trace (the search's hot path)."""
+        threshold = float(self.line(ctx)) if self.line is not None else self.threshold
+        if not COMPARATORS[self.comparator](float(self.measure(ctx)), threshold):
+            return False
+        return self.condition is None or self.condition(ctx)[0]
+
     def evaluate(self, ctx: Context) -> "ClauseResult":
         measured = float(self.measure(ctx))
         threshold = float(self.line(ctx)) if self.line is not None else self.threshold
@@ -230,7 +237,7 @@ class Policy:
     def is_covered(self, lifecycle: Lifecycle, reading: Reading) -> bool:
         """Fast path for the search: coverage only, no capability, no trace."""
         ctx = Context(lifecycle, reading, self)
-        return any(rule.tier in self.covered_tiers and rule.evaluate(ctx).triggered for rule in self.rules)
+        return any(rule.tier in self.covered_tiers and rule.triggers(ctx) for rule in self.rules)
 
     def with_coefficients(self, coefficients: Coefficients | None) -> "Policy":
         return self if coefficients is None else replace(self, coefficients=coefficients)

@@ -49,4 +49,29 @@ POLICY = Policy(
         "§4.2(b)(ii) states no comparator for the cluster capacity; encoded as 'at least' (>=).",
         "No estimation method is fixed: a hardware estimate may use any precision's peak.",
     ),
+    known_loopholes=(
+        KnownLoophole("distillation", "the student's own run is what §4.2(b)(i) counts, not the teacher whose "
+                      "capability it inherits (Hooker 2024 §3.1.1; primer §2.1)"),
+        KnownLoophole("bio-dilution", "'primarily biological sequence data' is undefined: just under half bio data, "
+                      "only the 10^26 general line applies (Hooker 2024 §3.1.5)"),
+        KnownLoophole("cascade", "the lines apply per model, so a system of sub-threshold models escapes "
+                      "(Hooker 2024 §3.1.3-3.1.4; primer §2.3)"),
+        KnownLoophole("decentralized-finetune", "other parties' fine-tunes are separate runs and the order has no "
+                      "derivative-model rule (Hooker 2024 §3.1.2; primer §2.3)"),
+        KnownLoophole("inference-boost", "inference-time compute is not compute 'used to train' (Hooker 2024 §3.1.1)"),
+        KnownLoophole("measured-vs-theoretical", "no estimation method is fixed: a hardware estimate at the BF16 peak "
+                      "reports half of an FP8 run (Hooker 2024 Appendix A)"),
+        KnownLoophole("sparsity", "zero-skipping sparse training halves the counted operations while capability "
+                      "largely stays (Hooker 2024 Appendix A)"),
+        KnownLoophole("moe-assembly", "experts trained separately under the line and assembled afterwards "
+                      "(Hooker 2024 §3.1.3; primer §2.3)"),
+        KnownLoophole("throttling", "better data buys capability that a compute line does not see "
+                      "(Hooker 2024 §2.1.1; primer §2.1)"),
+        KnownLoophole("algorithmic-progress", "the 10^26 line stays where it was drawn while recipes improve "
+                      "(Hooker 2024 §2.1.2, §5.1)"),
+        KnownLoophole("split-runs", "pre-training split into runs that are each under the line, 'fractured "
+                      "pre-training' (Hooker 2024 §3.1.2, §5.3)"),
+        KnownLoophole("cluster-split", "§4.2(b)(ii) counts one co-located site, so a run spread over sites reports "
+                      "no cluster (Hooker 2024 §3.1.2)"),
+    ),
 )
