@@ -16,8 +16,15 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
     try:
         with os.fdopen(handle, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": "\n"})) as out:
             out.write(data)
+        os.chmod(temp, 0o644 & ~_umask())  # mkstemp makes the file private; outputs are not
         os.replace(temp, path)
     except BaseException:
         if os.path.exists(temp):
             os.unlink(temp)
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

@@ -1,0 +1,48 @@
+"""`loopholes compare`: rules ranked by robustness on the same attacks (DESIGN §8, §9)."""
+
+from __future__ import annotations
+
+import sys
+
+from .errors import UsageError
+
+
+def add_parser(sub) -> None:
+    from .report import DEFAULT_MAX_EVALS
+
+    parser = sub.add_parser("compare", help="rank rules by robustness on the same attacks: strategies x rules, "
+                            "leakage, evasion cost, burden")
+    parser.add_argument("policies", nargs="*", metavar="POLICY",
+                        help="bundled policy id or path to a policy module (default: every bundled policy)")
+    parser.add_argument("--json", action="store_true", help="machine-readable output (DESIGN §9 fields)")
+    parser.add_argument("--out", metavar="DIR", help="also write compare.md, compare.json and figures into DIR")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the searches (default 0)")
+    parser.add_argument("--max-evals", type=int, default=DEFAULT_MAX_EVALS,
+                        help=f"evaluation budget per rule (default {DEFAULT_MAX_EVALS})")
+    parser.add_argument("--jobs", type=int, default=2, help="rules searched in parallel (default 2)")
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from .compare import compare, compare_text, stage_comparison
+    from .report import ProgressBar, dumps, publish, safe_name
+    from .report_cli import chosen_policies
+
+    if args.max_evals < 1:
+        raise UsageError("--max-evals must be at least 1")
+    with ProgressBar("searching rules") as bar:
+        doc, _ = compare(chosen_policies(args.policies), seed=args.seed, max_evals=args.max_evals, jobs=args.jobs,
+                         progress=bar.update)
+    if args.out:
+        out = Path(args.out)
+        linked = all((out / f"{safe_name(p)}.md").is_file() for p in doc["policies"])
+        written = publish(out, lambda stage: stage_comparison(stage, doc, reports=linked))
+    if args.json:
+        sys.stdout.write(dumps(doc))
+    else:
+        print(compare_text(doc))
+        if args.out:
+            print(f"\nwrote {', '.join(str(p) for p in written)}")
+    return 0

@@ -1,0 +1,673 @@
+"""Loophole reports (DESIGN §1 step 3, §11): one Markdown file per rule, the same content
+as JSON, and PNG figures, written atomically and byte for byte reproducibly.
+
+The work splits in two so it can run in parallel: `analyse` (search + backtest + every
+number and diagram, as plain data) runs per policy, possibly in a worker process;
+rendering and figures then run in the parent from that data alone. Nothing written
+carries a timestamp or a wall-clock duration, JSON keys are sorted and floats rounded
+to six significant figures, so a regeneration that finds the same loopholes writes the
+same bytes.
+
+Files for policy P: P.md, P.json, P-findings.png, P-backtest.png.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import re
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+from .errors import LoopholesError, UsageError
+from .render import fmt
+
+DEFAULT_MAX_EVALS = 400_000
+"""The search's own default budget: reports show what `loopholes search` shows."""
+FIRST_TABLE_YEAR = 2015
+"""Backtest tables start here; earlier years are summed in one line (few models, none covered)."""
+RECENT_COVERED = 20
+"""Covered real models listed in the Markdown (most recent first); the JSON has them all."""
+FIGURE_SUFFIXES = ("findings", "backtest")
+
+
+@dataclass
+class Analysis:
+    """Everything a report and a comparison need about one rule, as picklable data."""
+
+    policy: str
+    report: dict[str, Any]
+    measures: dict[str, Any]
+    backtest: Any
+    """The BacktestResult, kept whole for its figure."""
+
+
+# -- analysis (may run in a worker process) ---------------------------------------------
+
+def analyse(ref: Any, *, seed: int = 0, max_evals: int = DEFAULT_MAX_EVALS) -> Analysis:
+    """Search and backtest one policy and reduce both to report data."""
+    from .backtest import backtest
+    from .compare import policy_measures
+    from .search import search
+
+    result = search(ref, seed=seed, max_evals=max_evals)
+    bt = backtest(result.policy)
+    measures = policy_measures(result, bt)
+    return Analysis(result.policy.id, report_model(result, bt, measures, max_evals), measures, bt)
+
+
+def analyse_all(refs: Sequence[Any], *, seed: int = 0, max_evals: int = DEFAULT_MAX_EVALS, jobs: int = 2,
+                progress: Callable[[int, int], None] | None = None) -> list[Analysis]:
+    """`analyse` every policy, in input order. Policies are loaded first so a bad id fails
+    before any search; with jobs > 1 the searches run in worker processes (each is seeded
+    on its own, so the result does not depend on scheduling)."""
+    from .registry import load_policy
+
+    policies = [load_policy(ref) for ref in refs]
+    _check_unique(policies)
+    if jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    parallel = jobs > 1 and len(refs) > 1 and all(isinstance(ref, (str, os.PathLike)) for ref in refs)
+    if not parallel:
+        out = []
+        for i, policy in enumerate(policies):
+            out.append(analyse(policy, seed=seed, max_evals=max_evals))
+            if progress:
+                progress(i + 1, len(policies))
+        return out
+    return _analyse_parallel([str(ref) for ref in refs], seed, max_evals, jobs, progress)
+
+
+def _analyse_parallel(refs: list[str], seed: int, max_evals: int, jobs: int, progress) -> list[Analysis]:
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(refs)))
+    try:
+        futures = {pool.submit(analyse, ref, seed=seed, max_evals=max_evals): i for i, ref in enumerate(refs)}
+        results: list[Analysis | None] = [None] * len(refs)
+        for done, future in enumerate(as_completed(futures)):
+            results[futures[future]] = future.result()
+            if progress:
+                progress(done + 1, len(refs))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return [r for r in results if r is not None]
+
+
+def _check_unique(policies) -> None:
+    seen: set[str] = set()
+    for policy in policies:
+        if policy.id in seen:
+            raise UsageError(f"policy '{policy.id}' is named twice (two arguments load the same id); "
+                             "give each rule once, with a distinct id")
+        seen.add(policy.id)
+
+
+# -- the report model -------------------------------------------------------------------
+
+def report_model(result: Any, bt: Any, measures: dict[str, Any], max_evals: int) -> dict[str, Any]:
+    """The whole report as plain data: what the Markdown shows, and what P.json holds."""
+    policy = result.policy
+    findings = [finding_model(f, policy, i + 1) for i, f in enumerate(result.findings)]
+    numbers = {f["id"]: f["number"] for f in findings}
+    return {
+        "policy": policy.describe(),
+        "search": {**result.to_json(timing=False)["stats"], "max_evals": max_evals,
+                   "command": f"loopholes report {policy.id} --seed {result.seed} --max-evals {max_evals}"},
+        "targets": [dict(t.to_json(), line=t.honest_flop) for t in result.targets.values()],
+        "strategies": strategy_rows(result, numbers),
+        "findings": findings,
+        "ambiguities": ambiguity_model(result),
+        "backtest": bt.to_json(),
+        "measures": {k: v for k, v in measures.items() if k != "cells"},
+        "figures": {suffix: figure_name(policy.id, suffix) for suffix in FIGURE_SUFFIXES},
+    }
+
+
+def strategy_rows(result: Any, numbers: dict[str, int]) -> list[dict[str, Any]]:
+    """One row per strategy: did it evade, with which finding, keeping how much, at what cost."""
+    from .compare import strategy_state
+
+    rows = []
+    for strategy_id in result.strategies:
+        state, f = strategy_state(result, strategy_id)
+        row: dict[str, Any] = {"strategy": strategy_id, "state": state, "evaded": f is not None,
+                               "findings": len(result.evading(strategy_id))}
+        if f is not None:
+            row.update(finding=f.id, number=numbers[f.id], domain=f.domain, robust=f.robust,
+                       kept=f.margins["over_target"], cost=f.cost["ratio_to_honest"],
+                       slipped_past=slipped_past(f, result.policy), evades_under=list(f.evades_under),
+                       covered_under=list(f.covered_under))
+        rows.append(row)
+    return rows
+
+
+def slipped_past(finding: Any, policy: Any) -> dict[str, Any] | None:
+    """The clause the finding got past: among the untriggered clauses of covered tiers,
+    those drawing the rule's line in the finding's domain first; then one whose number
+    passes its line while its condition (e.g. a share test) fails; else the closest to
+    its line."""
+    from .policy import COMPARATORS
+
+    nominal = {rule.id: rule.threshold for rule in policy.rules}
+    clauses = [c for c in finding.verdict.clauses if c.tier in policy.covered_tiers and not c.triggered]
+    if not clauses:
+        return None
+    line = policy.target_lines.get(finding.domain)
+    clauses = [c for c in clauses if nominal.get(c.rule) == line] or clauses
+    dodged = [c for c in clauses if COMPARATORS[c.comparator](c.measured, c.threshold)]
+    chosen = dodged[0] if dodged else max(clauses, key=lambda c: (c.margin, c.rule))
+    return {"rule": chosen.rule, "clause": chosen.clause, "measures": chosen.measures, "measured": chosen.measured,
+            "threshold": chosen.threshold, "comparator": chosen.comparator, "ratio": chosen.margin,
+            "note": chosen.note}
+
+
+def finding_model(finding: Any, policy: Any, number: int) -> dict[str, Any]:
+    """A finding as data, plus what the report draws: the diagram, a step table with
+    every assumption, and the clause it slipped past."""
+    doc = finding.to_json()
+    doc.update(number=number, target=finding.target.to_json(), mermaid=mermaid(finding.lifecycle),
+               steps=[step_row(s, finding.lifecycle) for s in finding.lifecycle.steps],
+               released=finding.lifecycle.released.isoformat(),
+               slipped_past=slipped_past(finding, policy),
+               covered_tiers=sorted(policy.covered_tiers))
+    return doc
+
+
+def step_row(step: Any, lc: Any) -> dict[str, Any]:
+    """One step with its compute and the assumptions a drafter should see."""
+    return {"id": step.id, "kind": step.kind, "developer": step.developer, "inputs": list(step.inputs),
+            "ops": step.flop, "deploy": step.id == lc.deploy, "assumptions": step_assumptions(step)}
+
+
+def step_assumptions(step: Any) -> list[str]:
+    """Everything about a step beyond kind and compute that a verdict may rest on."""
+    out = []
+    if step.precision != "bf16":
+        out.append(f"{step.precision} arithmetic")
+    if step.reported_flop != step.flop:
+        out.append(f"reported as {fmt(step.reported_flop)} ops")
+    if step.params:
+        out.append(f"{fmt(step.params)} parameters" + (f" ({fmt(step.active_params)} active)" if step.active_params else ""))
+    if step.tokens:
+        out.append(f"{fmt(step.tokens)} tokens")
+    if step.hardware:
+        hw = step.hardware
+        out.append(f"{hw.count} x {hw.chip}, {fmt(hw.hours)} h at {hw.utilization:.0%} utilization")
+    if step.data != (("general", 1.0),):
+        out.append("data " + ", ".join(f"{d} {v:.0%}" for d, v in step.data))
+    if step.curated_data:
+        out.append("curated data")
+    if step.sparsity:
+        out.append(f"sparsity {step.sparsity:.0%}")
+    if step.boost_method:
+        out.append(f"{step.boost_method.replace('_', '-')} x{step.boost_samples}")
+    for ops, colocated in step.sites:
+        out.append(f"{'co-located ' if colocated else ''}site at {fmt(ops)} op/s")
+    if step.open_weights:
+        out.append("open weights")
+    return out
+
+
+def ambiguity_model(result: Any) -> dict[str, Any]:
+    """The open points of the text: each reading with the findings that evade under it,
+    the findings that hinge on the reading, and the policy's own notes."""
+    policy = result.policy
+    readings = []
+    for reading in policy.readings:
+        evading = [f.id for f in result.findings if reading.id in f.evades_under]
+        only = [f.id for f in result.findings if f.evades_under == (reading.id,) and len(policy.readings) > 1]
+        readings.append({"id": reading.id, "question": reading.question, "answer": reading.answer,
+                         "evading": evading, "only_here": only})
+    hinge = [{"finding": f.id, "strategies": list(f.strategies), "evades_under": list(f.evades_under),
+              "covered_under": list(f.covered_under)} for f in result.findings if f.ambiguity]
+    return {"readings": readings, "hinge": hinge, "notes": list(policy.ambiguities)}
+
+
+# -- mermaid ----------------------------------------------------------------------------
+
+_MERMAID_ESCAPES = {"#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;", "&": "#amp;", "`": "#96;", ";": "#59;",
+                    "|": "#124;", "\n": " ", "\r": " "}
+
+
+def mermaid_text(text: str) -> str:
+    """Text safe inside a quoted mermaid label: characters mermaid parses become entity codes."""
+    return "".join(_MERMAID_ESCAPES.get(ch, ch) for ch in str(text))
+
+
+def mermaid(lc: Any) -> str:
+    """One `flowchart LR`: a node per step (id, kind, developer, compute), edges from
+    inputs, the deployed artifact highlighted, other parties' steps dashed."""
+    ids = {step.id: f"s{i}" for i, step in enumerate(lc.steps)}
+    deployer = lc.artifact.developer
+    lines = ["flowchart LR"]
+    for step in lc.steps:
+        label = "<br/>".join(mermaid_text(part) for part in _node_lines(step, step.id == lc.deploy))
+        lines.append(f'    {ids[step.id]}["{label}"]')
+    for step in lc.steps:
+        lines += [f"    {ids[source]} --> {ids[step.id]}" for source in step.inputs]
+    lines.append("    classDef deploy fill:#fde68a,stroke:#b45309,stroke-width:3px,color:#111")
+    lines.append("    classDef party stroke-dasharray:5 5")
+    lines.append(f"    class {ids[lc.deploy]} deploy")
+    others = [ids[s.id] for s in lc.steps if s.developer != deployer]
+    if others:
+        lines.append(f"    class {','.join(others)} party")
+    return "\n".join(lines)
+
+
+def _node_lines(step: Any, deployed: bool) -> list[str]:
+    compute = f"{fmt(step.flop)} ops" if step.flop else "no training ops"
+    if step.precision != "bf16":
+        compute += f" {step.precision}"
+    lines = [step.id + (" (deployed)" if deployed else ""), f"{step.kind} by {step.developer}", compute]
+    extras = [a for a in step_assumptions(step) if not a.endswith("arithmetic")][:2]
+    return lines + extras
+
+
+# -- Markdown ---------------------------------------------------------------------------
+
+def _table(rows: list[list[Any]], headers: list[str]) -> str:
+    from tabulate import tabulate
+
+    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
+
+
+def _cell(text: Any) -> str:
+    """Table cells: pipes would split a GitHub table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def anchor(number: int, finding_id: str) -> str:
+    """The GitHub heading slug of a finding's section (lower case, punctuation dropped)."""
+    return re.sub(r"[^a-z0-9 _-]", "", f"f{number} {finding_id}".lower()).replace(" ", "-")
+
+
+STATE_WORDS = {"robust": "**evades, robust**", "evaded": "**evades**", "reading": "evades under some readings",
+               "blocked": "blocked", "n/a": "cannot apply"}
+
+
+def report_markdown(model: dict[str, Any]) -> str:
+    """P.md: the answer first, then strategies, findings, ambiguities, backtest."""
+    parts = [_head(model), _targets(model), _strategies(model), _findings(model), _ambiguities(model),
+             _backtest(model), _reproduce(model)]
+    return "\n\n".join(p.rstrip("\n") for p in parts) + "\n"
+
+
+def _head(model: dict[str, Any]) -> str:
+    policy, m = model["policy"], model["measures"]
+    dates = "; ".join(f"{k.replace('_', ' ')} {v}" for k, v in policy["dates"].items())
+    states = m["states"]
+    total = len(model["strategies"])
+    evading = states["robust"] + states["evaded"] + states["reading"]
+    leak = ", ".join(f"{d} {fmt(v)}x the {fmt(model['measures']['lines'][d])} line" for d, v in m["leakage"].items())
+    b = m["burden"]
+    lines = [f"# Loophole report: {policy['id']}", "",
+             f"**{policy['title']}** — {policy['status']} ({dates}). Source: <{policy['source']}>. "
+             f"Lines as drawn on {policy['reference_date']}.", "",
+             "## In short", "",
+             f"- **{len(evading)} of {total}** gaming strategies evade this rule: {len(states['robust'])} robustly "
+             f"(under every reading, even at the low end of the capability coefficients), {len(states['evaded'])} "
+             f"under every reading at central coefficients, {len(states['reading'])} only under some readings.",
+             f"- Blocked: {', '.join(states['blocked']) or 'none'}"
+             + (f"; cannot apply: {', '.join(states['n/a'])}" if states["n/a"] else "") + ".",
+             f"- Capability leakage (best uncovered artifact / nominal line): {leak or 'none'}.",
+             ("- Cheapest evasion: " + f"[{m['cheapest_finding']}](#{_anchor_of(model, m['cheapest_finding'])}) "
+              f"costs {fmt(m['evasion_cost'])}x the honest run at the line." if m["cheapest_finding"]
+              else "- Nothing evades within the search budget."),
+             f"- Burden: covers {b['recent_mean']:.1f} real models a year on average in "
+             f"{b['recent_years'][0]}–{b['recent_years'][-1]} (backtest, reading {b['reading']}).", "",
+             f"![capability kept per strategy]({model['figures']['findings']})"]
+    return "\n".join(lines)
+
+
+def _anchor_of(model: dict[str, Any], finding_id: str) -> str:
+    number = next(f["number"] for f in model["findings"] if f["id"] == finding_id)
+    return anchor(number, finding_id)
+
+
+def _targets(model: dict[str, Any]) -> str:
+    rows = [[t["domain"], fmt(t["line"]), " / ".join(fmt(t["bands"][b]) for b in ("low", "central", "high")),
+             f"{fmt(t['effective_flop'] / t['line'])}x"] for t in model["targets"]]
+    return "\n".join(["## What the adversary wants", "",
+                      "For each domain the rule draws a line in, the target is the capability (effective compute) of "
+                      "an honest dense model trained at the line with the recipe of the rule's reference date and "
+                      "instruction-tuned. A finding evades when its deployed artifact is not covered yet reaches "
+                      "that target.", "",
+                      _table(rows, ["domain", "nominal line (FLOP)", "target, effective FLOP (low / central / high)",
+                                    "target / line"])])
+
+
+def _strategies(model: dict[str, Any]) -> str:
+    rows = []
+    for r in model["strategies"]:
+        if not r["evaded"]:
+            rows.append([f"`{r['strategy']}`", STATE_WORDS[r["state"]]] + ["—"] * 7)
+            continue
+        past = r["slipped_past"]
+        past_text = (f"{past['clause']} ({fmt(past['measured'])} {past['comparator']} {fmt(past['threshold'])}? no"
+                     + (f": {past['note']}" if past["note"] and past["ratio"] >= 1 else f", {fmt(past['ratio'])}x the line")
+                     + ")") if past else "—"
+        rows.append([f"`{r['strategy']}`", STATE_WORDS[r["state"]],
+                     f"[F{r['number']}](#{anchor(r['number'], r['finding'])}) {r['domain']}",
+                     f"{fmt(r['kept']['central'])}x / {fmt(r['kept']['low'])}x", f"{fmt(r['cost'])}x",
+                     "yes" if r["robust"] else "no", _cell(past_text), ", ".join(r["evades_under"]),
+                     str(r["findings"])])
+    headers = ["strategy", "result", "finding", "kept (x target, central / low)", "cost (x honest)", "robust",
+               "slipped past", "evades under", "findings"]
+    return "\n".join(["## Strategies", "",
+                      "One row per gaming strategy; the finding shown is the strongest one that uses it "
+                      "(evading under every reading first, then robust).", "", _table(rows, headers)])
+
+
+def _findings(model: dict[str, Any]) -> str:
+    if not model["findings"]:
+        return "## Findings\n\nNo lifecycle escaped the rule within the search budget."
+    out = ["## Findings", "",
+           "Each diagram shows the lifecycle: one box per step (kind, developer, operations), arrows from inputs; the "
+           "deployed artifact is highlighted; steps by a party other than the deployer are dashed."]
+    for f in model["findings"]:
+        out += ["", _finding(f, model["policy"]["id"])]
+    return "\n".join(out)
+
+
+def _finding(f: dict[str, Any], policy_id: str) -> str:
+    kept = f["margins"]["over_target"]
+    cap = f["capability"][f["domain"]]
+    target = f["target"]["bands"]
+    reading = (f"evades under {', '.join(f['evades_under'])}"
+               + (f"; covered under {', '.join(f['covered_under'])} (ambiguity of the text)" if f["covered_under"] else ""))
+    compute = f["verdict"]["compute"]
+    steps = [[("**" + s["id"] + "** (deployed)") if s["deploy"] else s["id"], s["kind"], _cell(s["developer"]),
+              ", ".join(s["inputs"]) or "—", fmt(s["ops"]), _cell("; ".join(s["assumptions"]) or "—")]
+             for s in f["steps"]]
+    trace = [["**yes**" if c["triggered"] else "no", _cell(c["clause"]), _cell(c["measures"]),
+              f"{fmt(c['measured'])} {c['comparator']} {fmt(c['threshold'])}",
+              f"{fmt(c['measured'] / c['threshold'])}x" if c["threshold"] else "—",
+              "yes" if c["tier"] in f["covered_tiers"] else "no", _cell(c["note"]) or ""] for c in f["verdict"]["clauses"]]
+    spec = _yaml(f["lifecycle"])
+    lines = [f"### F{f['number']} {f['id']}", "",
+             f"Strategies **{', '.join(f['strategies'])}**; domain {f['domain']}; released {f['released']}; "
+             f"found under reading {f['reading']}, {reading}. "
+             + ("Robust: keeps the target even at the low end of the coefficients." if f["robust"]
+                else "Not robust: at the low end of the coefficients it falls short of the target."), "",
+             "```mermaid", f["mermaid"], "```", "",
+             _table(steps, ["step", "kind", "developer", "inputs", "operations", "assumptions"]), "",
+             f"**Compute accounting** (operations executed, whole lineage): total {fmt(compute['total_flop'])}; "
+             "by developer " + _sums(compute["by_developer"]) + "; by kind " + _sums(compute["by_kind"])
+             + "; by precision " + _sums(compute["by_precision"]) + ". "
+             f"Cost to the adversary: {fmt(f['cost']['flop'])} ops, {fmt(f['cost']['ratio_to_honest'])}x the honest run.",
+             "",
+             f"**Capability kept** ({f['domain']}, effective FLOP, low / central / high): "
+             f"{' / '.join(fmt(cap[b]) for b in ('low', 'central', 'high'))} against the target "
+             f"{' / '.join(fmt(target[b]) for b in ('low', 'central', 'high'))} "
+             f"({fmt(kept['low'])}x / {fmt(kept['central'])}x / {fmt(kept['high'])}x).", "",
+             f"**Verdict trace** (reading {f['reading']}: "
+             + ("covered" if f["verdict"]["covered"] else "not covered") + ")", "",
+             _table(trace, ["triggered", "clause", "measures", "measured vs line", "ratio", "covered tier", "why"]), "",
+             "<details><summary>Replay this finding</summary>", "",
+             f"Save as `finding.yaml`, then run `loopholes check {policy_id} finding.yaml --reading {f['reading']}`.", "",
+             "```yaml", spec.rstrip("\n"), "```", "", "</details>"]
+    return "\n".join(lines)
+
+
+def _sums(values: dict[str, float]) -> str:
+    shown = [f"{k.replace('_', ' ')} {fmt(v)}" for k, v in values.items() if v]
+    return ", ".join(shown) or "none"
+
+
+def _yaml(spec: dict[str, Any]) -> str:
+    import yaml
+
+    return yaml.safe_dump(spec, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _ambiguities(model: dict[str, Any]) -> str:
+    amb = model["ambiguities"]
+    numbers = {f["id"]: f["number"] for f in model["findings"]}
+    ref = lambda fid: f"[F{numbers[fid]}](#{anchor(numbers[fid], fid)})"  # noqa: E731
+    rows = [[f"`{r['id']}`", _cell(r["question"]), _cell(r["answer"]), str(len(r["evading"])),
+             ", ".join(ref(fid) for fid in r["only_here"]) or "—"] for r in amb["readings"]]
+    out = ["## Ambiguities of the text", "",
+           "The rule's open points are encoded as named readings; the search runs under each.", "",
+           _table(rows, ["reading", "open question", "answer under this reading", "findings evading",
+                         "evading only under this reading"])]
+    if amb["hinge"]:
+        hinge = [[ref(h["finding"]), ", ".join(h["strategies"]), ", ".join(h["evades_under"]), ", ".join(h["covered_under"])]
+                 for h in amb["hinge"]]
+        out += ["", "Findings that hinge on the reading (a clearer text would close them):", "",
+                _table(hinge, ["finding", "strategies", "evades under", "covered under"])]
+    else:
+        out += ["", "No finding hinges on the reading: every loophole found holds under every reading."]
+    if amb["notes"]:
+        out += ["", "Other open points the encoding had to settle:", ""] + [f"- {note}" for note in amb["notes"]]
+    return "\n".join(out)
+
+
+def _backtest(model: dict[str, Any]) -> str:
+    bt = model["backtest"]
+    years = [y for y in bt["years"] if y["year"] >= FIRST_TABLE_YEAR]
+    early = [y for y in bt["years"] if y["year"] < FIRST_TABLE_YEAR]
+    rows = [[str(y["year"]), str(y["models"]), str(y["with_compute"]), str(y["covered"]),
+             f"{y['covered_share']:.1%}", str(y["unknown"]), str(y["unknown_possibly_over_1e23"])] for y in years]
+    totals = bt["totals"]
+    recent = sorted(bt["covered_models"], key=lambda p: (p["date"], p["model"]), reverse=True)[:RECENT_COVERED]
+    listed = [[p["date"], _cell(p["model"]), _cell(_developers(p["organization"])), fmt(p["flop"]),
+               _cell(", ".join(p["clauses"]))]
+              for p in recent]
+    out = ["## Backtest: which real models the rule covers", "",
+           f"Every model in Epoch AI's data with a published compute estimate, judged as a single training run on "
+           f"its publication date, under reading `{bt['reading']}`. Models without a compute figure cannot be "
+           "judged and are counted as unknown.", "",
+           f"![backtest]({model['figures']['backtest']})", "",
+           _table(rows, ["year", "models", "with compute", "covered", "share covered", "unknown compute",
+                         "unknown, possibly > 1e23"])]
+    if early:
+        out += ["", f"Before {FIRST_TABLE_YEAR}: {sum(y['models'] for y in early)} models, "
+                f"{sum(y['covered'] for y in early)} covered."]
+    out += ["", f"In all: {totals['covered']} covered of {totals['with_compute']} judged "
+            f"({totals['unknown']} with unknown compute, {totals['undated']} undated). Source: {bt['source']}."]
+    if listed:
+        more = totals["covered"] - len(listed)
+        out += ["", f"Most recent covered models{f' ({more} more in the JSON)' if more > 0 else ''}:", "",
+                _table(listed, ["published", "model", "developer", "training FLOP", "rules triggered"])]
+    return "\n".join(out)
+
+
+def _developers(organization: str) -> str:
+    """Epoch lists every institution of a paper; the first two say enough in a table."""
+    names = [n.strip() for n in organization.split(",") if n.strip()]
+    if len(names) <= 2:
+        return ", ".join(names)
+    return f"{names[0]}, {names[1]} + {len(names) - 2} more"
+
+
+def _reproduce(model: dict[str, Any]) -> str:
+    s = model["search"]
+    return "\n".join(["## Reproduce", "",
+                      f"Search: seed {s['seed']}, {s['evaluated']} evaluations of a {s['max_evals']} budget"
+                      + (" (budget exhausted)" if s["budget_exhausted"] else "") + f", "
+                      f"{s['rejected_on_recheck']} candidates rejected on re-check.", "",
+                      f"    {s['command']}"])
+
+
+# -- files ------------------------------------------------------------------------------
+
+def figure_name(policy_id: str, suffix: str) -> str:
+    return f"{safe_name(policy_id)}-{suffix}.png"
+
+
+def safe_name(policy_id: str) -> str:
+    """A policy id as a file-name stem (ids of policies loaded by path may hold anything)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", policy_id).strip(".-") or "policy"
+
+
+def report_files(policy_id: str) -> set[str]:
+    """Every file a report of `policy_id` may write: the ones a new run may replace or remove."""
+    stem = safe_name(policy_id)
+    return {f"{stem}.md", f"{stem}.json"} | {figure_name(policy_id, s) for s in FIGURE_SUFFIXES}
+
+
+def tidy(value: Any) -> Any:
+    """JSON-ready and stable: floats to six significant figures (non-finite as null),
+    mapping keys as strings, tuples as lists."""
+    if isinstance(value, bool) or value is None or isinstance(value, (str, int)):
+        return value
+    if isinstance(value, float):
+        return float(f"{value:.6g}") if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): tidy(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [tidy(v) for v in value]
+    return str(value)
+
+
+def dumps(doc: Any) -> str:
+    return json.dumps(tidy(doc), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def stage_report(stage: "Staging", analysis: Analysis) -> None:
+    """Write one rule's Markdown, JSON and figures into the staging folder."""
+    from . import report_figures
+
+    model = analysis.report
+    stem = safe_name(analysis.policy)
+    stage.text(f"{stem}.md", report_markdown(model))
+    stage.text(f"{stem}.json", dumps(model))
+    report_figures.findings_figure(model, stage.path(model["figures"]["findings"]))
+    report_figures.backtest_png(analysis.backtest, stage.path(model["figures"]["backtest"]))
+
+
+class Staging:
+    """A run's files, produced in a hidden folder next to the output folder and moved in
+    only once all of them exist (DESIGN §11: a failed run leaves the old reports intact)."""
+
+    def __init__(self, out: str | Path):
+        self.out = Path(out)
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        if self.out.exists() and not self.out.is_dir():
+            raise UsageError(f"--out {self.out}: not a folder")
+        self.dir = Path(tempfile.mkdtemp(prefix=f".{self.out.name or 'out'}.", suffix=".tmp", dir=self.out.parent))
+        self.names: list[str] = []
+
+    def path(self, name: str) -> Path:
+        """Where to write file `name` now; it is published with the rest on commit."""
+        if name in self.names:
+            raise UsageError(f"two outputs of this run are both named {name}")
+        self.names.append(name)
+        return self.dir / name
+
+    def text(self, name: str, text: str) -> None:
+        with open(self.path(name), "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+
+    def commit(self, owned: set[str]) -> list[Path]:
+        """Move every produced file over its old version, then remove the files of
+        `owned` this run did not produce (stale from an earlier run)."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        missing = [n for n in self.names if not (self.dir / n).is_file()]
+        if missing:
+            raise UsageError(f"this run did not produce {', '.join(missing)}; the previous reports are unchanged")
+        written = []
+        mode = 0o666 & ~_umask()
+        for name in sorted(self.names):
+            os.chmod(self.dir / name, mode)  # temp files are private; reports are not
+            os.replace(self.dir / name, self.out / name)
+            written.append(self.out / name)
+        for name in sorted(owned - set(self.names)):
+            with contextlib.suppress(FileNotFoundError):
+                (self.out / name).unlink()
+        return written
+
+    def discard(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+class ReportError(LoopholesError):
+    """Reports could not be produced or written; the previous ones are left as they were."""
+
+
+@contextlib.contextmanager
+def staging(out: str | Path) -> Iterator[Staging]:
+    """`with staging(out) as stage: ...; stage.commit(owned)`; the temp folder always goes."""
+    try:
+        stage = Staging(out)
+    except OSError as error:
+        raise ReportError(f"cannot write next to {out}: {error.strerror or error}") from None
+    try:
+        yield stage
+    finally:
+        stage.discard()
+
+
+def publish(out: str | Path, produce: Callable[[Staging], set[str]]) -> list[Path]:
+    """Run `produce` (which writes into the stage and returns the file names it owns);
+    only when it succeeds are the files moved into `out` and stale owned ones removed."""
+    with staging(out) as stage:
+        try:
+            owned = produce(stage)
+        except LoopholesError:
+            raise
+        except Exception as error:  # a figure or a disk failing: one line, old reports kept
+            raise ReportError(f"could not produce the reports ({type(error).__name__}: {error}); "
+                              f"nothing in {out} was changed") from error
+        try:
+            return stage.commit(owned)
+        except OSError as error:
+            raise ReportError(f"could not move the new reports into {out}: {error.strerror or error}") from error
+
+
+def write_reports(analyses: Sequence[Analysis], out: str | Path, *, comparison: dict[str, Any] | None = None) -> list[Path]:
+    """Reports of every analysed rule (and, given one, the comparison) into `out`, all or nothing."""
+    def produce(stage: Staging) -> set[str]:
+        owned: set[str] = set()
+        for analysis in analyses:
+            stage_report(stage, analysis)
+            owned |= report_files(analysis.policy)
+        if comparison is not None:
+            from .compare import stage_comparison
+
+            owned |= stage_comparison(stage, comparison, reports=True)
+        return owned
+
+    return publish(out, produce)
+
+
+# -- progress ---------------------------------------------------------------------------
+
+class ProgressBar:
+    """A tqdm bar on stderr, only when stderr is a terminal (logs and pipes stay clean)."""
+
+    def __init__(self, desc: str):
+        self.bar = None
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=None, unit="rule", desc=desc, file=sys.stderr, leave=False)
+
+    def update(self, done: int, total: int) -> None:
+        if self.bar is not None:
+            self.bar.total = total
+            self.bar.n = done
+            self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def __enter__(self) -> "ProgressBar":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

@@ -1,0 +1,49 @@
+"""`loopholes report`: a loophole report per rule (Markdown, JSON, figures), written atomically."""
+
+from __future__ import annotations
+
+from .errors import UsageError
+
+
+def add_parser(sub) -> None:
+    from .report import DEFAULT_MAX_EVALS
+
+    parser = sub.add_parser("report", help="write a loophole report per rule: Markdown with diagrams, JSON, figures")
+    parser.add_argument("policies", nargs="*", metavar="POLICY",
+                        help="bundled policy id or path to a policy module (default: every bundled policy)")
+    parser.add_argument("--out", default="reports", metavar="DIR", help="folder to write into (default: reports)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the searches (default 0)")
+    parser.add_argument("--max-evals", type=int, default=DEFAULT_MAX_EVALS,
+                        help=f"evaluation budget per rule (default {DEFAULT_MAX_EVALS})")
+    parser.add_argument("--jobs", type=int, default=2, help="rules searched in parallel (default 2)")
+    parser.add_argument("--compare", action="store_true",
+                        help="also write the comparison of these rules (compare.md, compare.json, figures)")
+    parser.set_defaults(run=run)
+
+
+def chosen_policies(names: list[str]) -> list[str]:
+    """The policies named on the command line, or every bundled one."""
+    from .policies import BUNDLED
+
+    return list(names) if names else list(BUNDLED)
+
+
+def run(args) -> int:
+    from .report import ProgressBar, analyse_all, write_reports
+
+    if args.max_evals < 1:
+        raise UsageError("--max-evals must be at least 1")
+    with ProgressBar("searching rules") as bar:
+        analyses = analyse_all(chosen_policies(args.policies), seed=args.seed, max_evals=args.max_evals,
+                               jobs=args.jobs, progress=bar.update)
+    comparison = None
+    if args.compare:
+        from .compare import comparison as compare_doc
+
+        comparison = compare_doc([a.measures for a in analyses], seed=args.seed, max_evals=args.max_evals)
+    written = write_reports(analyses, args.out, comparison=comparison)
+    for path in written:
+        if path.suffix == ".md":
+            print(f"wrote {path}")
+    print(f"{len(written)} files in {args.out}")
+    return 0

@@ -1,0 +1,171 @@
+"""Loophole reports: what the Markdown holds, that regeneration is byte for byte the same,
+and that a failed run leaves the previous reports untouched."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from loopholes import report, report_figures
+from loopholes.cli import main
+from loopholes.lifecycle import Lifecycle, make_step
+
+BUDGET = "2000"  # evaluations per rule: enough for findings in every section, fast
+
+
+@pytest.fixture(scope="module")
+def analyses():
+    return report.analyse_all(["us-eo-14110", "eu-ai-act"], max_evals=int(BUDGET), jobs=1)
+
+
+@pytest.fixture(scope="module")
+def written(analyses, tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    report.write_reports(analyses, out)
+    return out
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_writes_markdown_json_and_figures_per_rule(written):
+    names = {p.name for p in written.iterdir()}
+    for policy in ("us-eo-14110", "eu-ai-act"):
+        assert {f"{policy}.md", f"{policy}.json", f"{policy}-findings.png", f"{policy}-backtest.png"} <= names
+    assert not [n for n in names if n.startswith(".")]
+
+
+def test_markdown_has_summary_table_per_strategy(written, analyses):
+    md = (written / "us-eo-14110.md").read_text()
+    assert "## Strategies" in md
+    header = next(line for line in md.splitlines() if line.startswith("| strategy"))
+    for column in ("result", "kept (x target", "cost (x honest)", "robust", "slipped past", "evades under"):
+        assert column in header
+    for strategy in analyses[0].report["strategies"]:
+        assert f"| `{strategy['strategy']}`" in md
+
+
+def test_markdown_has_one_mermaid_diagram_per_finding(written, analyses):
+    for analysis in analyses:
+        md = (written / f"{analysis.policy}.md").read_text()
+        findings = analysis.report["findings"]
+        assert findings, "the budget should find loopholes in both static rules"
+        assert md.count("```mermaid\nflowchart LR\n") == len(findings)
+        for f in findings:
+            assert f"### F{f['number']} {f['id']}" in md
+        assert md.count("**Verdict trace**") == len(findings)
+        assert md.count("**Compute accounting**") == len(findings)
+
+
+def test_markdown_lists_ambiguities_by_reading_and_the_backtest(written, analyses):
+    md = (written / "eu-ai-act.md").read_text()
+    assert "## Ambiguities of the text" in md
+    for reading in ("float-only", "all-operations"):
+        assert f"| `{reading}`" in md
+    assert "Art. 3(67) defines floating-point operations only" in md
+    assert "## Backtest: which real models the rule covers" in md
+    assert "](eu-ai-act-backtest.png)" in md and "](eu-ai-act-findings.png)" in md
+    assert re.search(r"^\| 2024 +\| \d+", md, re.M)
+
+
+def test_internal_links_point_at_finding_headings(written):
+    md = (written / "us-eo-14110.md").read_text()
+    slugs = {report.anchor(int(n), fid) for n, fid in re.findall(r"^### F(\d+) (\S+)$", md, re.M)}
+    links = set(re.findall(r"\]\(#([^)]+)\)", md))
+    assert links and links <= slugs
+
+
+def test_json_holds_the_same_content(written, analyses):
+    doc = json.loads((written / "us-eo-14110.json").read_text())
+    assert doc["policy"]["id"] == "us-eo-14110"
+    assert [f["id"] for f in doc["findings"]] == [f["id"] for f in analyses[0].report["findings"]]
+    assert {"years", "covered_models"} <= set(doc["backtest"])
+    assert doc["search"]["seconds"] is None  # no wall-clock time in a written file
+    assert list(doc) == sorted(doc)
+
+
+def test_mermaid_escapes_characters_mermaid_parses():
+    steps = (make_step('base "v1"', "pretrain", "Lab <A> & #1; |x|", flop=1e24),
+             make_step("tuned", "finetune", "Other; party", ["base \"v1\""], flop=1e22))
+    lc = Lifecycle("odd", __import__("datetime").date(2024, 1, 1), "tuned", steps)
+    text = report.mermaid(lc)
+    labels = re.findall(r'^    s\d+\["(.*)"\]$', text, re.M)
+    assert len(labels) == 2
+    for label in labels:
+        bare = re.sub(r"#\w+;", "", label.replace("<br/>", ""))  # entity codes are how mermaid takes them
+        assert not set(bare) & set('"<>;|`#')
+    assert "#quot;v1#quot;" in labels[0] and "#lt;A#gt; #amp; #35;1#59;" in labels[0]
+    assert "    s0 --> s1" in text and "    class s1 deploy" in text and "    class s0 party" in text
+
+
+def test_two_regenerations_are_byte_identical(tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    for out in (first, second):
+        assert main(["report", "us-eo-14110", "eu-ai-act", "--compare", "--out", str(out), "--max-evals", BUDGET]) == 0
+    a, b = _snapshot(first), _snapshot(second)
+    assert a.keys() == b.keys() and len(a) == 13
+    assert [name for name in a if a[name] != b[name]] == []
+
+
+def test_failed_regeneration_leaves_previous_reports_intact(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "reports"
+    assert main(["report", "us-eo-14110", "eu-ai-act", "--compare", "--out", str(out), "--max-evals", BUDGET]) == 0
+    (out / "README.md").write_text("hand-written\n")
+    before = _snapshot(out)
+    capsys.readouterr()
+
+    real, calls = report_figures.findings_figure, []
+
+    def failing(model, path):  # the second rule's figure fails, after the first rule's files exist
+        calls.append(path)
+        if len(calls) == 2:
+            raise RuntimeError("disk on fire")
+        return real(model, path)
+
+    monkeypatch.setattr(report_figures, "findings_figure", failing)
+    code = main(["report", "us-eo-14110", "eu-ai-act", "--compare", "--out", str(out), "--max-evals", "1500"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and "disk on fire" in err and "nothing in" in err
+    assert len(calls) == 2
+    assert _snapshot(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["reports"]  # the staging folder is gone
+
+
+def test_stale_files_of_a_rule_are_removed_only_after_success(tmp_path):
+    out = tmp_path / "reports"
+    out.mkdir()
+    (out / "us-eo-14110-findings.png").write_bytes(b"old")
+    (out / "notes.md").write_text("kept\n")
+    analysis = report.analyse("us-eo-14110", max_evals=int(BUDGET))
+    report.write_reports([analysis], out)
+    assert (out / "us-eo-14110-findings.png").read_bytes().startswith(b"\x89PNG")
+    assert (out / "notes.md").read_text() == "kept\n"
+
+
+def test_unknown_policy_is_one_line_and_exit_2(tmp_path, capsys):
+    assert main(["report", "no-such-rule", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown policy 'no-such-rule'" in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_bad_budget_is_a_usage_error(capsys):
+    assert main(["report", "us-eo-14110", "--max-evals", "0"]) == 2
+    assert "--max-evals" in capsys.readouterr().err
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path, capsys):
+    assert main(["report", "ca-sb53", "--out", str(tmp_path), "--max-evals", "500"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert "wrote" in captured.out
+
+
+def test_tidy_rounds_floats_and_drops_non_finite():
+    assert report.tidy({1: 0.1 + 0.2, "x": float("inf"), "t": (1.23456789e25,)}) == {"1": 0.3, "x": None,
+                                                                                     "t": [1.23457e25]}
