@@ -77,6 +77,10 @@ class Coefficients(Mapping[str, Coefficient]):
         return len(self._table)
 
 
+_LAW_CONSTANTS = {"offoptimal_besiroglu": ("E", "A", "B", "alpha", "beta"),
+                  "offoptimal_hoffmann": ("E", "A", "B", "alpha", "beta")}
+
+
 def _parse_table(raw: Mapping, origin: str) -> dict[str, Coefficient]:
     table = {}
     for name, entry in raw.items():
@@ -93,7 +97,17 @@ def _parse_table(raw: Mapping, origin: str) -> dict[str, Coefficient]:
         source = entry.get("source")
         if not isinstance(source, str) or not source.strip():
             raise CoefficientError(f"{origin}: coefficient '{name}' has no source; every value must cite where it comes from")
-        extra = {k: float(v) for k, v in entry.items() if k not in {*BANDS, "source", "status", "description"}}
+        extra = {}
+        for key, value in entry.items():
+            if key in {*BANDS, "source", "status", "description"}:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise CoefficientError(f"{origin}: coefficient '{name}' field '{key}' must be a number; "
+                                       "text belongs in source, status or description")
+            extra[key] = float(value)
+        missing = [key for key in _LAW_CONSTANTS.get(name, ()) if key not in extra]
+        if missing:
+            raise CoefficientError(f"{origin}: coefficient '{name}' needs the loss-law constants {', '.join(missing)}")
         table[name] = Coefficient(name, low, central, high, source, str(entry.get("status", "")),
                                   str(entry.get("description", "")), extra or None)
     return table
@@ -216,12 +230,16 @@ def _offoptimal(params: float, tokens: float, co: Coefficients) -> tuple[float, 
 
 @functools.lru_cache(maxsize=4096)
 def _loss_matched_ratio_cached(params: float, tokens: float, e: float, a: float, b: float, alpha: float, beta: float) -> float:
-    loss = e + a / params ** alpha + b / tokens ** beta
-    g = (alpha * a / (beta * b)) ** (1 / (alpha + beta))
-    gamma = alpha * beta / (alpha + beta)
-    k = a * g ** (-alpha) + b * g ** beta
-    effective = 6.0 * ((loss - e) / k) ** (-1 / gamma)
-    return min(1.0, effective / (6.0 * params * tokens))
+    try:
+        loss = e + a / params ** alpha + b / tokens ** beta
+        g = (alpha * a / (beta * b)) ** (1 / (alpha + beta))
+        gamma = alpha * beta / (alpha + beta)
+        k = a * g ** (-alpha) + b * g ** beta
+        effective = 6.0 * ((loss - e) / k) ** (-1 / gamma)
+        ratio = effective / (6.0 * params * tokens)
+    except (ZeroDivisionError, OverflowError):
+        return 1.0  # far outside the range the law was fitted on: no off-optimal penalty
+    return min(1.0, ratio) if math.isfinite(ratio) else 1.0
 
 
 def _loss_matched_ratio(params: float, tokens: float, law: Mapping[str, float]) -> float:

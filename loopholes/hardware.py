@@ -18,7 +18,7 @@ def chip_table() -> dict[str, dict]:
         return tomllib.load(handle)
 
 
-def peak_ops_per_second(chip: str, precision: str) -> float:
+def peak_ops_per_second(chip: str, precision: str, field: str = "precision") -> float:
     """Dense peak rate of `chip` in `precision`; a clear SpecError when the table has none."""
     table = chip_table()
     entry = table.get(chip) or table.get(chip.upper())
@@ -27,5 +27,5 @@ def peak_ops_per_second(chip: str, precision: str) -> float:
     rate = entry.get(precision)
     if rate is None:
         valid = ", ".join(sorted(k for k in entry if k not in _META))
-        raise SpecError(f"chip '{chip}' has no cited peak rate for {precision}; it has: {valid}", field="precision")
+        raise SpecError(f"chip '{chip}' has no cited peak rate for {precision}; it has: {valid}", field=field)
     return float(rate)

@@ -87,10 +87,14 @@ def make_step(
     parameters for MoE and only non-zero weights when kernels skip zeros, or accelerators
     x hours x peak x utilization."""
     if hardware is not None:
-        seconds = hardware.count * hardware.hours * 3600.0 * hardware.utilization
+        try:
+            seconds = float(hardware.count) * hardware.hours * 3600.0 * hardware.utilization
+        except OverflowError:
+            raise SpecError("the accelerator count is too large to be real", field="hardware.count") from None
         executed = seconds * peak_ops_per_second(hardware.chip, precision)
         estimate_precision = hardware.peak_precision or precision
-        reported = executed if estimate_precision == precision else seconds * peak_ops_per_second(hardware.chip, estimate_precision)
+        reported = executed if estimate_precision == precision else \
+            seconds * peak_ops_per_second(hardware.chip, estimate_precision, "hardware.peak_precision")
         given = False
     elif params is not None and tokens is not None:
         executed = reported = 6.0 * (active_params or params) * (1.0 - sparsity) * tokens
@@ -98,6 +102,9 @@ def make_step(
     else:
         executed = reported = float(flop or 0.0)
         given = True
+    if not executed <= MAX_OPERATIONS:
+        raise SpecError(f"the step's compute comes to {executed:.3g} operations; more than {MAX_OPERATIONS:.0e} "
+                        f"is far beyond any training run (check the units)", field=_form_field(hardware, params))
     return Step(
         id=id, kind=kind, developer=developer, inputs=tuple(inputs), flop=executed, reported_flop=reported,
         precision=precision, params=params, tokens=tokens, active_params=active_params, hardware=hardware,
@@ -105,6 +112,15 @@ def make_step(
         boost_samples=boost[1] if boost else 1, sites=tuple(sites), cost_usd=cost_usd,
         open_weights=open_weights, curated_data=curated_data, sparsity=sparsity, disclosed=disclosed,
     )
+
+
+MAX_OPERATIONS = 1e40
+"""Ceiling on one step's compute: 10^13 times the largest run in the Epoch data (5e26),
+so sums of steps stay finite and obviously wrong units are caught."""
+
+
+def _form_field(hardware, params) -> str:
+    return "hardware" if hardware is not None else "params" if params is not None else "flop"
 
 
 def _normalise_shares(data: Mapping[str, float] | tuple | None) -> tuple[tuple[str, float], ...]:
@@ -358,7 +374,8 @@ def _checked_topological(steps: tuple[Step, ...], deploy: str, source: str) -> t
         low, high = _MODEL_INPUTS[step.kind]
         if len(models) < low or (high is not None and len(models) > high):
             wanted = _ROLE.get(step.kind, "no model inputs (only synthetic_data steps)")
-            raise SpecError(f"a {step.kind} step takes {wanted} in inputs; it has {len(models)} model input(s)",
+            article = "an" if step.kind[0] in "aeiou" else "a"
+            raise SpecError(f"{article} {step.kind} step takes {wanted} in inputs; it has {len(models)} model input(s)",
                             source=source, step=step.id, field="inputs")
         if step.kind == "distill" and not step.inputs:
             raise SpecError("a distill step needs a teacher: a model or a synthetic_data step in inputs",

@@ -31,8 +31,7 @@ def load_lifecycle(path: str | Path) -> Lifecycle:
 def parse_lifecycle(data: Any, source: str = "<spec>") -> Lifecycle:
     """Validate an already-parsed spec (a dict) and build its lifecycle."""
     if not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else f"a {type(data).__name__}"
-        raise SpecError(f"the file holds {kind}; a lifecycle spec is a mapping with name, released, deploy and steps",
+        raise SpecError(f"the file holds {_describe(data)}; a lifecycle spec is a mapping with name, released, deploy and steps",
                         source=source)
     try:
         spec = LifecycleSpec.model_validate(data)
@@ -71,23 +70,41 @@ def read_spec_file(path: Path) -> Any:
 def _parse_text(text: str, fmt: str, source: str) -> Any:
     try:
         if fmt == "JSON":
-            return json.loads(text)
+            return json.loads(text, object_pairs_hook=_no_duplicate_keys)
         if fmt == "TOML":
             return tomllib.loads(text)
         import yaml
 
         return yaml.load(text, Loader=_yaml_loader())  # noqa: S506 - a SafeLoader subclass
+    except _DuplicateKey as error:
+        raise SpecError(f"the key '{error.key}' appears twice in one mapping; keep one", source=source) from None
     except json.JSONDecodeError as error:
         raise SpecError(f"broken JSON at line {error.lineno}, column {error.colno}: {error.msg}", source=source) from None
     except tomllib.TOMLDecodeError as error:
         raise SpecError(f"broken TOML: {error}", source=source) from None
     except RecursionError:
         raise SpecError(f"{fmt} nested too deeply to be a lifecycle spec", source=source) from None
-    except Exception as error:  # yaml.YAMLError and constructor errors such as an impossible date
+    except Exception as error:  # yaml.YAMLError and constructor errors
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise SpecError(f"broken YAML{where}: {problem}", source=source) from None
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
+    """A repeated key would silently keep its last value (a 1e27 run read as 1e20)."""
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(str(key)[:60])
+        out[key] = value
+    return out
 
 
 _YAML_LOADER = None
@@ -95,7 +112,8 @@ _YAML_LOADER = None
 
 def _yaml_loader():
     """A SafeLoader that also reads `1e25` as a number (YAML 1.1 wants `1.0e+25`), since
-    drafters write compute that way."""
+    drafters write compute that way; keeps dates as text, so an impossible date is
+    reported on its field like in JSON; and refuses a key repeated in one mapping."""
     global _YAML_LOADER
     if _YAML_LOADER is None:
         import yaml
@@ -103,8 +121,22 @@ def _yaml_loader():
         class Loader(yaml.SafeLoader):
             pass
 
+        Loader.yaml_implicit_resolvers = {
+            first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+            for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
         pattern = re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)$")
         Loader.add_implicit_resolver("tag:yaml.org,2002:float", pattern, list("-+0123456789"))
+
+        def mapping(loader, node, deep=False):
+            loader.flatten_mapping(node)
+            pairs = [(loader.construct_object(k, deep=deep), loader.construct_object(v, deep=deep)) for k, v in node.value]
+            keys = [k for k, _ in pairs]
+            for key in keys:
+                if isinstance(key, (list, dict)):
+                    raise yaml.constructor.ConstructorError(None, None, "a mapping key must be a plain value", node.start_mark)
+            return _no_duplicate_keys(pairs)
+
+        Loader.add_constructor("tag:yaml.org,2002:map", mapping)
         _YAML_LOADER = Loader
     return _YAML_LOADER
 
@@ -142,21 +174,43 @@ def _message(detail: dict, loc: list, in_step: bool) -> str:
         return f"unknown field; valid fields: {', '.join(owner.model_fields)}"
     if kind in ("float_type", "int_type", "float_parsing", "int_parsing", "int_from_float"):
         if kind == "int_from_float" or isinstance(value, float):
-            return f"expected a whole number, got {value!r}"
-        return f"expected a number, got {type(value).__name__} {value!r}"
+            return f"expected a whole number, got {_short(value)}"
+        if isinstance(value, int) and not isinstance(value, bool):
+            return f"the number {_short(value)} is too large"
+        return f"expected a number, got {_describe(value)} {_short(value)}"
     if kind == "finite_number":
-        return f"must be a finite number, got {value!r}"
+        return f"must be a finite number, got {_short(value)}"
     if kind in ("date_from_datetime_parsing", "date_parsing", "date_type", "date_from_datetime_inexact"):
-        return f"not a valid date ({value!r}); write an existing date as YYYY-MM-DD"
+        return f"not a valid date ({_short(value)}); write an existing date as YYYY-MM-DD"
     if kind == "too_short" and loc == ["steps"]:
         return "a lifecycle needs at least one step"
     if kind == "literal_error":
-        return f"{value!r} is not valid; {detail['msg'][0].lower()}{detail['msg'][1:]}"
+        return f"{_short(value)} is not valid; {detail['msg'][0].lower()}{detail['msg'][1:]}"
     message = detail["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         if message.startswith(prefix):
             return message[len(prefix):]
-    return f"{message} (got {value!r})" if value is not None and not isinstance(value, (dict, list)) else message
+    return f"{message} (got {_short(value)})" if value is not None and not isinstance(value, (dict, list)) else message
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """A value as it appears in a message: repr, cut to `limit` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 5] + "...'" if text[0] in "'\"" else text[: limit - 3] + "..."
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "a true/false value"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__}"
 
 
 def _owner(loc: list, in_step: bool) -> type[BaseModel]:
