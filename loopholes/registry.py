@@ -41,13 +41,17 @@ def load_policy(ref: "str | Path | Policy") -> Policy:
         return _policy_of(_plugins()[text].load(), text)  # type: ignore[attr-defined]
     path = Path(text)
     if path.suffix == ".py" or path.exists():
-        return load_policy_file(path)
+        return load_policy_file(path.resolve())
     raise PolicyError(f"unknown policy '{text}'; give a bundled id ({', '.join(policy_ids())}) or a path to a .py file")
 
 
-@functools.cache
 def load_policy_file(path: Path) -> Policy:
-    path = Path(path).resolve()
+    """The POLICY of a module file, cached on its resolved path."""
+    return _load_policy_file(Path(path).resolve())
+
+
+@functools.cache
+def _load_policy_file(path: Path) -> Policy:
     if not path.is_file():
         raise PolicyError(f"{path}: no such policy file")
     name = "loopholes_policy_" + hashlib.sha1(str(path).encode()).hexdigest()[:12]

@@ -47,9 +47,12 @@ def lifecycle_lines(lc: Lifecycle) -> list[str]:
     return lines
 
 
-def finding_text(finding, *, spec_path: str | None = None) -> str:
+def finding_text(finding, *, spec_path: str | None = None, policy=None, policy_ref: str | None = None) -> str:
     """A finding readable without the source: lifecycle, the clauses it slipped past,
-    capability kept against the target, margins, robustness and how to replay it."""
+    capability kept against the target, margins, robustness and how to replay it.
+    `policy` is the Policy searched (needed for drafts loaded from a path) and
+    `policy_ref` what the replay command should name (an id or a path)."""
+    covered_tiers = policy.covered_tiers if policy is not None else _covered_tiers(finding.policy)
     verdict, target = finding.verdict, finding.target
     low, central, _ = finding.capability[finding.domain]
     tlow, tcentral, _ = target.bands
@@ -59,9 +62,9 @@ def finding_text(finding, *, spec_path: str | None = None) -> str:
     out += ["    " + line for line in lifecycle_lines(finding.lifecycle)]
     out.append("  slipped past:")
     for clause in verdict.clauses:
-        if clause.tier in finding_covered_tiers(finding):
+        if clause.tier in covered_tiers:
             out.append(f"    {clause.clause}: {clause.measures}: {fmt(clause.measured)} {clause.comparator} "
-                       f"{fmt(clause.threshold)}? {'yes' if clause.triggered else 'no'} ({clause.margin:.2f}x the line)"
+                       f"{fmt(clause.threshold)}? {'yes' if clause.triggered else 'no'} ({clause.margin:.3g}x the line)"
                        + (f" — {clause.note}" if clause.note else ""))
     out.append(f"  capability kept ({finding.domain}, effective FLOP): central {fmt(central)} vs target {fmt(tcentral)} "
                f"({central / tcentral:.2f}x); low {fmt(low)} vs {fmt(tlow)} ({low / tlow:.2f}x)")
@@ -70,14 +73,15 @@ def finding_text(finding, *, spec_path: str | None = None) -> str:
         out.append(f"  ambiguity of the text: evades under {', '.join(finding.evades_under)}; "
                    f"covered under {', '.join(finding.covered_under)}")
     if spec_path:
-        out.append(f"  replay: loopholes check {shlex.quote(finding.policy)} {shlex.quote(spec_path)} --reading {finding.reading}")
+        ref = policy_ref or finding.policy
+        out.append(f"  replay: loopholes check {shlex.quote(ref)} {shlex.quote(spec_path)} --reading {finding.reading}")
     return "\n".join(out)
 
 
-def finding_covered_tiers(finding) -> frozenset[str]:
+def _covered_tiers(policy_id: str) -> frozenset[str]:
     from .registry import load_policy
 
-    return load_policy(finding.policy).covered_tiers if finding.policy else frozenset()
+    return load_policy(policy_id).covered_tiers
 
 
 def capability_text(capability) -> str:

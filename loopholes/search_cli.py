@@ -44,7 +44,7 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     else:
-        print(summary_text(result, paths))
+        print(summary_text(result, paths, policy_ref=args.policy))
     return 0
 
 
@@ -64,7 +64,7 @@ def save_findings(result, folder) -> dict[str, str]:
     return paths
 
 
-def summary_text(result, paths=None) -> str:
+def summary_text(result, paths=None, policy_ref: str | None = None) -> str:
     from .render import finding_text, fmt
 
     paths = paths or {}
@@ -80,7 +80,8 @@ def summary_text(result, paths=None) -> str:
     lines.append(f"({result.evaluated} evaluations in {result.seconds:.1f} s, seed {result.seed}"
                  + ("; budget exhausted" if result.exhausted else "") + ")\n")
     for finding in result.findings:
-        lines.append(finding_text(finding, spec_path=paths.get(finding.id)) + "\n")
+        lines.append(finding_text(finding, spec_path=paths.get(finding.id), policy=result.policy,
+                                  policy_ref=policy_ref) + "\n")
     return "\n".join(lines)
 
 

@@ -23,7 +23,7 @@ from typing import Mapping, NamedTuple
 
 from loopholes.backtest import MEMBER_OPTION
 from loopholes.lifecycle import TRAINING_KINDS, Step
-from loopholes.policy import Context, Parameter, Policy, Reading, Rule, scope_steps, training_compute
+from loopholes.policy import Context, KnownLoophole, Parameter, Policy, Reading, Rule, scope_steps, training_compute
 from loopholes.population import CLASS_ORDER, REFERENCE_CLASSES, Population, load_population, reference_class
 
 ESSAY = "Hooker 2024 §5.2"
@@ -265,6 +265,19 @@ POLICY = Policy(
     target_lines={"general": NOMINAL, "bio": line_at(REFERENCE_DATE, "biology")},
     parameters=PARAMETERS,
     population_based=True,
+    known_loopholes=(
+        KnownLoophole("distillation", "the line ranks the student's own training compute, not the teacher whose capability it inherits (Hooker 2024 §3.1.1; primer §2.1)"),
+        KnownLoophole("cascade", "models are ranked one by one, so a system of members under the percentile escapes (Hooker 2024 §3.1.3-3.1.4; primer §2.3)"),
+        KnownLoophole("decentralized-finetune", "fine-tunes by other parties, found together with distillation, a cascade or a timed release (Hooker 2024 §3.1.2; primer §2.3)"),
+        KnownLoophole("inference-boost", "inference-time compute is not ranked (Hooker 2024 §3.1.1)"),
+        KnownLoophole("measured-vs-theoretical", "no estimation method is fixed: a hardware estimate at the BF16 peak reports half of an FP8 run (Hooker 2024 Appendix A)"),
+        KnownLoophole("sparsity", "zero-skipping sparse training halves the counted operations while capability largely stays (Hooker 2024 Appendix A)"),
+        KnownLoophole("moe-assembly", "experts trained separately, each ranked under the percentile, then assembled (Hooker 2024 §3.1.3; primer §2.3)"),
+        KnownLoophole("throttling", "better data buys capability that a compute ranking does not see (Hooker 2024 §2.1.1; primer §2.1)"),
+        KnownLoophole("split-runs", "pre-training split into runs that each rank under the line (Hooker 2024 §3.1.2, §5.3)"),
+        KnownLoophole("reference-class", "a mostly biological model with enough general data is ranked among language models, whose line is far higher (Hooker 2024 §5.2; primer §4.1)", ("model", "lineage", "with-imputed")),
+        KnownLoophole("release-timing", "released right after a wave of large models, when the trailing 12-month line is highest (Hooker 2024 §5.2; primer §4.1)"),
+    ),
     ambiguities=(
         f"Neither paper fixes p: {ESSAY} suggests 5-10 %; parameter percentile (default 5 %).",
         "The peer window is not fixed; 'annual reporting' suggests a trailing year: parameter window_months.",

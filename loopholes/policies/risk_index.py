@@ -27,7 +27,7 @@ from typing import Any, Mapping
 from loopholes.backtest import coverage_line, member_reading, probe, record_lifecycle
 from loopholes.capability import BANDS, DOMAINS
 from loopholes.lifecycle import COMPOSITE_KINDS, ON_BASE_KINDS, Lifecycle, Step
-from loopholes.policy import Context, Parameter, Policy, Reading, Rule, training_compute
+from loopholes.policy import Context, KnownLoophole, Parameter, Policy, Reading, Rule, training_compute
 from loopholes.policies.dynamic_percentile import (
     ARTIFACT_CLASSES, ESSAY, GENERAL_CLASS, PERCENTILE, POPULATION_CLASSES, PRIMER, REFERENCE_DATE,
     SPECIALISED_SHARE, WINDOW_MONTHS, Cut, artifact_class, joins_population, population_for, top_line,
@@ -277,6 +277,21 @@ _DRAFT = Policy(
     target_lines={},
     parameters=PARAMETERS,
     population_based=True,
+    known_loopholes=(
+        KnownLoophole("distillation", "effective compute is one term of five in the index: a student's small compute and parameter count keep the sum under the line (Hooker 2024 §3.1.1, §5.3; primer §2.1)"),
+        KnownLoophole("cascade", "members are indexed one by one; found together with third-party fine-tunes, an inference boost or a timed release (Hooker 2024 §3.1.3-3.1.4; primer §2.3)"),
+        KnownLoophole("decentralized-finetune", "fine-tunes by other parties, found together with a cascade, better data or a timed release (Hooker 2024 §3.1.2; primer §2.3)"),
+        KnownLoophole("inference-boost", "inference-time compute raises only the capability term, one of five in the index (Hooker 2024 §3.1.1, §5.3)"),
+        KnownLoophole("integer-precision", "found only together with an inference boost (Hooker 2024 Appendix A)"),
+        KnownLoophole("measured-vs-theoretical", "no estimation method is fixed: a hardware estimate at the BF16 peak reports half of an FP8 run (Hooker 2024 Appendix A)"),
+        KnownLoophole("sparsity", "zero-skipping sparse training halves the counted operations while capability largely stays (Hooker 2024 Appendix A)"),
+        KnownLoophole("moe-assembly", "found only together with an inference boost (Hooker 2024 §3.1.3; primer §2.3)"),
+        KnownLoophole("throttling", "better data buys capability that the compute terms do not see (Hooker 2024 §2.1.1; primer §2.1)"),
+        KnownLoophole("split-runs", "found only together with an inference boost (Hooker 2024 §3.1.2, §5.3)"),
+        KnownLoophole("reference-class", "the data mix picks the peer group a model is ranked in (Hooker 2024 §5.2; primer §4.1)"),
+        KnownLoophole("release-timing", "released when the trailing 12-month line is highest (Hooker 2024 §5.2; primer §4.1)"),
+        KnownLoophole("index-underreporting", "reach is self-reported: under 10,000 registered business users (AI Act Annex XIII (f)) lowers the index (Hooker 2024 §5.3)", ("presumed-reach", "with-imputed")),
+    ),
     ambiguities=(
         f"{ESSAY_INDEX} names no measures or weights: Annex XIII's criteria are used, equally "
         "weighted per decade (parameter weights); benchmarks (e) are stood in for by the capability model.",

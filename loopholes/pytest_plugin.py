@@ -1,0 +1,568 @@
+"""pytest plugin (DESIGN §10): one test per gaming strategy against a rule.
+
+`pytest policies/my_draft.py` or `pytest --policy ID_OR_PATH` runs the loophole search
+once per rule and turns its matrix into tests named `[rule::strategy::reading]`. A test
+fails when some finding needs that strategy under that reading, and the failure reads
+like `loopholes search` output: the minimal lifecycle, the clauses it slipped past, the
+capability kept and a `loopholes check` command that replays it. Loopholes a rule
+declares in `known_loopholes` run as strict xfail, so a known loophole that stops being
+found turns the run red.
+
+Each rule is searched once per run; under pytest-xdist, workers share that search
+through pytest's temporary folder, and `--dist loadgroup` sends a rule's tests to one
+worker so that different rules are searched in parallel.
+
+Every pytest run in an environment where loopholes is installed loads this module (the
+`pytest11` entry point), so it imports only pytest and the standard library itself; the
+search, the strategies and networkx load when a rule is collected or tested.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import sys
+import warnings
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
+
+import pytest
+
+if TYPE_CHECKING:
+    from .lifecycle import Lifecycle
+    from .policy import Policy, Verdict
+    from .search import Finding, SearchResult
+
+__all__ = ["LoopholeFound", "Loopholes", "SearchBudgetWarning", "assert_no_loophole"]
+
+ALL_READINGS = "all"
+"""Reading of the one test kept for a strategy that cannot apply to a rule at all."""
+DEFAULT_MAX_EVALS = 400_000
+"""Same default as `loopholes search`, so a test and the command agree."""
+
+_SEARCHES = pytest.StashKey[dict]()
+_POLICIES = pytest.StashKey[list]()
+_SPEC_DIR = pytest.StashKey[Path]()
+
+
+class LoopholeFound(Exception):
+    """A search found a lifecycle that escapes the rule; the message is the finding."""
+
+
+class SearchBudgetWarning(UserWarning):
+    """The search stopped at its evaluation budget: a pass means "nothing found so far"."""
+
+
+# -- options -----------------------------------------------------------------------------
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("loopholes", "loopholes: test a compute-threshold rule against gaming strategies")
+    group.addoption("--policy", action="append", dest="loopholes_policies", default=[], metavar="ID_OR_PATH",
+                    help="test this rule (bundled id or path to a policy module; repeatable). "
+                         "Without path arguments only these rules are tested.")
+    group.addoption("--loopholes-strategy", action="append", dest="loopholes_strategies", default=[], metavar="S",
+                    help="only the tests of this strategy (repeatable; see 'loopholes list'). The search still "
+                         "composes every strategy, so a test's outcome does not depend on which tests run.")
+    group.addoption("--loopholes-max-evals", type=int, default=DEFAULT_MAX_EVALS, metavar="N",
+                    help=f"evaluation budget of each rule's search (default {DEFAULT_MAX_EVALS})")
+    group.addoption("--loopholes-seed", type=int, default=0, metavar="N",
+                    help="random seed of the search (default 0; same seed, same outcomes)")
+    group.addoption("--loopholes-depth", type=int, default=3, metavar="N",
+                    help="largest number of strategies composed in one lifecycle (1-4, default 3)")
+    group.addoption("--loopholes-save", metavar="DIR",
+                    help="write every finding as a replayable lifecycle spec (.json) into DIR")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_SEARCHES] = {}
+    if config.getoption("loopholes_max_evals") < 1:
+        raise pytest.UsageError("--loopholes-max-evals must be at least 1")
+    if not 1 <= config.getoption("loopholes_depth") <= 4:
+        raise pytest.UsageError("--loopholes-depth must be between 1 and 4")
+    strategies = config.getoption("loopholes_strategies")
+    refs = config.getoption("loopholes_policies")
+    if strategies:
+        from .strategies import registry
+
+        unknown = [s for s in strategies if s not in registry()]
+        if unknown:
+            raise pytest.UsageError(f"--loopholes-strategy {unknown[0]}: no such strategy; valid: {', '.join(registry())}")
+    loaded = []
+    for ref in refs:
+        from .errors import LoopholesError
+        from .registry import load_policy
+
+        try:
+            policy = load_policy(ref)
+            _check_known_loopholes(policy)
+        except LoopholesError as error:
+            raise pytest.UsageError(f"--policy {ref}: {error}") from None
+        loaded.append((ref, policy))
+    config.stash[_POLICIES] = loaded
+    if refs and config.args_source != pytest.Config.ArgsSource.ARGS:
+        # `pytest --policy X` means "test X", not "test X and everything under testpaths".
+        config.args = []
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return (f"loopholes: seed {config.getoption('loopholes_seed')}, max-evals {config.getoption('loopholes_max_evals')}, "
+            f"depth {config.getoption('loopholes_depth')}")
+
+
+# -- collection --------------------------------------------------------------------------
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> "PolicyFile | None":
+    """A policy module becomes a `PolicyFile` next to whatever else collects the file (an
+    explicitly named module is also a pytest `Module`; it simply holds no tests)."""
+    if file_path.suffix != ".py" or file_path.name in ("conftest.py", "__init__.py"):
+        return None
+    config = parent.config
+    if not (parent.session.isinitpath(file_path) or _in_policies_folder(file_path, config.rootpath)):
+        return None
+    if any(fnmatch.fnmatch(file_path.name, pattern) for pattern in config.getini("python_files")):
+        return None  # test modules belong to pytest, even when they build a POLICY for their own use
+    if not _binds_policy(file_path):
+        return None
+    return PolicyFile.from_parent(parent, path=file_path)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Add the tests of `--policy` rules (before -k and xdist see the item list)."""
+    for ref, policy in config.stash.get(_POLICIES, []):
+        collector = PolicyArg.from_parent(session, name=ref, nodeid=ref, path=_module_path(policy, config),
+                                          policy=policy, ref=_policy_ref(policy, config) or ref)
+        report = collector.ihook.pytest_make_collect_report(collector=collector)
+        session.ihook.pytest_collectreport(report=report)  # counted and shown like any collected file
+        items.extend(node for node in report.result if isinstance(node, pytest.Item))
+
+
+def _in_policies_folder(path: Path, root: Path) -> bool:
+    try:
+        folders = path.relative_to(root).parts[:-1]
+    except ValueError:
+        folders = path.parts[:-1]
+    return "policies" in folders
+
+
+def _binds_policy(path: Path) -> bool:
+    """Whether the module binds POLICY at top level (assignment or import), read without
+    running it; a file that does not parse counts, so that loading it reports the error."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    if "POLICY" not in text:
+        return False
+    try:
+        tree = ast.parse(text, filename=str(path))
+    except SyntaxError:
+        return True
+    return any(_statement_binds(node) for node in tree.body)
+
+
+def _statement_binds(node: ast.stmt) -> bool:
+    if isinstance(node, ast.Assign):
+        return any(isinstance(t, ast.Name) and t.id == "POLICY" for t in node.targets)
+    if isinstance(node, ast.AnnAssign):
+        return isinstance(node.target, ast.Name) and node.target.id == "POLICY"
+    if isinstance(node, ast.ImportFrom):
+        return any((alias.asname or alias.name) in ("POLICY", "*") for alias in node.names)
+    if isinstance(node, (ast.If, ast.Try)):
+        bodies = [node.body, node.orelse] + ([h.body for h in node.handlers] if isinstance(node, ast.Try) else [])
+        return any(_statement_binds(child) for body in bodies for child in body)
+    return False
+
+
+class PolicyFile(pytest.File):
+    """A policy module: one test per strategy and reading."""
+
+    def collect(self) -> Iterator["LoopholeItem"]:
+        from .errors import LoopholesError
+        from .registry import load_policy_file
+
+        try:
+            policy = load_policy_file(self.path)
+            _check_known_loopholes(policy)
+        except LoopholesError as error:
+            raise self.CollectError(str(error)) from None
+        ref = _policy_ref(policy, self.config) or _shown_path(self.path, self.config)
+        yield from _items(self, policy, ref)
+
+
+class PolicyArg(pytest.Collector):
+    """A rule named with --policy (already loaded and checked when pytest was configured)."""
+
+    def __init__(self, *, policy: "Policy", ref: str, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.policy, self.ref = policy, ref
+
+    def collect(self) -> Iterator["LoopholeItem"]:
+        return _items(self, self.policy, self.ref)
+
+
+def _items(parent: pytest.Collector, policy: "Policy", ref: str) -> Iterator["LoopholeItem"]:
+    """Strategies in registry order, readings in the rule's order; a strategy that cannot
+    apply to any domain the rule draws a line in gets one test for all readings."""
+    from .strategies import registry
+
+    config = parent.config
+    wanted = config.getoption("loopholes_strategies")
+    grouped = config.pluginmanager.hasplugin("xdist")
+    for strategy in registry().values():
+        if wanted and strategy.id not in wanted:
+            continue
+        applies = any(strategy.applies(policy, domain) for domain in policy.target_lines)
+        readings = [r.id for r in policy.readings] if applies else [ALL_READINGS]
+        for reading in readings:
+            item = LoopholeItem.from_parent(parent, name=f"[{policy.id}::{strategy.id}::{reading}]", policy=policy,
+                                            strategy=strategy.id, reading=reading, ref=ref)
+            known = _known(policy, strategy.id, reading)
+            if known is not None:
+                item.add_marker(pytest.mark.xfail(strict=True, raises=LoopholeFound,
+                                                  reason=f"known loophole: {known.reason}"))
+            if grouped:
+                # with --dist loadgroup one worker runs a rule's tests, so its search runs once
+                item.add_marker(pytest.mark.xdist_group(policy.id))
+            yield item
+
+
+def _known(policy: "Policy", strategy: str, reading: str):
+    for known in policy.known_loopholes:
+        if known.strategy == strategy and (not known.readings or reading == ALL_READINGS or reading in known.readings):
+            return known
+    return None
+
+
+def _check_known_loopholes(policy: "Policy") -> None:
+    """A misspelt known loophole would silently stop being an xfail; say so instead."""
+    from .errors import PolicyError
+    from .strategies import registry
+
+    readings = [r.id for r in policy.readings]
+    for known in policy.known_loopholes:
+        if known.strategy not in registry():
+            raise PolicyError(f"policy '{policy.id}': known loophole '{known.strategy}' is not a strategy; "
+                              f"valid: {', '.join(registry())}")
+        for reading in known.readings:
+            if reading not in readings:
+                raise PolicyError(f"policy '{policy.id}': known loophole '{known.strategy}' names reading "
+                                  f"'{reading}'; the rule's readings: {', '.join(readings)}")
+
+
+# -- the test ----------------------------------------------------------------------------
+
+class LoopholeItem(pytest.Item):
+    """Passes when no finding needs `strategy` under `reading`; fails with the best one."""
+
+    def __init__(self, *, policy: "Policy", strategy: str, reading: str, ref: str, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.policy, self.strategy, self.reading, self.ref = policy, strategy, reading, ref
+
+    def runtest(self) -> None:
+        result, paths = _search(self.config, self.policy)
+        findings = [f for f in result.findings if self.strategy in f.strategies
+                    and (self.reading == ALL_READINGS or self.reading in f.evades_under)]
+        if findings:
+            best = _under_reading(findings[0], self.policy, self.reading)
+            path = paths.get(best.id) or _write_spec(self.config, result, best)
+            raise LoopholeFound(_failure_text(self.policy, best, findings[1:], self.ref, path, self.config,
+                                              self.strategy))
+        if result.exhausted:
+            warnings.warn(SearchBudgetWarning(
+                f"{self.policy.id}: the search stopped at --loopholes-max-evals "
+                f"{self.config.getoption('loopholes_max_evals')} before trying every composition; "
+                "a pass means nothing was found within that budget"), stacklevel=1)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> Any:
+        from .errors import LoopholesError
+
+        if isinstance(excinfo.value, LoopholeFound):
+            return str(excinfo.value)
+        if isinstance(excinfo.value, LoopholesError):
+            return f"loopholes: error: {excinfo.value}"
+        return super().repr_failure(excinfo, style=style)  # an engine bug: keep the traceback
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, self.name
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A known loophole that is no longer found fails (strict xfail); say what to do."""
+    report = yield
+    if isinstance(item, LoopholeItem) and call.when == "call" and report.failed and call.excinfo is None:
+        known = _known(item.policy, item.strategy, item.reading)
+        if known is not None:
+            under = "any reading" if item.reading == ALL_READINGS else f"reading {item.reading}"
+            report.longrepr = (f"[XPASS(strict)] {item.policy.id} no longer leaks through {item.strategy} under "
+                               f"{under}, yet declares it a known loophole ({known.reason}).\n"
+                               "Remove it from known_loopholes; if the search stopped at its budget, "
+                               "raise --loopholes-max-evals first.")
+    return report
+
+
+def _search(config: pytest.Config, policy: "Policy", **kwargs: Any) -> tuple["SearchResult", dict[str, str]]:
+    """The rule's search, once per session and options."""
+    options = {"seed": config.getoption("loopholes_seed"), "max_evals": config.getoption("loopholes_max_evals"),
+               "depth": config.getoption("loopholes_depth")}
+    options.update({k: v for k, v in kwargs.items() if v is not None})
+    if options.get("strategies") is not None:
+        options["strategies"] = tuple(options["strategies"])
+    cache = config.stash.setdefault(_SEARCHES, {})
+    key = (id(policy), tuple(sorted(options.items())))
+    if key not in cache:
+        try:
+            result = _run_search(config, policy, options)
+            paths = _save_all(config, result)
+            cache[key] = (policy, (result, paths), None)
+        except Exception as error:  # remember failures too, so each test reports without re-running
+            cache[key] = (policy, None, error)
+    _, value, error = cache[key]
+    if error is not None:
+        raise error
+    return value
+
+
+def _run_search(config: pytest.Config, policy: "Policy", options: dict[str, Any]) -> "SearchResult":
+    """Search, or under pytest-xdist take the result another worker already stored.
+
+    With plain `-n N` every worker gets tests of every rule; the first to need a rule
+    searches it while the others wait on a lock, then read its result. (With `--dist
+    loadgroup` a rule's tests share one worker and nothing needs sharing.)
+    """
+    from .search import search
+
+    shared = _shared_folder(config)
+    path = _defining_file(policy)
+    if shared is None or path is None:
+        return search(policy, **options)
+    try:
+        import fcntl
+    except ImportError:  # no POSIX file locks (Windows): every worker searches for itself
+        return search(policy, **options)
+    import dataclasses
+    import hashlib
+    import os
+    import pickle
+
+    from .search import SearchResult
+
+    key = hashlib.sha1(repr((policy.id, str(path.resolve()), sorted(options.items()))).encode()).hexdigest()[:16]
+    stored = shared / f"loopholes-search-{key}.pickle"
+    with open(shared / f"loopholes-search-{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or if this worker dies
+        if stored.exists():
+            return SearchResult(policy=policy, **pickle.loads(stored.read_bytes()))
+        result = search(policy, **options)
+        fields = {f.name: getattr(result, f.name) for f in dataclasses.fields(result) if f.name != "policy"}
+        partial = stored.with_suffix(".partial")
+        partial.write_bytes(pickle.dumps(fields))
+        os.replace(partial, stored)
+        return result
+
+
+def _shared_folder(config: pytest.Config) -> Path | None:
+    """The session's temporary folder that every xdist worker sees; None outside xdist."""
+    factory = getattr(config, "_tmp_path_factory", None)
+    if factory is None or not hasattr(config, "workerinput"):
+        return None
+    return factory.getbasetemp().parent
+
+
+def _save_all(config: pytest.Config, result: "SearchResult") -> dict[str, str]:
+    folder = config.getoption("loopholes_save")
+    if not folder:
+        return {}
+    from .errors import UsageError
+    from .search_cli import save_findings
+
+    try:
+        return save_findings(result, Path(config.invocation_params.dir, folder))
+    except OSError as error:
+        raise UsageError(f"--loopholes-save {folder}: cannot write the specs there ({error.strerror})") from None
+
+
+def _write_spec(config: pytest.Config | None, result: "SearchResult", finding: "Finding") -> str:
+    """Without --loopholes-save, the shown finding still gets a spec so its replay command
+    works: in pytest's temporary folder (kept for the last few runs), else a fresh one."""
+    from types import SimpleNamespace
+
+    from .search_cli import save_findings
+
+    global _FALLBACK_SPEC_DIR
+    if config is not None and _SPEC_DIR not in config.stash:
+        factory = getattr(config, "_tmp_path_factory", None)
+        if factory is not None:
+            config.stash[_SPEC_DIR] = factory.mktemp("loopholes-specs")
+    folder = config.stash.get(_SPEC_DIR, None) if config is not None else None
+    if folder is None:
+        if _FALLBACK_SPEC_DIR is None:
+            import tempfile
+
+            _FALLBACK_SPEC_DIR = Path(tempfile.mkdtemp(prefix="loopholes-specs-"))
+        folder = _FALLBACK_SPEC_DIR
+    return save_findings(SimpleNamespace(policy=result.policy, findings=[finding]), folder)[finding.id]
+
+
+_FALLBACK_SPEC_DIR: Path | None = None
+
+
+def _under_reading(finding: "Finding", policy: "Policy", reading: str) -> "Finding":
+    """The finding judged under the test's reading, so its trace and replay match the test id."""
+    if reading in (ALL_READINGS, finding.reading):
+        return finding
+    return replace(finding, reading=reading, verdict=policy.evaluate(finding.lifecycle, reading))
+
+
+def _failure_text(policy: "Policy", best: "Finding", others: Sequence["Finding"], ref: str | None,
+                  spec_path: str | None, config: pytest.Config | None, strategy: str | None) -> str:
+    from .render import finding_text
+
+    what = strategy or " + ".join(best.strategies)
+    lines = [f"{policy.id} leaks through {what} under reading {best.reading}: {len(others) + 1} "
+             f"finding{'s' if others else ''}, the best first.", ""]
+    # finding_text looks the rule up by `finding.policy` to know its covered tiers; an id
+    # finds only bundled rules, the Policy object finds drafts too. The replay line is
+    # added here, with the reference the drafter can type.
+    lines.append(finding_text(replace(best, policy=policy)))
+    if spec_path:
+        path = _shown_path(Path(spec_path), config) if config else spec_path
+        if ref:
+            import shlex
+
+            lines.append(f"  replay: loopholes check {shlex.quote(ref)} {shlex.quote(path)} --reading {best.reading}")
+        else:
+            lines.append(f"  spec: {path}")
+    if others:
+        listed = ", ".join(f.id for f in others[:5]) + (", ..." if len(others) > 5 else "")
+        lines.append(f"  {len(others)} more: {listed}"
+                     + ("" if config and config.getoption("loopholes_save") else " (--loopholes-save DIR writes them all)"))
+    return "\n".join(lines)
+
+
+# -- references for replay commands ------------------------------------------------------
+
+def _policy_ref(policy: "Policy", config: pytest.Config | None) -> str | None:
+    """How `loopholes check` can find this rule again: its bundled id when that resolves to
+    this very object, else the module that defines it; None for a rule built in a test."""
+    from .policies import BUNDLED
+    from .registry import load_policy
+
+    if policy.id in BUNDLED:
+        try:
+            if load_policy(policy.id) is policy:
+                return policy.id
+        except Exception:  # a bundled module that fails to load is reported where it is used
+            pass
+    path = _defining_file(policy)
+    return _shown_path(path, config) if path else None
+
+
+def _defining_file(policy: "Policy") -> Path | None:
+    for module in list(sys.modules.values()):
+        if getattr(module, "POLICY", None) is policy and getattr(module, "__file__", None):
+            return Path(module.__file__)
+    return None
+
+
+def _module_path(policy: "Policy", config: pytest.Config) -> Path:
+    return _defining_file(policy) or config.rootpath
+
+
+def _shown_path(path: Path, config: pytest.Config | None) -> str:
+    """Relative to where pytest was started when below it, so the command can be pasted."""
+    path = Path(path).resolve()
+    if config is not None:
+        try:
+            return str(path.relative_to(Path(config.invocation_params.dir).resolve()))
+        except ValueError:
+            pass
+    return str(path)
+
+
+# -- the fixture -------------------------------------------------------------------------
+
+class Loopholes:
+    """The `loopholes` fixture: searches and checks for a drafter's own assertions.
+
+    Searches use the session's --loopholes-seed, --loopholes-max-evals and
+    --loopholes-depth unless given, and are cached for the session together with the
+    per-strategy tests, so asking again costs nothing.
+    """
+
+    def __init__(self, config: pytest.Config):
+        self._config = config
+
+    def policy(self, ref: "str | Path | Policy") -> "Policy":
+        """A rule by bundled id or module path (or the Policy itself)."""
+        from .registry import load_policy
+
+        return load_policy(ref)
+
+    def search(self, policy: "str | Path | Policy", *, strategy: str | None = None,
+               strategies: Sequence[str] | None = None, domain: str | None = None, target_flop: float | None = None,
+               seed: int | None = None, max_evals: int | None = None, depth: int | None = None) -> "SearchResult":
+        """`loopholes.search.search` with the session's settings. `strategy` (or
+        `strategies`) restricts the pool: only compositions of those strategies are tried."""
+        chosen = self.policy(policy)
+        pool = [strategy] if strategy else strategies
+        result, _ = _search(self._config, chosen, strategies=pool, domain=domain, target_flop=target_flop,
+                            seed=seed, max_evals=max_evals, depth=depth)
+        return result
+
+    def check(self, policy: "str | Path | Policy", lifecycle: "str | Path | dict | Lifecycle",
+              reading: str | None = None) -> "Verdict":
+        """The verdict on one lifecycle: a spec file, a spec dict, or a `Lifecycle`."""
+        from . import check
+        from .loading import parse_lifecycle
+
+        if isinstance(lifecycle, dict):
+            lifecycle = parse_lifecycle(lifecycle, source="spec given to the loopholes fixture")
+        return check(self.policy(policy), lifecycle if not isinstance(lifecycle, Path) else str(lifecycle), reading)
+
+    def assert_no_loophole(self, result: "SearchResult", *, strategy: str | None = None, reading: str | None = None,
+                           above: float | None = None, domain: str | None = None) -> None:
+        """Fail, reading like a finding, if `result` has a finding that matches (see the
+        module-level `assert_no_loophole`); the spec goes to pytest's temporary folder."""
+        _assert_no_loophole(result, self._config, strategy=strategy, reading=reading, above=above, domain=domain)
+
+
+@pytest.fixture(scope="session")
+def loopholes(pytestconfig: pytest.Config) -> Loopholes:
+    """Search and check rules in your own tests; see `Loopholes`."""
+    return Loopholes(pytestconfig)
+
+
+def assert_no_loophole(result: "SearchResult", *, strategy: str | None = None, reading: str | None = None,
+                       above: float | None = None, domain: str | None = None) -> None:
+    """Fail the test if `result` holds a finding that needs `strategy` (any when None),
+    evades under `reading` (any when None), in `domain` (any when None) and keeps more
+    than `above` effective FLOP (central estimate; any capability when None).
+
+    Effective FLOP is what `loopholes search` prints as "capability kept": the training
+    compute a plain dense model of the reference recipe would need to match the artifact.
+    The failure reads like a finding, with a spec written so its replay command works.
+    """
+    _assert_no_loophole(result, None, strategy=strategy, reading=reading, above=above, domain=domain)
+
+
+def _assert_no_loophole(result: "SearchResult", config: pytest.Config | None, *, strategy: str | None,
+                        reading: str | None, above: float | None, domain: str | None) -> None:
+    matching = [f for f in result.findings
+                if (strategy is None or strategy in f.strategies)
+                and (reading is None or reading in f.evades_under)
+                and (domain is None or f.domain == domain)
+                and (above is None or f.capability[f.domain][1] > above)]
+    if not matching:
+        return
+    best = _under_reading(matching[0], result.policy, reading) if reading else matching[0]
+    path = _write_spec(config, result, best)
+    text = _failure_text(result.policy, best, matching[1:], _policy_ref(result.policy, config), path, config,
+                         strategy)
+    if above is not None:
+        from .render import fmt
+
+        text += f"\n  (asked: nothing above {fmt(above)} effective FLOP)"
+    pytest.fail(text, pytrace=False)

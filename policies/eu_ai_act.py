@@ -1,0 +1,6 @@
+"""EU AI Act Art. 51-52 with the Commission's 2025 GPAI guidelines: bundled id `eu-ai-act`.
+
+Re-exported here so that `pytest policies` runs its loophole suite; the rule itself lives
+in loopholes/policies/eu_ai_act.py. Its known loopholes run as strict xfail."""
+
+from loopholes.policies.eu_ai_act import POLICY  # noqa: F401

@@ -1,0 +1,231 @@
+"""The pytest plugin as a drafter meets it: run pytest on a rule file, read the failures.
+
+Every case runs an inner pytest through `pytester` on a small draft rule with one reading
+and one domain, searched at depth 1 (singles only) so each inner run takes about a second.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+import pytest
+
+from loopholes.cli import main
+from loopholes.strategies import registry
+
+pytest_plugins = ["pytester"]
+
+FAST = ("--loopholes-depth", "1", "-p", "no:randomly")
+
+DRAFT = '''
+"""A draft with the EU line over the whole lineage; {what}."""
+import datetime as dt
+
+from loopholes.policy import KnownLoophole, Policy, Reading, compute_threshold
+
+POLICY = Policy(
+    id="{id}",
+    title="Test draft",
+    jurisdiction="nowhere",
+    source="tests",
+    status="proposal",
+    dates={{}},
+    reference_date=dt.date(2025, 8, 2),
+    readings=(Reading("as-drafted", "Which operations count?", "{what}",
+                      {{"scope": "lineage", "count_integer": {integer}, "estimate": "executed"}}),),
+    rules=(compute_threshold("systemic", "AI Act Art. 51(2)", 1e25, tier="systemic-risk"),),
+    tiers=("systemic-risk",),
+    covered_tiers=frozenset({{"systemic-risk"}}),
+    target_lines={{"general": 1e25}},
+    known_loopholes=({known}),
+)
+'''
+
+
+def draft(pytester: pytest.Pytester, name: str, *, integer: bool, known: str = "", folder: str = "policies") -> str:
+    """Write a draft module; returns its path relative to the test folder."""
+    what = "every operation" if integer else "floating-point operations only"
+    path = pytester.path / folder / f"{name}.py"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(DRAFT.format(id=name.replace("_", "-"), what=what, integer=integer, known=known))
+    return f"{folder}/{name}.py"
+
+
+def outcomes(text: str) -> dict[str, str]:
+    """nodeid -> outcome from `-v` lines, serial or xdist, without xdist's @group suffix."""
+    found = {}
+    for match in re.finditer(r"(PASSED|FAILED|XFAIL|XPASS|ERROR)\s+(\S+::\[[^\]]+\])|(\S+::\[[^\]]+\])(?:@\S+)?\s+"
+                             r"(PASSED|FAILED|XFAIL|XPASS|ERROR)", text):
+        outcome, nodeid = (match[1], match[2]) if match[1] else (match[4], match[3])
+        found[nodeid] = outcome
+    return found
+
+
+def test_one_test_per_strategy_and_reading(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--policy", "eu-ai-act", "--collect-only", "-q")
+    ids = [line for line in result.outlines if line.startswith("eu-ai-act::[")]
+    assert "eu-ai-act::[eu-ai-act::integer-precision::float-only]" in ids
+    assert "eu-ai-act::[eu-ai-act::integer-precision::all-operations]" in ids
+    # bio-dilution cannot apply where the rule draws no bio line: one test for all readings
+    assert "eu-ai-act::[eu-ai-act::bio-dilution::all]" in ids
+    names = {line.split("::")[2] for line in ids}
+    assert names == set(registry())
+    assert len(ids) == len(set(ids))
+
+
+def test_a_leaky_draft_fails_like_a_finding(pytester: pytest.Pytester) -> None:
+    ref = draft(pytester, "leaky", integer=False)
+    result = pytester.runpytest(ref, "--loopholes-strategy", "integer-precision", *FAST)
+    result.assert_outcomes(failed=1)
+    text = result.stdout.str()
+    assert "leaky::integer-precision::as-drafted" in text
+    assert "leaky leaks through integer-precision under reading as-drafted" in text
+    assert re.search(r"base \[deploy\]\s+pretrain .* ops\s+\(int8", text), text  # one line per step
+    assert "AI Act Art. 51(2): training operations: 0 > 1e25? no" in text  # the clause it slipped past
+    assert "capability kept (general, effective FLOP)" in text
+    assert "Traceback" not in text and "pytest_plugin.py" not in text and "search.py" not in text
+
+    replay = re.search(r"replay: (loopholes check .*)", text)[1].split()
+    assert replay[2] == ref
+    check = pytester.run(*replay, "--json")
+    assert check.ret == 0
+    verdict = json.loads(check.stdout.str())
+    assert verdict["covered"] is False and verdict["reading"] == "as-drafted"
+
+
+def test_strategies_that_find_nothing_pass(pytester: pytest.Pytester) -> None:
+    ref = draft(pytester, "tight", integer=True)
+    result = pytester.runpytest(ref, "--loopholes-strategy", "integer-precision",
+                                "--loopholes-strategy", "bio-dilution", *FAST)
+    result.assert_outcomes(passed=2)
+
+
+def test_known_loopholes_are_strict_xfail(pytester: pytest.Pytester) -> None:
+    known = ('KnownLoophole("integer-precision", "Art. 3(67): floating point only"), '
+             'KnownLoophole("bio-dilution", "declared but never found")')
+    ref = draft(pytester, "declared", integer=False, known=known)
+    result = pytester.runpytest(ref, "--loopholes-strategy", "integer-precision",
+                                "--loopholes-strategy", "bio-dilution", "-rxX", *FAST)
+    result.assert_outcomes(xfailed=1, failed=1)
+    result.stdout.fnmatch_lines(["[[]XPASS(strict)[]] declared no longer leaks through bio-dilution under any "
+                                 "reading, yet declares it a known loophole (declared but never found).",
+                                 "Remove it from known_loopholes*",
+                                 "*XFAIL*declared::integer-precision::as-drafted*Art. 3(67): floating point only*"])
+
+
+def test_a_misspelt_known_loophole_is_a_collection_error(pytester: pytest.Pytester) -> None:
+    ref = draft(pytester, "misspelt", integer=False, known='KnownLoophole("integer-precison", "typo"),')
+    result = pytester.runpytest(ref)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*known loophole 'integer-precison' is not a strategy; valid: distillation*"])
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_the_strategy_option_selects_tests(pytester: pytest.Pytester) -> None:
+    ref = draft(pytester, "picked", integer=False)
+    result = pytester.runpytest(ref, "--collect-only", "-q", "--loopholes-strategy", "sparsity",
+                                "--loopholes-strategy", "throttling")
+    assert [line.split("::", 1)[1] for line in result.outlines if "::[" in line] == [
+        "[picked::sparsity::as-drafted]", "[picked::throttling::as-drafted]"]
+    wrong = pytester.runpytest(ref, "--loopholes-strategy", "nope")
+    assert wrong.ret == pytest.ExitCode.USAGE_ERROR
+    wrong.stderr.fnmatch_lines(["ERROR: --loopholes-strategy nope: no such strategy; valid: *"])
+
+
+def test_save_writes_specs_that_check_accepts(pytester: pytest.Pytester, capsys: pytest.CaptureFixture) -> None:
+    ref = draft(pytester, "saved", integer=False)
+    result = pytester.runpytest(ref, "--loopholes-save", "out", "--loopholes-strategy", "integer-precision", *FAST)
+    result.assert_outcomes(failed=1)
+    specs = sorted((pytester.path / "out").glob("*.json"))
+    assert len(specs) > 1 and all(spec.name.startswith("saved--general--") for spec in specs)
+    shown = re.search(r"replay: loopholes check \S+ (\S+)", result.stdout.str())[1]
+    assert shown.startswith("out/saved--general--integer-precision--")
+    capsys.readouterr()
+    for spec in specs:
+        assert main(["check", str(pytester.path / ref), str(spec), "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["covered"] is False
+
+
+def test_policy_option_runs_only_that_rule(pytester: pytest.Pytester) -> None:
+    ref = draft(pytester, "named", integer=False, folder="drafts")
+    pytester.makepyfile(test_other="def test_other():\n    pass\n")
+    result = pytester.runpytest("--policy", ref, "--loopholes-strategy", "integer-precision", "-v", *FAST)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"{ref}::[[]named::integer-precision::as-drafted[]] FAILED*"])
+    missing = pytester.runpytest("--policy", "no-such-rule")
+    assert missing.ret == pytest.ExitCode.USAGE_ERROR
+    missing.stderr.fnmatch_lines(["ERROR: --policy no-such-rule: unknown policy 'no-such-rule'*"])
+
+
+def test_ordinary_test_modules_are_left_alone(pytester: pytest.Pytester) -> None:
+    """A test module that builds a POLICY, and a helper without one, collect as usual."""
+    draft(pytester, "helper_rule", integer=True, folder="lib")
+    pytester.makepyfile(test_uses_rule='''
+from loopholes.registry import load_policy
+
+POLICY = load_policy("eu-ai-act")
+
+def test_reads_rule():
+    assert POLICY.id == "eu-ai-act"
+''')
+    (pytester.path / "policies").mkdir()
+    (pytester.path / "policies" / "notes.py").write_text("# mentions POLICY but defines none\nX = 1\n")
+    result = pytester.runpytest("-q")
+    result.assert_outcomes(passed=1)
+
+
+def test_fixture_for_own_assertions(pytester: pytest.Pytester) -> None:
+    leaky = draft(pytester, "fixture_leaky", integer=False)
+    tight = draft(pytester, "fixture_tight", integer=True)
+    pytester.makepyfile(test_own=f'''
+from loopholes.pytest_plugin import assert_no_loophole
+
+def test_tight_keeps_integer_runs_covered(loopholes):
+    result = loopholes.search("{tight}", strategy="integer-precision")
+    loopholes.assert_no_loophole(result)
+
+def test_leaky_leaks_above_the_target(loopholes):
+    result = loopholes.search("{leaky}", strategy="integer-precision")
+    loopholes.assert_no_loophole(result, above=1e26)
+
+def test_the_helper_works_without_the_fixture(loopholes):
+    assert_no_loophole(loopholes.search("{leaky}", strategy="integer-precision"), reading="as-drafted")
+
+def test_check_a_spec(loopholes):
+    spec = {{"name": "int8", "released": "2025-08-02", "deploy": "base",
+             "steps": [{{"id": "base", "kind": "pretrain", "developer": "A", "flop": 5e26, "precision": "int8"}}]}}
+    assert not loopholes.check("{leaky}", spec).covered
+    assert loopholes.check("{tight}", spec).covered
+''')
+    result = pytester.runpytest("test_own.py", *FAST)
+    result.assert_outcomes(passed=2, failed=2)
+    text = result.stdout.str()
+    assert text.count("fixture-leaky leaks through integer-precision under reading as-drafted") == 2
+    assert "(asked: nothing above 1e26 effective FLOP)" in text
+    assert "replay: loopholes check policies/fixture_leaky.py" in text
+    assert "Traceback" not in text
+
+
+def test_xdist_gives_the_same_outcomes_as_a_serial_run(pytester: pytest.Pytester) -> None:
+    known = 'KnownLoophole("throttling", "better data"), KnownLoophole("inference-boost", "inference compute"),'
+    draft(pytester, "par_leaky", integer=False, known=known)
+    draft(pytester, "par_tight", integer=True, known=known + ' KnownLoophole("algorithmic-progress", "time"),')
+    args = ("policies", "-v", "-p", "no:cacheprovider", *FAST)
+    serial = pytester.runpytest(*args, "-p", "no:xdist")
+    parallel = pytester.runpytest_subprocess(*args, "-n", "2")
+    grouped = pytester.runpytest_subprocess(*args, "-n", "2", "--dist", "loadgroup")
+    expected = outcomes(serial.stdout.str())
+    assert len(expected) == 2 * len(registry())
+    assert set(expected.values()) == {"PASSED", "FAILED", "XFAIL"}
+    assert outcomes(parallel.stdout.str()) == expected
+    assert outcomes(grouped.stdout.str()) == expected
+
+
+def test_the_plugin_imports_no_engine(pytester: pytest.Pytester) -> None:
+    """Every pytest run in an environment with loopholes loads the plugin: it must stay light."""
+    result = pytester.run(sys.executable, "-c", "import sys, loopholes.pytest_plugin; "
+                          "print(sorted(m for m in ('loopholes.search', 'networkx', 'loopholes.strategies') "
+                          "if m in sys.modules))")
+    assert result.outlines[-1] == "[]"
