@@ -225,3 +225,20 @@ def test_static_only_strategies_stay_off_dynamic_rules(dynamic_results):
     a dynamic rule is release-timing; there is no share test to dilute."""
     for result in dynamic_results.values():
         assert not evading(result, "algorithmic-progress") and not evading(result, "bio-dilution")
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pid=st.sampled_from(["us-eo-14110", "eu-ai-act", "ca-sb53", "dynamic-percentile"]),
+       strategies=st.lists(st.sampled_from(sorted(registry())), min_size=1, max_size=3, unique=True),
+       seed=st.integers(0, 2**16))
+def test_soundness_every_finding_reverifies(pid, strategies, seed):
+    """Whatever the seed and the strategies, a reported finding is uncovered under its
+    reading through the check path, reaches the target, and nothing was rejected."""
+    result = search(pid, strategies=strategies, seed=seed, depth=2, max_evals=20_000)
+    assert result.rejected == 0
+    for finding in result.findings:
+        replayed = parse_lifecycle(json.loads(json.dumps(finding.lifecycle.to_spec())))
+        verdict = result.policy.evaluate(replayed, finding.reading)
+        assert not verdict.covered
+        assert verdict.capability.get(finding.domain) >= finding.target.effective_flop
+        assert set(finding.strategies) <= set(strategies)

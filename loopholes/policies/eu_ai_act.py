@@ -71,7 +71,7 @@ def provider_view(ctx: Context) -> dict:
             if ratio > ctx.parameter("modifier_share"):
                 compute += pending.pop(step.developer)
                 provider, disclosed, pending = step.developer, True, {}
-        return {"provider": provider, "compute": compute, "deployer_ratio": deployer_ratio}
+        return {"provider": provider, "compute": compute, "deployer_ratio": deployer_ratio, "original": root.developer}
 
     return ctx.memo("eu-provider", walk)
 
@@ -82,6 +82,14 @@ def _cumulative(ctx: Context) -> float:
 
 def _modifier_ratio(ctx: Context) -> float:
     return provider_view(ctx)["deployer_ratio"]
+
+
+def _modifier_note(ctx: Context) -> tuple[bool, str]:
+    view = provider_view(ctx)
+    deployer = ctx.lifecycle.artifact.developer
+    if deployer == view["original"]:
+        return True, f"{deployer} is the original provider: no downstream modification"
+    return True, f"{deployer} modifies {view['original']}'s model; provider now: {view['provider']}"
 
 
 def _provider_note(ctx: Context) -> tuple[bool, str]:
@@ -111,7 +119,7 @@ POLICY = Policy(
              GPAI_LINE.value, ">", GPAI_TIER, _cumulative, _provider_note, unit="FLOP"),
         Rule("modifier", "GPAI Guidelines Sec. 3, para ~60-63",
              "deployer's modification compute / original model's compute", MODIFIER_SHARE.value, ">", GPAI_TIER,
-             _modifier_ratio, unit="share of original compute"),
+             _modifier_ratio, _modifier_note, unit="share of original compute"),
         Rule("systemic", "AI Act Art. 51(2); Recital 111", "cumulative training FLOP of the provider's model",
              SYSTEMIC_LINE.value, ">", SYSTEMIC_TIER, _cumulative, _provider_note, unit="FLOP"),
     ),
