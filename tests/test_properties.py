@@ -238,7 +238,9 @@ def test_lifecycles_reach_every_kind_and_form():
     assert forms == {"flop", "params", "hardware"}
 
 
-SHRINK = settings(max_examples=2000, database=None, phases=[Phase.generate, Phase.shrink])
+# Explicit derandomize=False: under CI=true Hypothesis loads its "ci" profile, which would
+# otherwise change which example the seeded search meets first.
+SHRINK = settings(max_examples=2000, database=None, phases=[Phase.generate, Phase.shrink], derandomize=False)
 
 
 @pytest.mark.parametrize("kind, size", [("finetune", 2), ("distill", 2), ("ensemble", 3)])
