@@ -20,30 +20,46 @@ def fmt(value: float) -> str:
     return f"{value:.3g}".replace("e+", "e")
 
 
+def step_notes(step, *, detail: bool = False) -> list[str]:
+    """What a verdict may rest on beyond a step's kind and compute; `detail` adds the
+    inputs of the compute estimate (parameters, tokens, hardware) and weight access."""
+    out = []
+    if step.precision != "bf16":
+        out.append(f"{step.precision} arithmetic")
+    if step.reported_flop != step.flop:
+        out.append(f"reported as {fmt(step.reported_flop)} ops")
+    if detail and step.params:
+        out.append(f"{fmt(step.params)} parameters" + (f" ({fmt(step.active_params)} active)" if step.active_params else ""))
+    if detail and step.tokens:
+        out.append(f"{fmt(step.tokens)} tokens")
+    if detail and step.hardware:
+        hw = step.hardware
+        out.append(f"{hw.count} x {hw.chip}, {fmt(hw.hours)} h at {hw.utilization:.0%} utilization")
+    if step.data != (("general", 1.0),):
+        out.append("data " + ", ".join(f"{d} {v:.0%}" for d, v in step.data))
+    if step.curated_data:
+        out.append("curated data")
+    if step.sparsity:
+        out.append(f"sparsity {step.sparsity:.0%}")
+    if step.boost_method:
+        out.append(f"{step.boost_method.replace('_', '-')} x{step.boost_samples}")
+    for ops, colocated in step.sites:
+        out.append(f"{'co-located ' if colocated else ''}site at {fmt(ops)} op/s")
+    if detail and step.open_weights:
+        out.append("open weights")
+    return out
+
+
 def lifecycle_lines(lc: Lifecycle) -> list[str]:
     """One line per step, in order: id, kind, developer, inputs, compute and recipe."""
-    width = max(len(s.id) for s in lc.steps) + (9 if lc.deploy else 0)
+    width = max(len(s.id) for s in lc.steps) + 9
     lines = []
     for step in lc.steps:
         name = step.id + (" [deploy]" if step.id == lc.deploy else "")
-        extras = []
-        if step.precision != "bf16":
-            extras.append(step.precision)
-        if step.reported_flop != step.flop:
-            extras.append(f"reported {fmt(step.reported_flop)}")
-        if step.data != (("general", 1.0),):
-            extras.append(" ".join(f"{d} {v:.0%}" for d, v in step.data))
-        if step.curated_data:
-            extras.append("curated data")
-        if step.sparsity:
-            extras.append(f"sparsity {step.sparsity:.0%}")
-        if step.boost_method:
-            extras.append(f"{step.boost_method} x{step.boost_samples}")
-        if step.sites:
-            extras.append(" + ".join(f"site {fmt(ops)} op/s" for ops, _ in step.sites))
+        notes = step_notes(step)
         source = f" <- {', '.join(step.inputs)}" if step.inputs else ""
         lines.append(f"{name:<{width}}  {step.kind:<15} {step.developer:<22} {fmt(step.flop):>8} ops"
-                     f"{source}{'  (' + '; '.join(extras) + ')' if extras else ''}")
+                     f"{source}{'  (' + '; '.join(notes) + ')' if notes else ''}")
     return lines
 
 

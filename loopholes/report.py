@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from .errors import LoopholesError, UsageError
-from .render import fmt
+from .render import fmt, step_notes
 
 DEFAULT_MAX_EVALS = 400_000
 """The search's own default budget: reports show what `loopholes search` shows."""
@@ -188,31 +188,7 @@ def step_row(step: Any, lc: Any) -> dict[str, Any]:
 
 def step_assumptions(step: Any) -> list[str]:
     """Everything about a step beyond kind and compute that a verdict may rest on."""
-    out = []
-    if step.precision != "bf16":
-        out.append(f"{step.precision} arithmetic")
-    if step.reported_flop != step.flop:
-        out.append(f"reported as {fmt(step.reported_flop)} ops")
-    if step.params:
-        out.append(f"{fmt(step.params)} parameters" + (f" ({fmt(step.active_params)} active)" if step.active_params else ""))
-    if step.tokens:
-        out.append(f"{fmt(step.tokens)} tokens")
-    if step.hardware:
-        hw = step.hardware
-        out.append(f"{hw.count} x {hw.chip}, {fmt(hw.hours)} h at {hw.utilization:.0%} utilization")
-    if step.data != (("general", 1.0),):
-        out.append("data " + ", ".join(f"{d} {v:.0%}" for d, v in step.data))
-    if step.curated_data:
-        out.append("curated data")
-    if step.sparsity:
-        out.append(f"sparsity {step.sparsity:.0%}")
-    if step.boost_method:
-        out.append(f"{step.boost_method.replace('_', '-')} x{step.boost_samples}")
-    for ops, colocated in step.sites:
-        out.append(f"{'co-located ' if colocated else ''}site at {fmt(ops)} op/s")
-    if step.open_weights:
-        out.append("open weights")
-    return out
+    return step_notes(step, detail=True)
 
 
 def ambiguity_model(result: Any) -> dict[str, Any]:

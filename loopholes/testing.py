@@ -33,6 +33,8 @@ and `Lifecycle(...)`, not through files, so hundreds of examples take well under
 
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as dt
 import functools
 from dataclasses import dataclass
@@ -109,6 +111,7 @@ class _Plan:
     later_flop: st.SearchStrategy[float]
     released: st.SearchStrategy[dt.date]
     revenues: bool
+    connected: bool = True
 
 
 def _feasible(kind: str, n_models: int, n_data: int) -> bool:
@@ -202,8 +205,16 @@ def _lifecycle(draw, plan: _Plan) -> Lifecycle:
             revenue[name] = draw(_REVENUE)
     # The artifact is the last step that is a model (a synthetic_data step is a data set).
     deploy = next(s.id for s in reversed(steps) if s.kind != "synthetic_data")
-    return Lifecycle(name="generated", released=draw(plan.released), deploy=deploy, steps=tuple(steps),
-                     revenue_usd=revenue)
+    lc = Lifecycle(name="generated", released=draw(plan.released), deploy=deploy, steps=tuple(steps),
+                   revenue_usd=revenue)
+    if plan.connected:
+        # Keep only what the artifact is built from: a dangling step changes no verdict,
+        # and a generator that emits none shrinks to the truly smallest example.
+        kept = {s.id for s in lc.lineage()}
+        lc = Lifecycle(name=lc.name, released=lc.released, deploy=deploy,
+                       steps=tuple(s for s in steps if s.id in kept),
+                       revenue_usd={d: v for d, v in revenue.items() if any(s.developer == d and s.id in kept for s in steps)})
+    return lc
 
 
 def _plan(min_steps: int, max_steps: int, kinds: Iterable[str], developers: Sequence[str], forms: Sequence[str],
@@ -226,9 +237,11 @@ def lifecycles(*, min_steps: int = 1, max_steps: int = 5, kinds: Iterable[str] =
                developers: Sequence[str] = DEVELOPERS, forms: Sequence[str] = FORMS,
                precisions: Sequence[str] = PRECISIONS, min_exponent: int = 18, max_exponent: int = 27,
                released: tuple[dt.date, dt.date] = (_EARLIEST, _LATEST),
-               revenues: bool = True) -> st.SearchStrategy[Lifecycle]:
-    """Valid lifecycles of `min_steps` to `max_steps` steps; the last step that is a model
-    (not a synthetic_data step) is deployed.
+               revenues: bool = True, connected: bool = True) -> st.SearchStrategy[Lifecycle]:
+    """Valid lifecycles drawn with `min_steps` to `max_steps` steps; the last step that is
+    a model (not a synthetic_data step) is deployed. With `connected` (the default), steps
+    the deployed artifact is not built from are dropped, so a lifecycle may end up with
+    fewer than `min_steps` steps; pass `connected=False` to keep such dangling steps.
 
     The first step is a pretrain; each later step draws a kind from `kinds` (one whose
     inputs cannot be filled yet becomes a pretrain): a finetune gets one base model, an
@@ -241,7 +254,8 @@ def lifecycles(*, min_steps: int = 1, max_steps: int = 5, kinds: Iterable[str] =
         def test_fine_tunes_never_lower_cumulative_compute(lc): ...
     """
     flop = _round_number(min_exponent, max_exponent)
-    return _lifecycle(_plan(min_steps, max_steps, kinds, developers, forms, precisions, flop, flop, released, revenues))
+    plan = _plan(min_steps, max_steps, kinds, developers, forms, precisions, flop, flop, released, revenues)
+    return _lifecycle(dataclasses.replace(plan, connected=connected))
 
 
 def near_threshold_lifecycles(threshold: float, *, factor: float = 2.0, min_steps: int = 1, max_steps: int = 4,
@@ -262,8 +276,9 @@ def near_threshold_lifecycles(threshold: float, *, factor: float = 2.0, min_step
     ratios = [r for r in _NEAR_FACTORS if 1 / factor <= r <= factor]  # ordered: shrink toward the line
     main = st.sampled_from(ratios).map(lambda r: threshold * r)
     top = int(f"{threshold / factor:e}".split("e")[1]) - 3  # 5 x 10^top <= threshold / factor / 100
-    return _lifecycle(_plan(min_steps, max_steps, kinds, developers, ("flop",), precisions, main,
-                            _round_number(top - 4, top), released, revenues))
+    plan = _plan(min_steps, max_steps, kinds, developers, ("flop",), precisions, main,
+                 _round_number(top - 4, top), released, revenues)
+    return _lifecycle(dataclasses.replace(plan, connected=False))  # the main run stays, used or not
 
 
 def spec_dicts(**options: Any) -> st.SearchStrategy[dict[str, Any]]:
