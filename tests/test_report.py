@@ -169,3 +169,16 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path, capsys):
 def test_tidy_rounds_floats_and_drops_non_finite():
     assert report.tidy({1: 0.1 + 0.2, "x": float("inf"), "t": (1.23456789e25,)}) == {"1": 0.3, "x": None,
                                                                                      "t": [1.23457e25]}
+
+
+def test_committed_report_is_up_to_date(tmp_path):
+    """reports/ must show what the engine finds today: the EU report is regenerated (with
+    the same seed and budget as tools/regenerate_reports.py) and compared byte for byte.
+    If this fails, run `python tools/regenerate_reports.py` and commit reports/."""
+    from pathlib import Path
+
+    from loopholes.cli import main
+
+    committed = Path(__file__).resolve().parent.parent / "reports" / "eu-ai-act.md"
+    assert main(["report", "eu-ai-act", "--out", str(tmp_path), "--seed", "0", "--max-evals", "400000"]) == 0
+    assert (tmp_path / "eu-ai-act.md").read_text(encoding="utf-8") == committed.read_text(encoding="utf-8")
