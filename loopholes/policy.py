@@ -319,6 +319,34 @@ def domain_threshold(id: str, clause: str, threshold: float, *, domain: str, sha
     return Rule(id, clause, f"{measures} ({domain} data)", threshold, comparator, tier, training_compute(scope), condition)
 
 
+def cost_threshold(id: str, clause: str, threshold_usd: float, *, tier: str, comparator: str = ">",
+                   scope: str | None = None, measures: str = "cost of the training compute") -> Rule:
+    """Covered when the cost of the training in `scope` passes `threshold_usd`: the spec's
+    `cost_usd` where given, else compute at Epoch's median price of the period
+    (loopholes.cost; 2023 US dollars)."""
+
+    def measure(ctx: Context) -> float:
+        from .cost import lineage_cost
+
+        return lineage_cost(ctx.lifecycle, scope_steps(ctx) if scope is None else _steps_in(ctx, scope))
+
+    return Rule(id, clause, measures, threshold_usd, comparator, tier, measure, unit="USD")
+
+
+def _steps_in(ctx: Context, scope: str):
+    lc = ctx.lifecycle
+    if scope == "lineage":
+        return lc.lineage()
+    if scope == "model":
+        return lc.model_tree()
+    if scope == "developer":
+        return [s for s in lc.model_tree() if s.developer == lc.artifact.developer]
+    if scope == "single-run":
+        runs = [s for s in lc.model_tree() if s.kind in accounting.TRAINING_KINDS]
+        return [max(runs, key=lambda s: s.flop)] if runs else []
+    raise PolicyError(f"unknown scope '{scope}'; valid: single-run, model, lineage, developer")
+
+
 def cluster_rate(id: str, clause: str, threshold: float, *, tier: str, comparator: str = ">=") -> Rule:
     """Covered when one co-located site used for training reaches `threshold` ops/s."""
 

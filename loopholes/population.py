@@ -147,6 +147,8 @@ class ModelRecord:
     reference_class: str
     versions: tuple[str, ...] = ()
     possibly_over_1e23: bool = False  # Epoch's flag, often set where no estimate exists
+    cost_usd: float | None = None
+    """Epoch's estimate of the training compute's cost, in 2023 US dollars."""
 
     @property
     def year(self) -> int | None:
@@ -375,6 +377,7 @@ def _record(row: dict[str, str], versions: tuple[str, ...]) -> ModelRecord:
         reference_class=cls,
         versions=versions,
         possibly_over_1e23=row["possibly_over_1e23_flop"] == "True",
+        cost_usd=_number(row.get("training_compute_cost_2023_usd", "")),
     )
 
 

@@ -115,7 +115,7 @@ def test_vendored_file_keeps_every_row_and_the_chosen_columns():
         rows = list(reader)
     assert len(rows) == 3370
     assert header[:3] == ["model", "organization", "publication_date"]
-    assert len(header) == 19 and "training_compute_notes" not in header
+    assert len(header) == 20 and "training_compute_notes" not in header
 
 
 def test_raw_population_matches_readme_totals(raw):

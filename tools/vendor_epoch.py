@@ -41,6 +41,7 @@ COLUMNS = (
     "finetune_compute_flop",
     "training_hardware",
     "hardware_quantity",
+    "training_compute_cost_2023_usd",
 )
 
 
