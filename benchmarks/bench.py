@@ -67,7 +67,7 @@ def _plain_once(pid: str, strategy_id: str, limit: int, seed: int, composed: boo
     def candidates(draw):
         domain = draw(st.sampled_from(sorted(d for d in targets if strategy.applies(policy, d))))
         reading = draw(st.sampled_from(policy.readings))
-        setting = Setting(policy, reading, domain, policy.reference_date, engine.latest, _frontier, random.Random(0))
+        setting = Setting(policy, reading, domain, policy.reference_date, engine.latest, random.Random(0))
         if composed:
             pool = [s for s in everything if s.applies(policy, domain)]
             combo = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=3, unique_by=lambda s: s.group))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from .errors import SpecError
@@ -221,9 +221,6 @@ class Lifecycle:
                              ("revenue_usd", {}), ("reach", reach), ("source", "")):
             object.__setattr__(lc, name_, value)
         return lc
-
-    def with_steps(self, steps: Iterable[Step], **changes: Any) -> "Lifecycle":
-        return replace(self, steps=tuple(steps), **changes)
 
     # -- conversions -------------------------------------------------------------
     def to_graph(self):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shlex
 
-from .capability import BANDS
 from .lifecycle import Lifecycle
 
 
@@ -98,8 +97,3 @@ def _covered_tiers(policy_id: str) -> frozenset[str]:
     from .registry import load_policy
 
     return load_policy(policy_id).covered_tiers
-
-
-def capability_text(capability) -> str:
-    return "; ".join(f"{d} " + " / ".join(fmt(v) for v in bands) for d, bands in capability.values.items()) + \
-        f" ({' / '.join(BANDS)})"

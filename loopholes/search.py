@@ -25,18 +25,18 @@ import math
 import random
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from . import accounting
 from .capability import BANDS, Capability, Coefficients, effective_compute, load_coefficients
-from .errors import UsageError
+from .errors import SpecError, UsageError
 from .lifecycle import COMPOSITE_KINDS, ON_BASE_KINDS, Lifecycle
 from .loading import parse_lifecycle
 from .policy import Policy, Reading, Verdict
 from .registry import load_policy
 from .strategies import Setting, Strategy, get_strategy, registry
-from .strategies.plan import HONEST_FINETUNE_SHARE, Plan, build
+from .strategies.plan import Plan, build, round_down
 
 DATA_HORIZON = dt.date(2026, 7, 15)
 """Last publication date in the vendored Epoch data: no release is placed later."""
@@ -217,8 +217,7 @@ class _Engine:
         return _ranked(found.values()), self.rejected
 
     def _search_one(self, domain: str, reading: Reading, found: dict) -> None:
-        setting = Setting(self.policy, reading, domain, self.policy.reference_date, self.latest,
-                          _frontier, self.rng)
+        setting = Setting(self.policy, reading, domain, self.policy.reference_date, self.latest, self.rng)
         usable = [s for s in self.pool if s.applies(self.policy, domain)]
         covered_strategies = {s for (d, r, combo) in self.done if d == domain and r == reading.id for s in combo}
         for size in range(1, self.depth + 1):
@@ -319,13 +318,13 @@ class _Engine:
             return None
         at_high = self._trace(plan, name, high, reading)
         if at_high is not None:
-            return _round_down(high)
+            return round_down(high)
         at_high = self._clauses(plan, name, high, reading)
         for guess in _crossings(at_low, at_high, low, high):
             below, above = guess * (1 - 1e-3), guess * (1 + 1e-3)
             if low < below and above < high and self._trace(plan, name, below, reading) is not None \
                     and self._trace(plan, name, above, reading) is None:
-                return _round_down(below * BACKOFF)
+                return round_down(below * BACKOFF)
         lo, hi = math.log(low), math.log(high)
         while hi - lo > 1e-4:
             mid = (lo + hi) / 2
@@ -333,7 +332,7 @@ class _Engine:
                 hi = mid
             else:
                 lo = mid
-        return _round_down(math.exp(lo) * BACKOFF)
+        return round_down(math.exp(lo) * BACKOFF)
 
     def _trace(self, plan: Plan, name: str, value: float, reading: Reading):
         """The clause trace at a knob value if the artifact is uncovered there, else None."""
@@ -434,19 +433,15 @@ def _one_step_smaller(lc: Lifecycle) -> Iterable[Lifecycle]:
 def _valid(lc, steps, deploy):
     try:
         yield Lifecycle(name=lc.name, released=lc.released, deploy=deploy, steps=tuple(steps), reach=lc.reach)
-    except Exception:  # a bypass that breaks an input role is simply not a candidate
+    except SpecError:  # a bypass that breaks an input role is simply not a candidate
         return
 
 
 def _rewired(step, old, new):
-    from dataclasses import replace
-
     return replace(step, inputs=tuple(new if i == old else i for i in step.inputs))
 
 
 def _without(step, member):
-    from dataclasses import replace
-
     return replace(step, inputs=tuple(i for i in step.inputs if i != member))
 
 
@@ -474,33 +469,22 @@ def _crossings(at_low, at_high, low: float, high: float) -> list[float]:
     return sorted(set(guesses))
 
 
-def _round_down(value: float) -> float:
-    if value <= 0:
-        return 0.0
-    exponent = math.floor(math.log10(value)) - 2
-    return math.floor(value / 10 ** exponent + 1e-9) * 10 ** exponent
-
-
 def _graph_key(lc: Lifecycle) -> str:
-    """Isomorphism-invariant hash: structure plus each step's kind, developer role,
-    precision, data mix and compute (3 significant figures)."""
+    """Isomorphism-invariant hash of the networkx graph: structure plus each step's kind,
+    developer role, precision, data mix, recipe and compute (3 significant figures)."""
     import networkx as nx
 
+    graph = lc.to_graph()
     roles: dict[str, str] = {}
-    graph = nx.DiGraph()
     for step in lc.steps:
         role = roles.setdefault(step.developer, f"d{len(roles)}")
-        label = "|".join([step.kind, role, step.precision, f"{step.reported_flop:.3g}", f"{step.flop:.3g}",
-                          repr(step.data), repr(step.boost_method), str(step.boost_samples), str(step.curated_data),
-                          f"{step.sparsity:.3g}", str(len(step.sites)),
-                          lc.released.isoformat() if lc.deploy == step.id else ""])
-        graph.add_node(step.id, label=label)
-        for source in step.inputs:
-            graph.add_edge(source, step.id)
+        graph.nodes[step.id]["label"] = "|".join([
+            step.kind, role, step.precision, f"{step.reported_flop:.3g}", f"{step.flop:.3g}", repr(step.data),
+            repr(step.boost_method), str(step.boost_samples), str(step.curated_data), f"{step.sparsity:.3g}",
+            str(len(step.sites)), lc.released.isoformat() if lc.deploy == step.id else ""])
     with warnings.catch_warnings():  # networkx >= 3.5 warns that directed hashes changed once
         warnings.simplefilter("ignore", UserWarning)
-        digest = nx.weisfeiler_lehman_graph_hash(graph, node_attr="label", iterations=3)
-    return digest
+        return nx.weisfeiler_lehman_graph_hash(graph, node_attr="label", iterations=3)
 
 
 def _ranked(findings: Iterable[Finding]) -> list[Finding]:

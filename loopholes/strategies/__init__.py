@@ -37,8 +37,6 @@ class Setting:
     reference_date: dt.date
     latest_date: dt.date
     """The last release date the search may use (rule revoked, or the data horizon)."""
-    frontier: Callable[[dt.date, str], float]
-    """Largest known training compute by a date, for a capability domain (Epoch data)."""
     rng: Any
 
 

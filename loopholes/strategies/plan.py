@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from ..lifecycle import Hardware, Lifecycle, make_step
 
@@ -66,9 +66,6 @@ class Plan:
     external: set[str] = field(default_factory=set)
     """Ids of steps the adversary does not pay for (an existing teacher)."""
 
-    def copy(self, **changes) -> "Plan":
-        return replace(self, external=set(self.external), **changes)
-
 
 def build(plan: Plan, name: str = "finding") -> Lifecycle:
     """The lifecycle a plan describes."""
@@ -114,7 +111,7 @@ def build(plan: Plan, name: str = "finding") -> Lifecycle:
         steps.append(make_step(top, plan.system or "ensemble", ADVERSARY, members, flop=0.0))
     trained = plan.core_flop * plan.members * (plan.experts if plan.core == "moe" else plan.parts if plan.core == "split" else 1)
     if plan.honest_finetune:
-        steps.append(make_step("instruct", "finetune", ADVERSARY, [top], flop=_round(trained * HONEST_FINETUNE_SHARE)))
+        steps.append(make_step("instruct", "finetune", ADVERSARY, [top], flop=round_down(trained * HONEST_FINETUNE_SHARE)))
         top = "instruct"
     deployer = ADVERSARY
     for j in range(plan.modifiers):
@@ -144,7 +141,7 @@ def _compute(plan: Plan) -> dict:
         hours = plan.core_flop / (count * 3600.0 * DEFAULT_UTILIZATION * peak_ops_per_second("H100", plan.precision))
         kw["hardware"] = Hardware("H100", count, hours, DEFAULT_UTILIZATION, plan.peak_precision)
     elif plan.form == "params":
-        params = _round(math.sqrt(plan.core_flop / 120.0))  # ~20 tokens per parameter (Hoffmann 2022)
+        params = round_down(math.sqrt(plan.core_flop / 120.0))  # ~20 tokens per parameter (Hoffmann 2022)
         kw["params"] = params
         kw["tokens"] = plan.core_flop / (6.0 * params * (1.0 - plan.sparsity))
     else:
@@ -157,13 +154,14 @@ def _sites(plan: Plan) -> list[tuple[float, bool]]:
     the default utilisation, in one co-located site or split across several."""
     capacity = plan.core_flop / (plan.training_days * 86400.0 * DEFAULT_UTILIZATION)
     if plan.split_sites <= 1:
-        return [(_round(capacity), True)]
-    return [(_round(capacity / plan.split_sites), True)] * plan.split_sites
+        return [(round_down(capacity), True)]
+    return [(round_down(capacity / plan.split_sites), True)] * plan.split_sites
 
 
-def _round(value: float) -> float:
-    """Three significant figures, rounded down, so specs stay readable."""
+def round_down(value: float) -> float:
+    """Three significant figures, rounded down (so a value under a line stays under it),
+    which keeps specs readable."""
     if value <= 0:
         return 0.0
     exponent = math.floor(math.log10(value)) - 2
-    return math.floor(value / 10 ** exponent) * 10 ** exponent
+    return math.floor(value / 10 ** exponent + 1e-9) * 10 ** exponent
