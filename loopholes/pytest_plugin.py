@@ -112,19 +112,33 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 # -- collection --------------------------------------------------------------------------
 
-def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> "PolicyFile | None":
-    """A policy module becomes a `PolicyFile` next to whatever else collects the file (an
-    explicitly named module is also a pytest `Module`; it simply holds no tests)."""
+def _is_policy_file(file_path: Path, parent: pytest.Collector) -> bool:
     if file_path.suffix != ".py" or file_path.name in ("conftest.py", "__init__.py"):
-        return None
+        return False
     config = parent.config
     if not (parent.session.isinitpath(file_path) or _in_policies_folder(file_path, config.rootpath)):
-        return None
+        return False
     if any(fnmatch.fnmatch(file_path.name, pattern) for pattern in config.getini("python_files")):
-        return None  # test modules belong to pytest, even when they build a POLICY for their own use
-    if not _binds_policy(file_path):
-        return None
-    return PolicyFile.from_parent(parent, path=file_path)
+        return False  # test modules belong to pytest, even when they build a POLICY for their own use
+    return _binds_policy(file_path)
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> "PolicyFile | None":
+    """A policy module becomes a `PolicyFile` (one test per strategy and reading)."""
+    return PolicyFile.from_parent(parent, path=file_path) if _is_policy_file(file_path, parent) else None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> "pytest.File | None":
+    """pytest would also import an explicitly named policy file as a test module; it holds
+    no tests, and a draft that fails to load should be reported once, in one line, by
+    `PolicyFile` rather than as an import traceback."""
+    return _NoTests.from_parent(parent, path=module_path) if _is_policy_file(module_path, parent) else None
+
+
+class _NoTests(pytest.File):
+    def collect(self) -> list:
+        return []
 
 
 @pytest.hookimpl(tryfirst=True)

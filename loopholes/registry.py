@@ -62,8 +62,8 @@ def _load_policy_file(path: Path) -> Policy:
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
-    except PolicyError:
-        raise
+    except PolicyError as error:
+        raise PolicyError(f"{path}: {error}") from None
     except Exception as error:  # a drafter's module may fail in any way; say where
         raise PolicyError(f"{path}: the policy module failed to load: {type(error).__name__}: {error}") from None
     return _policy_of(module, str(path))

@@ -230,3 +230,23 @@ def test_the_plugin_imports_no_engine(pytester: pytest.Pytester) -> None:
                           "print(sorted(m for m in ('loopholes.search', 'networkx', 'loopholes.strategies') "
                           "if m in sys.modules))")
     assert result.outlines[-1] == "[]"
+
+
+def test_a_draft_that_fails_to_load_is_one_clear_error(pytester: pytest.Pytester) -> None:
+    """A syntax error or an invalid rule in a draft is reported once, naming the file, with
+    no import traceback from pytest's own module collector."""
+    pytester.mkdir("policies")
+    pytester.path.joinpath("policies", "broken.py").write_text("POLICY = (\n")
+    pytester.path.joinpath("policies", "badrule.py").write_text(
+        "import datetime as dt\n"
+        "from loopholes.policy import Policy, Reading, compute_threshold\n"
+        "POLICY = Policy(id='bad', title='t', jurisdiction='j', source='s', status='proposal', dates={},\n"
+        "    reference_date=dt.date(2025, 1, 1), readings=(Reading('r', 'q', 'a'),),\n"
+        "    rules=(compute_threshold('x', 'clause', 1e25, tier='t', comparator='=>'),),\n"
+        "    tiers=('t',), covered_tiers=frozenset({'t'}), target_lines={'general': 1e25})\n")
+    result = pytester.runpytest("policies/broken.py", "policies/badrule.py", *FAST)
+    result.assert_outcomes(errors=2)
+    text = result.stdout.str()
+    assert "broken.py: the policy module failed to load: SyntaxError" in text
+    assert "badrule.py: rule 'x': comparator '=>' is not one of > or >=" in text
+    assert "Traceback" not in text and "importlib" not in text and "__post_init__" not in text
