@@ -134,7 +134,8 @@ class SearchResult:
         stats = {"evaluated": self.evaluated, "seconds": round(self.seconds, 3) if timing else None, "seed": self.seed,
                  "budget_exhausted": self.exhausted, "rejected_on_recheck": self.rejected}
         return {"policy": self.policy.id, "readings": [r.id for r in self.policy.readings],
-                "target": [t.to_json() for t in self.targets.values()],
+                "target": next(iter(self.targets.values())).to_json(),  # DESIGN §9: the first domain's
+                "targets": [t.to_json() for t in self.targets.values()],  # every domain the rule draws a line in
                 "strategies": list(self.strategies),
                 "evaded": {s: [f.id for f in self.evading(s)] for s in self.strategies},
                 "findings": [f.to_json() for f in self.findings], "leakage": self.leakage(), "stats": stats}

@@ -187,6 +187,8 @@ def test_search_cli_text_and_json(capsys, tmp_path):
     assert cli.main(["search", "ca-sb53", "--strategy", "throttling", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert set(data) >= {"policy", "target", "findings", "stats"}
+    assert set(data["target"]) >= {"domain", "effective_flop"}  # DESIGN §9: an object, the first domain
+    assert [t["domain"] for t in data["targets"]] == ["general"]
     assert set(data["stats"]) >= {"evaluated", "seconds"}
     finding = data["findings"][0]
     assert set(finding) >= {"id", "strategies", "lifecycle", "verdict", "capability", "robust", "margins", "cost"}
