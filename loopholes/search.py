@@ -209,37 +209,39 @@ class _Engine:
 
     # the outer loop ----------------------------------------------------------------
     def run(self, progress) -> tuple[list[Finding], int]:
+        """Breadth first: single strategies for every domain and reading, then pairs, then
+        triples, so a simple finding is never waiting behind compositions elsewhere."""
         found: dict[tuple[str, str], Finding] = {}
-        jobs = [(domain, reading) for domain in self.targets for reading in self.policy.readings]
-        for done, (domain, reading) in enumerate(jobs):
-            self._search_one(domain, reading, found)
+        jobs = [(size, domain, reading) for size in range(1, self.depth + 1)
+                for domain in self.targets for reading in self.policy.readings]
+        for done, (size, domain, reading) in enumerate(jobs):
+            self._search_one(domain, reading, size, found)
             if progress:
                 progress(done + 1, len(jobs))
         return _ranked(found.values()), self.rejected
 
-    def _search_one(self, domain: str, reading: Reading, found: dict) -> None:
+    def _search_one(self, domain: str, reading: Reading, size: int, found: dict) -> None:
         setting = Setting(self.policy, reading, domain, self.policy.reference_date, self.latest, self.rng)
         usable = [s for s in self.pool if s.applies(self.policy, domain)]
         covered_strategies = {s for (d, r, combo) in self.done if d == domain and r == reading.id for s in combo}
-        for size in range(1, self.depth + 1):
-            for combo in itertools.combinations(usable, size):
-                if self.budget.exhausted:
-                    return
-                ids = tuple(s.id for s in combo)
-                if (domain, reading.id, ids) in self.done:
-                    continue  # an earlier reading's finding already evades under this one
-                if size > 1 and all(s in covered_strategies for s in ids):
-                    continue
-                if len({s.group for s in combo}) < size:
-                    continue
-                finding = self._try_combo(combo, setting, domain, reading)
-                if finding is None:
-                    continue
-                key = (domain, _graph_key(finding.lifecycle))
-                if key not in found:
-                    found[key] = finding
-                covered_strategies.update(finding.strategies)
-                self.done.update((domain, r, finding.strategies) for r in finding.evades_under)
+        for combo in itertools.combinations(usable, size):
+            if self.budget.exhausted:
+                return
+            ids = tuple(s.id for s in combo)
+            if (domain, reading.id, ids) in self.done:
+                continue  # an earlier reading's finding already evades under this one
+            if size > 1 and all(s in covered_strategies for s in ids):
+                continue
+            if len({s.group for s in combo}) < size:
+                continue
+            finding = self._try_combo(combo, setting, domain, reading)
+            if finding is None:
+                continue
+            key = (domain, _graph_key(finding.lifecycle))
+            if key not in found:
+                found[key] = finding
+            covered_strategies.update(finding.strategies)
+            self.done.update((domain, r, finding.strategies) for r in finding.evades_under)
 
     # one composition ------------------------------------------------------------
     def _try_combo(self, combo: tuple[Strategy, ...], setting: Setting, domain: str, reading: Reading) -> Finding | None:
