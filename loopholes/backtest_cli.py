@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
+from .files import write_atomic
+from .render import fmt
 
 TABLE_FROM = 2010
 """Years before this are summed into one row of the text table (the JSON keeps each)."""
@@ -68,37 +68,11 @@ def write_outputs(result: Any, out: str) -> list[Path]:
     stem = output_stem(result.policy)
     try:
         figure = backtest_figure(result, folder / f"{stem}.png")
-        data = write_atomic(folder / f"{stem}.json", json.dumps(result.to_json(), indent=2) + "\n")
+        data = folder / f"{stem}.json"
+        write_atomic(data, json.dumps(result.to_json(), indent=2) + "\n")
     except OSError as error:
         raise UsageError(f"--out {out}: cannot write ({error.strerror or error})") from None
     return [figure, data]
-
-
-def write_atomic(path: Path, text: str) -> Path:
-    """Write `text` to a temporary file beside `path`, then move it into place."""
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.chmod(temp, _default_mode())  # mkstemp makes the file private; a report is not
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
-    return path
-
-
-def _default_mode() -> int:
-    """The mode a plain open() would give a new file under the current umask."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def _flop(value: float) -> str:
-    """3 significant digits, exponent without '+' or leading zeros: 6.2e23, 6.95e5, 40."""
-    return re.sub(r"e\+?0*(\d)", r"e\1", f"{value:.3g}").replace("e-0", "e-")
 
 
 def render(result: Any) -> str:
@@ -126,7 +100,7 @@ def render(result: Any) -> str:
     years = tabulate(rows, headers=["year", "models", "with compute", "covered", "share", "unknown",
                                     "unknown, possibly >1e23"], colalign=("left",) + ("right",) * 6)
     models = tabulate([[p.model, p.published.isoformat(), _organization(p.organization), p.reference_class,
-                        _flop(p.flop) + (" (imputed)" if p.imputed else ""), ", ".join(p.clauses)] for p in covered],
+                        fmt(p.flop) + (" (imputed)" if p.imputed else ""), ", ".join(p.clauses)] for p in covered],
                       headers=["covered model", "published", "developer", "class", "FLOP", "clauses"],
                       maxcolwidths=[40, None, 34, None, None, 24], disable_numparse=True,
                       colalign=("left", "left", "left", "left", "right", "left")) if covered else "No model is covered."

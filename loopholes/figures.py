@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -36,31 +35,19 @@ FIGURE_START = dt.date(2010, 1, 1)  # the essay's Figure 5 spans 2010-24
 
 
 def save_figure(fig: Any, path: str | os.PathLike) -> Path:
-    """Write `fig` as PNG to `path` atomically: a temporary file in the same folder, then
-    os.replace, so a failed run never leaves a half-written figure."""
+    """Write `fig` as PNG to `path` atomically (loopholes.files.write_atomic), so a failed
+    run never leaves a half-written figure."""
+    import io
+
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    from .files import write_atomic
+
     FigureCanvasAgg(fig)
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            fig.savefig(out, format="png", dpi=DPI, metadata=PNG_METADATA)
-        os.chmod(temp, _default_mode())  # mkstemp makes the file private; a report is not
-        os.replace(temp, target)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
-    return target
-
-
-def _default_mode() -> int:
-    """The mode a plain open() would give a new file under the current umask."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, metadata=PNG_METADATA)
+    write_atomic(path, buffer.getvalue())
+    return Path(path)
 
 
 def _fmt_flop(value: float) -> str:

@@ -16,7 +16,11 @@ def fmt(value: float) -> str:
         return str(value)
     if 1e-3 <= abs(value) < 1e4:
         return f"{value:.3g}"
-    return f"{value:.3g}".replace("e+", "e")
+    text = f"{value:.3g}"
+    if "e" not in text:  # .3g writes 1e-4 .. 1e-3 without an exponent
+        return text
+    mantissa, exponent = text.split("e")
+    return f"{mantissa}e{int(exponent)}"  # 6.95e5, 3e-5: no '+', no leading zeros
 
 
 def step_notes(step, *, detail: bool = False) -> list[str]:
