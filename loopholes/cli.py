@@ -17,14 +17,6 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
 
 
-def _fmt(value: float) -> str:
-    if value == 0:
-        return "0"
-    if value == float("inf"):
-        return "inf"
-    return f"{value:.3g}" if 1e-3 <= abs(value) < 1e4 else f"{value:.3g}".replace("e+", "e")
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="loopholes", description="Red-team compute-threshold AI rules: find model lifecycles "
                      "that keep the capability a rule targets while escaping it.")
@@ -124,6 +116,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def render_verdict(verdict) -> str:
     """A short readable trace: each clause, measured against threshold, and why."""
     from tabulate import tabulate
+
+    from .render import fmt as _fmt
 
     head = (f"{verdict.policy} (reading: {verdict.reading}) on '{verdict.lifecycle.name}', artifact '{verdict.artifact}': "
             f"{'COVERED' if verdict.covered else 'NOT COVERED'}" + (f" (tier: {verdict.tier})" if verdict.tier else " (no tier)"))
