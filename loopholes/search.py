@@ -124,11 +124,8 @@ class SearchResult:
     def leakage(self) -> dict[str, float]:
         """Per domain: the largest effective compute an uncovered artifact reached, divided by
         the rule's nominal line there (DESIGN §8 capability leakage); 0 where nothing leaked."""
-        out = {}
-        for domain, target in self.targets.items():
-            values = [f.capability.get(domain) / target.honest_flop for f in self.findings if f.domain == domain]
-            out[domain] = max(values, default=0.0)
-        return out
+        return {domain: max((f.leakage for f in self.findings if f.domain == domain), default=0.0)
+                for domain in self.targets}
 
     def to_json(self, *, timing: bool = True) -> dict:
         stats = {"evaluated": self.evaluated, "seconds": round(self.seconds, 3) if timing else None, "seed": self.seed,

@@ -12,7 +12,8 @@ import math
 
 import pytest
 
-from loopholes.backtest import MEMBER_OPTION, backtest, coverage_line, member_reading, record_lifecycle
+from loopholes.backtest import backtest
+from loopholes.probes import MEMBER_OPTION, coverage_line, member_reading, record_lifecycle
 from loopholes.cli import main
 from loopholes.policies import BUNDLED
 from loopholes.population import load_population

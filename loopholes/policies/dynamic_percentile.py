@@ -21,7 +21,7 @@ import functools
 import math
 from typing import Mapping, NamedTuple
 
-from loopholes.backtest import MEMBER_OPTION
+from loopholes.probes import MEMBER_OPTION
 from loopholes.lifecycle import TRAINING_KINDS, Step
 from loopholes.policy import Context, KnownLoophole, Parameter, Policy, Reading, Rule, scope_steps, training_compute
 from loopholes.population import CLASS_ORDER, REFERENCE_CLASSES, Population, load_population, reference_class
@@ -55,6 +55,10 @@ SPECIALISED_SHARE = Parameter(0.5, f"{ESSAY} ('domain-specialized'); J: neither 
                               "share of its training data is in that class; otherwise it is general-purpose (language)")
 
 TIER = "top-percentile"
+
+#: Where both dynamic proposals are published (this rule and risk_index).
+PROPOSAL_SOURCE = "https://arxiv.org/abs/2407.05694"
+PROPOSAL_DATES = {"essay": "2024-07-08 (arXiv 2407.05694 v1)", "primer": "2024-07 (Cohere For AI, 'The Limits of Thresholds')"}
 
 #: Defaults chosen at the essay's date (see POLICY.reference_date).
 REFERENCE_DATE = dt.date(2024, 7, 8)
@@ -251,9 +255,9 @@ POLICY = Policy(
     id="dynamic-percentile",
     title="Dynamic threshold: top 5 % of the past year's models in the same reference class (Hooker 2024 §5.2)",
     jurisdiction="proposal (no jurisdiction)",
-    source="https://arxiv.org/abs/2407.05694",
+    source=PROPOSAL_SOURCE,
     status="proposal",
-    dates={"essay": "2024-07-08 (arXiv 2407.05694 v1)", "primer": "2024-07 (Cohere For AI, 'The Limits of Thresholds')"},
+    dates=PROPOSAL_DATES,
     # The essay's date: the line a rule written then would have drawn, and the 12 months
     # before it are fully collected in the Epoch snapshot (2025 is not: Epoch adds models
     # with a lag, data README §4-5), so the default search target is not biased low.

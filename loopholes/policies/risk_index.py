@@ -24,12 +24,13 @@ import datetime as dt
 import math
 from typing import Any, Mapping
 
-from loopholes.backtest import coverage_line, member_reading, probe, record_lifecycle
+from loopholes.probes import coverage_line, member_reading, probe, record_lifecycle
 from loopholes.capability import BANDS, DOMAINS
 from loopholes.lifecycle import COMPOSITE_KINDS, ON_BASE_KINDS, Lifecycle, Step
 from loopholes.policy import Context, KnownLoophole, Parameter, Policy, Reading, Rule, training_compute
 from loopholes.policies.dynamic_percentile import (
-    ARTIFACT_CLASSES, ESSAY, GENERAL_CLASS, PERCENTILE, POPULATION_CLASSES, PRIMER, REFERENCE_DATE,
+    ARTIFACT_CLASSES, ESSAY, GENERAL_CLASS, PERCENTILE, POPULATION_CLASSES, PRIMER, PROPOSAL_DATES, PROPOSAL_SOURCE,
+    REFERENCE_DATE,
     SPECIALISED_SHARE, WINDOW_MONTHS, Cut, artifact_class, joins_population, population_for, top_line,
 )
 from loopholes.population import months_before
@@ -264,9 +265,9 @@ _DRAFT = Policy(
     id="risk-index",
     title="Dynamic risk index: top 5 % of the past year's models by an index of Annex XIII measures (Hooker 2024 §5.3)",
     jurisdiction="proposal (no jurisdiction)",
-    source="https://arxiv.org/abs/2407.05694",
+    source=PROPOSAL_SOURCE,
     status="proposal",
-    dates={"essay": "2024-07-08 (arXiv 2407.05694 v1)", "primer": "2024-07 (Cohere For AI, 'The Limits of Thresholds')"},
+    dates=PROPOSAL_DATES,
     # The essay's date, as dynamic_percentile: the last year before it is fully collected in
     # the Epoch snapshot, so the default target is the line a rule drafted then would draw.
     reference_date=REFERENCE_DATE,
