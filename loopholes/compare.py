@@ -1,48 +1,59 @@
-"""Rules side by side on the same attacks (DESIGN §1 step 4, §8, §9 `loopholes compare`).
+"""Rules side by side on the same attacks (DESIGN §1 step 4, §8, §9 `loopholes compare`, §12).
 
-Per rule, four measures (DESIGN §8):
+Per rule (DESIGN §8, §12):
 
-- **leakage** per domain: the most effective compute an uncovered artifact reached,
-  as a multiple of the rule's nominal line there (`SearchResult.leakage()`). For scale,
-  the honest model trained exactly at the line already scores `target_ratio` (its recipe
-  and instruction tune), so leakage above that is capability the line was meant to catch;
-- **evasion cost**: the cheapest finding's compute relative to the honest run at the
-  line (`cost.ratio_to_honest`); None when nothing evades;
-- **strategies blocked**: the share of all strategies with no finding
-  (`strategies_blocked`), and the share among those that can matter for the rule
-  (`strategies_blocked_applicable`: a cluster split cannot matter to a rule without a
-  cluster clause, so it is blocked by construction, not by design);
-- **burden**: real models the rule covers per year in the backtest, under its first
-  reading (the one `loopholes check` uses by default).
+- **leakage** per domain, a size: the capability (central effective compute) of the most
+  capable artifact the rule does not cover, over that of an honest model trained exactly
+  at the line with the same coefficients. 1 = what the rule exists to catch. A figure the
+  search's own bounds stopped (largest teacher that existed, knob range, latest release
+  date) is a lower bound and carries `bounded_by`; it is never ranked as a measurement.
+- leakage on **common targets** too: an honest general model at 1e26 operations and an
+  honest bio model at 1e23, each on the rule's reference date; a rule with no clause for
+  a domain is measured there as well (whatever escapes with no gaming at all counts);
+- **evasion cost**: the cheapest material finding's own compute over the honest run's;
+- **strategies blocked**: blocked strategies among those that can apply (`cannot apply`
+  is its own count);
+- **burden**: real models the rule covers per year (backtest, first reading).
 
-"Most robust" is a lexicographic order, stated in every output (RANKING_RULE): fewer
-strategies that evade robustly under every reading, then fewer that evade under every
-reading, then fewer that evade under any reading, then lower worst-domain leakage.
-Burden is reported beside the ranking, never folded into it: a drafter trades the two.
+Ranking (RANKING_RULE): fewest leaks first by the worst *material* leakage across domains
+on the common targets (measured figures before bounded ones, which are only lower
+bounds), then the higher cost of the cheapest material evasion. Burden sits beside it:
+a drafter trades the two, and the leakage-against-burden figure shows the trade.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Iterable, Sequence
 
-STATES = ("robust", "evaded", "reading", "blocked", "n/a")
+COMMON_TARGETS = {"general": 1e26, "bio": 1e23}
+"""DESIGN §12: every rule is also measured against these honest models (training FLOP)."""
+STATES = ("robust", "material", "marginal", "reading", "blocked", "n/a")
 """Matrix cell states, worst first."""
 STATE_TEXT = {
-    "robust": "evades robustly",
-    "evaded": "evades",
-    "reading": "evades under some readings",
+    "robust": "material, robust",
+    "material": "material",
+    "marginal": "marginal",
+    "reading": "under some readings",
     "blocked": "blocked",
     "n/a": "cannot apply",
 }
 STATE_MEANING = {
-    "robust": "a finding evades under every reading and keeps the target even at the low end of the coefficients",
-    "evaded": "a finding evades under every reading, keeping the target at central coefficients only",
-    "reading": "findings evade only under some readings: the text, not the rule, leaves the gap",
-    "blocked": "the strategy could matter but the search found nothing within its budget",
+    "robust": "evades under every reading with leakage at or above the material factor, and stays material in at "
+              "least 90 % of joint coefficient draws",
+    "material": "evades under every reading with leakage at or above the material factor at central coefficients, "
+                "but not in 90 % of joint draws",
+    "marginal": "evades under every reading, but its leakage stays below the material factor: a small gain over an "
+                "honest model at the line",
+    "reading": "evades only under some readings: the text, not the rule, leaves the gap",
+    "blocked": "the strategy could matter but no composition that needs it escaped within the budget",
     "n/a": "the strategy attacks an element this rule does not have",
 }
-RANKING_RULE = ("most robust = fewest strategies that evade robustly under every reading; ties broken by fewer that "
-                "evade under every reading, then fewer that evade under any reading, then the lower worst-domain leakage")
+SYMBOLS = {"robust": "●", "material": "◕", "marginal": "◔", "reading": "◌", "blocked": "✓", "n/a": "–"}
+RANKING_RULE = ("fewest leaks first: the lower worst material leakage across domains on the common targets (a figure "
+                "bounded by the search is a lower bound, so such rules rank after every rule whose worst figure is "
+                "measured), then the higher cost of the cheapest material evasion; burden is shown beside, never "
+                "folded in")
 RECENT_YEARS = 3
 """Burden is summarised over the last this-many fully covered years of the Epoch data."""
 
@@ -57,21 +68,39 @@ def strategy_applies(policy: Any, strategy_id: str) -> bool:
     return any(strategy.applies(policy, domain) for domain in policy.target_lines)
 
 
-def finding_order(finding: Any) -> tuple:
-    """Which finding speaks for a strategy: unambiguous before reading-dependent, robust
-    before not, then the search's own ranking (kept by a stable sort)."""
-    return (finding.ambiguity, not finding.robust)
+def representative(result: Any, strategy_id: str) -> Any:
+    """The finding that speaks for a strategy: one that evades under every reading before one
+    that needs a reading, then the one where this strategy itself adds most (its
+    counterfactual factor, so a composition carried by another strategy does not lend its
+    leakage), then the larger leakage."""
+    findings = result.evading(strategy_id)
+    if not findings:
+        return None
+    return min(findings, key=lambda f: (f.ambiguity, -f.adds.get(strategy_id, 0.0), -f.leakage, f.id))
 
 
 def strategy_state(result: Any, strategy_id: str) -> tuple[str, Any]:
     """The matrix cell of one strategy against one rule, and the finding that speaks for it."""
-    findings = sorted(result.evading(strategy_id), key=finding_order)
-    if not findings:
+    best = representative(result, strategy_id)
+    if best is None:
         return ("blocked" if strategy_applies(result.policy, strategy_id) else "n/a"), None
-    best = findings[0]
     if best.ambiguity:
         return "reading", best
-    return ("robust" if best.robust else "evaded"), best
+    if not best.material:
+        return "marginal", best
+    return ("robust" if best.robust else "material"), best
+
+
+def cell(result: Any, strategy_id: str) -> dict[str, Any]:
+    state, f = strategy_state(result, strategy_id)
+    if f is None:
+        return {"state": state, "finding": None, "domain": None, "leakage": None, "bounded_by": [],
+                "p_evades": None, "p_material": None, "adds": None, "strategies": []}
+    adds = f.adds.get(strategy_id)
+    return {"state": state, "finding": f.id, "domain": f.domain, "leakage": f.leakage,
+            "bounded_by": list(f.bounded_by), "p_evades": f.p_evades, "p_material": f.p_material,
+            "adds": adds if adds is not None and math.isfinite(adds) else None, "strategies": list(f.strategies),
+            "evades_under": list(f.evades_under)}
 
 
 def burden(backtest: Any) -> dict[str, Any]:
@@ -87,61 +116,87 @@ def burden(backtest: Any) -> dict[str, Any]:
             "recent_mean": mean, "total": len(backtest.covered_models)}
 
 
-def policy_measures(result: Any, backtest: Any) -> dict[str, Any]:
-    """DESIGN §8 measures of one rule, plus the matrix row, from its search and backtest."""
+def common_results(result: Any, *, seed: int, max_evals: int, material: float) -> dict[str, Any]:
+    """Per common-target domain, the search result measuring the rule against it: the rule's
+    own search where its line there is the common target already, else a new search
+    (same seed and budget) with that target."""
+    from .search import search
+
+    out = {}
+    for domain, flop in COMMON_TARGETS.items():
+        if result.policy.target_lines.get(domain) == flop and domain in result.targets:
+            out[domain] = result
+        else:
+            out[domain] = search(result.policy, domain=domain, target_flop=flop, seed=seed, max_evals=max_evals,
+                                 material=material)
+    return out
+
+
+def leak(result: Any, domain: str) -> dict[str, Any]:
+    """One domain's leakage figure as data (SearchResult.leakage_detail), with its target."""
+    detail = dict(result.leakage_detail()[domain])
+    target = result.targets[domain]
+    detail.update(target_flop=target.honest_flop, target_effective_flop=target.effective_flop,
+                  target_profile=target.profile, date=result.policy.reference_date.isoformat(),
+                  bounded=bool(detail["bounded_by"]))
+    return detail
+
+
+def worst_material(leaks: dict[str, dict[str, Any]], material: float) -> dict[str, Any] | None:
+    """The leakiest material figure across domains: measured before bounded at equal size."""
+    chosen = [dict(value, domain=d) for d, value in leaks.items() if value["leakage"] >= material]
+    return max(chosen, key=lambda v: (v["leakage"], not v["bounded"], v["domain"]), default=None)
+
+
+def policy_measures(result: Any, backtest: Any, commons: dict[str, Any] | None = None) -> dict[str, Any]:
+    """DESIGN §8 measures of one rule, plus the matrix row, from its searches and backtest."""
     policy = result.policy
-    cells = {}
-    for strategy_id in result.strategies:
-        state, finding = strategy_state(result, strategy_id)
-        cells[strategy_id] = {"state": state, "finding": finding.id if finding else None,
-                              "domain": finding.domain if finding else None}
-    by_state = {state: [s for s, cell in cells.items() if cell["state"] == state] for state in STATES}
-    applicable = [s for s, cell in cells.items() if cell["state"] != "n/a"]
-    cheapest = min(result.findings, key=lambda f: (f.cost["ratio_to_honest"], f.id), default=None)
-    leakage = result.leakage()
-    blocked = by_state["blocked"] + by_state["n/a"]
+    material = result.material_factor
+    cells = {s: cell(result, s) for s in result.strategies}
+    by_state = {state: [s for s, c in cells.items() if c["state"] == state] for state in STATES}
+    applicable = [s for s, c in cells.items() if c["state"] != "n/a"]
+    material_findings = [f for f in result.findings if f.material and not f.ambiguity]
+    cheapest = min(material_findings, key=lambda f: (f.cost["ratio_to_honest"], f.id), default=None)
+    cheapest_any = min(result.findings, key=lambda f: (f.cost["ratio_to_honest"], f.id), default=None)
+    own = {d: leak(result, d) for d in result.targets}
+    common = {d: leak(r, d) for d, r in (commons or {}).items()}
     return {
         "policy": policy.id, "title": policy.title, "status": policy.status, "population_based": policy.population_based,
         "reference_date": policy.reference_date.isoformat(),
         "lines": dict(policy.target_lines),
         "readings": [r.id for r in policy.readings],
-        "leakage": leakage, "leakage_max": max(leakage.values(), default=0.0),
-        "leakage_finding": _leakiest(result),
-        "target_ratio": {d: t.effective_flop / t.honest_flop for d, t in result.targets.items()},
+        "material_factor": material,
+        "leakage": {d: v["leakage"] for d, v in own.items()},
+        "leakage_detail": own,
+        "common": common,
+        "worst_material": worst_material(common, material) if common else worst_material(own, material),
         "evasion_cost": cheapest.cost["ratio_to_honest"] if cheapest else None,
         "cheapest_finding": cheapest.id if cheapest else None,
         "cheapest_strategies": list(cheapest.strategies) if cheapest else [],
-        "strategies_blocked": len(blocked) / len(cells) if cells else 0.0,
-        "strategies_blocked_applicable": len(by_state["blocked"]) / len(applicable) if applicable else 1.0,
+        "cheapest_any": ({"finding": cheapest_any.id, "cost": cheapest_any.cost["ratio_to_honest"],
+                          "leakage": cheapest_any.leakage} if cheapest_any else None),
+        "strategies_blocked": len(by_state["blocked"]) / len(applicable) if applicable else None,
+        "blocked": len(by_state["blocked"]),
         "applicable": len(applicable),
+        "cannot_apply": len(by_state["n/a"]),
         "states": by_state,
         "cells": cells,
         "findings": len(result.findings),
         "robust_findings": sum(f.robust for f in result.findings),
+        "material_findings": sum(f.material for f in result.findings),
+        "target_profile": next(iter(result.targets.values())).profile,
         "burden": burden(backtest),
     }
-
-
-def _leakiest(result: Any) -> dict[str, dict[str, Any]]:
-    """Per domain, the finding that reached the leakage figure: its id and strategies."""
-    out = {}
-    for domain in result.targets:
-        found = [f for f in result.findings if f.domain == domain]
-        if found:
-            best = max(found, key=lambda f: (f.capability.get(domain), f.id))
-            out[domain] = {"finding": best.id, "strategies": list(best.strategies), "robust": best.robust,
-                           "evades_under": list(best.evades_under)}
-    return out
 
 
 # -- several rules ----------------------------------------------------------------------
 
 def rank_key(metrics: dict[str, Any]) -> tuple:
-    """Lexicographic robustness order of RANKING_RULE (smaller is more robust)."""
-    states = metrics["states"]
-    every_reading = len(states["robust"]) + len(states["evaded"])
-    return (len(states["robust"]), every_reading, every_reading + len(states["reading"]), metrics["leakage_max"],
-            metrics["policy"])
+    """RANKING_RULE as a sort key (smaller ranks first)."""
+    worst = metrics["worst_material"]
+    cost = metrics["evasion_cost"]
+    return (bool(worst and worst["bounded"]), worst["leakage"] if worst else 0.0,
+            -(cost if cost is not None else math.inf), metrics["policy"])
 
 
 def comparison(measures: Sequence[dict[str, Any]], *, seed: int, max_evals: int) -> dict[str, Any]:
@@ -151,21 +206,24 @@ def comparison(measures: Sequence[dict[str, Any]], *, seed: int, max_evals: int)
     matrix = []
     for m in measures:
         for strategy_id in strategies:
-            cell = m["cells"].get(strategy_id, {"state": "n/a", "finding": None, "domain": None})
-            matrix.append({"policy": m["policy"], "strategy": strategy_id, "evaded": cell["finding"] is not None,
-                           "state": cell["state"], "finding": cell["finding"], "domain": cell["domain"]})
+            c = m["cells"].get(strategy_id) or {"state": "n/a", "finding": None, "domain": None, "leakage": None,
+                                                "bounded_by": [], "p_material": None, "p_evades": None,
+                                                "adds": None, "strategies": []}
+            matrix.append({"policy": m["policy"], "strategy": strategy_id, "evaded": c["finding"] is not None,
+                           "material": c["state"] in ("robust", "material"), **c})
     ranked = sorted(measures, key=rank_key)
-    metrics = [{key: m[key] for key in m if key not in ("cells",)} for m in measures]
+    metrics = [{key: m[key] for key in m if key != "cells"} for m in measures]
     return {
         "policies": [m["policy"] for m in measures],
         "strategies": strategies,
         "matrix": matrix,
         "metrics": metrics,
+        "common_targets": dict(COMMON_TARGETS),
         "ranking": [{"rank": i + 1, "policy": m["policy"], "key": {
-            "evade_robustly": len(m["states"]["robust"]),
-            "evade_every_reading": len(m["states"]["robust"]) + len(m["states"]["evaded"]),
-            "evade_any_reading": sum(len(m["states"][s]) for s in ("robust", "evaded", "reading")),
-            "leakage_max": m["leakage_max"]}} for i, m in enumerate(ranked)],
+            "worst_material_leakage": m["worst_material"]["leakage"] if m["worst_material"] else 0.0,
+            "worst_bounded": bool(m["worst_material"] and m["worst_material"]["bounded"]),
+            "worst_p_material": m["worst_material"]["p_material"] if m["worst_material"] else None,
+            "evasion_cost": m["evasion_cost"]}} for i, m in enumerate(ranked)],
         "ranking_rule": RANKING_RULE,
         "states": {state: {"label": STATE_TEXT[state], "meaning": STATE_MEANING[state]} for state in STATES},
         "search": {"seed": seed, "max_evals": max_evals},
@@ -187,7 +245,7 @@ def compare(policies: Sequence[Any], *, seed: int = 0, max_evals: int | None = N
     from .report import DEFAULT_MAX_EVALS, analyse_all
 
     budget = DEFAULT_MAX_EVALS if max_evals is None else max_evals
-    analyses = analyse_all(policies, seed=seed, max_evals=budget, jobs=jobs, progress=progress)
+    analyses = analyse_all(policies, seed=seed, max_evals=budget, jobs=jobs, progress=progress, common=True)
     return comparison([a.measures for a in analyses], seed=seed, max_evals=budget), analyses
 
 
@@ -199,67 +257,102 @@ def _fmt(value: float | None, suffix: str = "") -> str:
     return "—" if value is None else fmt(value) + suffix
 
 
+def leak_text(value: dict[str, Any] | None) -> str:
+    """A leakage figure as a reader must take it: '≥' when the search bounded it."""
+    if not value or not value.get("leakage"):
+        return "none"
+    return ("≥ " if value.get("bounded") or value.get("bounded_by") else "") + _fmt(value["leakage"], "x")
+
+
+def source_text(value: dict[str, Any] | None, readings: Sequence[str] = ()) -> str:
+    """What reached a leakage figure: the strategies (or no gaming at all) and the readings."""
+    if not value or not value.get("leakage"):
+        return "—"
+    if value.get("no_strategy_needed"):
+        what = "no gaming needed (the rule never reaches this target)"
+    else:
+        what = " + ".join(value.get("strategies") or []) or "—"
+    under = value.get("evades_under") or []
+    if readings and under and len(under) < len(readings):
+        what += f" under reading{'s' if len(under) > 1 else ''} {', '.join(under)}"
+    return what
+
+
+def bound_note(value: dict[str, Any] | None) -> str:
+    if not value or not value.get("bounded_by"):
+        return ""
+    return "bounded by " + "; ".join(value["bounded_by"])
+
+
 def _by_policy(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {m["policy"]: m for m in doc["metrics"]}
 
 
+def _p(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
 def ranking_rows(doc: dict[str, Any]) -> list[list[Any]]:
-    """The ranking table: one row per rule, most robust first."""
+    """The ranking table: one row per rule, least leaky first."""
     metrics = _by_policy(doc)
     rows = []
-    total = len(doc["strategies"])
     for entry in doc["ranking"]:
-        m, key = metrics[entry["policy"]], entry["key"]
-        b = m["burden"]
-        rows.append([entry["rank"], f"{m['policy']} ({m['status']})", f"{key['evade_robustly']}/{total}",
-                     f"{key['evade_every_reading']}/{total}", f"{key['evade_any_reading']}/{total}",
-                     f"{m['strategies_blocked']:.0%} / {m['strategies_blocked_applicable']:.0%}",
-                     _fmt(m["leakage_max"], "x"), _fmt(m["evasion_cost"], "x"), f"{b['recent_mean']:.1f}"])
+        m = metrics[entry["policy"]]
+        worst, b, states = m["worst_material"], m["burden"], m["states"]
+        rows.append([entry["rank"], f"{m['policy']} ({m['status']})",
+                     (f"{leak_text(worst)} ({worst['domain']})" if worst else "none material"),
+                     _p(worst["p_material"]) if worst else "—",
+                     source_text(worst, m["readings"]) if worst else "—",
+                     _fmt(m["evasion_cost"], "x"),
+                     f"{len(states['robust']) + len(states['material'])} / {m['applicable']}",
+                     f"{len(states['marginal'])}", f"{len(states['reading'])}",
+                     f"{m['blocked']} / {m['applicable']}", str(m["cannot_apply"]), f"{b['recent_mean']:.1f}"])
     return rows
 
 
-RANKING_HEADERS = ["rank", "rule", "evade robustly", "evade (every reading)", "evade (any reading)",
-                   "blocked (all / applicable)", "worst leakage (x line)", "cheapest evasion (x honest run)",
-                   "covered models / year"]
+RANKING_HEADERS = ["rank", "rule", "worst material leakage (common targets)", "P(material)", "reached by",
+                   "cheapest material evasion (x honest run)", "material strategies / applicable", "marginal",
+                   "reading-only", "blocked / applicable", "cannot apply", "covered models / year"]
 
 
 def matrix_rows(doc: dict[str, Any], *, symbols: bool = False) -> list[list[str]]:
-    """Strategies down, rules across (most robust rule first), one word or symbol per cell."""
+    """Strategies down, rules across (ranked order): state and the cell's leakage."""
     order = [entry["policy"] for entry in doc["ranking"]]
-    cells = {(c["policy"], c["strategy"]): c["state"] for c in doc["matrix"]}
-    marks = SYMBOLS if symbols else STATE_TEXT
+    cells = {(c["policy"], c["strategy"]): c for c in doc["matrix"]}
     rows = []
     for strategy_id in doc["strategies"]:
-        rows.append([strategy_id] + [marks[cells[(p, strategy_id)]] for p in order])
+        row = [strategy_id]
+        for p in order:
+            c = cells[(p, strategy_id)]
+            mark = SYMBOLS[c["state"]] if symbols else STATE_TEXT[c["state"]]
+            row.append(mark + (f" {leak_text(c)}" if c.get("leakage") else ""))
+        rows.append(row)
     return rows
-
-
-SYMBOLS = {"robust": "●", "evaded": "◐", "reading": "◌", "blocked": "✓", "n/a": "–"}
 
 
 def leakage_rows(doc: dict[str, Any]) -> list[list[str]]:
-    """Per rule and domain: nominal line, honest-at-line score, leakage, and the finding."""
+    """Per rule and domain: leakage on the rule's own line and on the common target."""
     rows = []
     for entry in doc["ranking"]:
         m = _by_policy(doc)[entry["policy"]]
-        for domain, value in m["leakage"].items():
-            rows.append([m["policy"], domain, _fmt(m["lines"].get(domain)), _fmt(m["target_ratio"].get(domain), "x"),
-                         _fmt(value, "x"), _leak_source(m, domain)])
+        for domain in sorted(set(m["leakage_detail"]) | set(m["common"]), key=_domain_order):
+            own, common = m["leakage_detail"].get(domain), m["common"].get(domain)
+            rows.append([m["policy"], domain,
+                         _fmt(m["lines"].get(domain)) if domain in m["lines"] else "no clause",
+                         leak_text(own) if own else "—", source_text(own, m["readings"]) if own else "—",
+                         leak_text(common) if common else "—",
+                         _p(common.get("p_material")) if common else "—",
+                         source_text(common, m["readings"]) if common else "—",
+                         "; ".join(dict.fromkeys(filter(None, [bound_note(own), bound_note(common)]))) or "measured"])
     return rows
 
 
-LEAKAGE_HEADERS = ["rule", "domain", "nominal line (FLOP)", "honest model at the line", "leakage (max uncovered)",
-                   "reached by"]
+LEAKAGE_HEADERS = ["rule", "domain", "own line (FLOP)", "leakage at own line", "reached by",
+                   "leakage at common target", "P(material)", "reached by", "bounds"]
 
 
-def _leak_source(m: dict[str, Any], domain: str) -> str:
-    """Which strategies reach the leakage figure, and under which readings if not all."""
-    source = m["leakage_finding"].get(domain)
-    if not source:
-        return "—"
-    readings = ("" if len(source["evades_under"]) == len(m["readings"])
-                else f" under reading{'s' if len(source['evades_under']) > 1 else ''} {', '.join(source['evades_under'])}")
-    return " + ".join(source["strategies"]) + readings
+def _domain_order(domain: str) -> tuple:
+    return (list(COMMON_TARGETS).index(domain) if domain in COMMON_TARGETS else len(COMMON_TARGETS), domain)
 
 
 def burden_rows(doc: dict[str, Any], years: Sequence[int]) -> list[list[Any]]:
@@ -278,63 +371,77 @@ def burden_years(doc: dict[str, Any], first: int = 2018) -> list[int]:
     return list(range(first, last + 1))
 
 
+def _target_words(domain: str) -> str:
+    return f"an honest {domain} model trained with {_fmt(COMMON_TARGETS[domain])} operations" \
+        if domain in COMMON_TARGETS else f"the honest {domain} target"
+
+
+def headline(doc: dict[str, Any]) -> dict[str, Any]:
+    """The numbers the first sentence states, taken from the ranking itself (a test checks
+    the sentence against the table)."""
+    leader = _by_policy(doc)[doc["ranking"][0]["policy"]]
+    worst = leader["worst_material"]
+    return {"policy": leader["policy"], "worst": worst}
+
+
 def verdict_sentences(doc: dict[str, Any]) -> list[str]:
-    """The short answer a drafter reads first: which rule is most robust, against what,
-    at what burden, what still gets through, and where other orderings disagree."""
+    """The short answer a drafter reads first, generated from the ranking's numbers."""
     metrics = _by_policy(doc)
-    total = len(doc["strategies"])
-    best = metrics[doc["ranking"][0]["policy"]]
+    top = headline(doc)
+    best, worst = metrics[top["policy"]], top["worst"]
+    factor = best["material_factor"]
+    if worst:
+        first = (f"Leaks least on the common targets: {best['policy']} — its worst material leakage is "
+                 f"{leak_text(worst)} ({worst['domain']}: as capable as {_fmt(worst['leakage'])} times "
+                 f"{_target_words(worst['domain'])}), reached by {source_text(worst, best['readings'])}"
+                 + (f", P(material) {_p(worst['p_material'])}" if worst.get("p_material") is not None else "")
+                 + (f"; {bound_note(worst)}" if worst["bounded"] else "") + ".")
+    else:
+        first = (f"Leaks least on the common targets: {best['policy']} — nothing it leaves uncovered reaches "
+                 f"{_fmt(factor)}x a common target within the search budget.")
     states = best["states"]
-    out = [f"Most robust: {best['policy']} — {len(states['robust'])} of {total} strategies evade it robustly "
-           f"({_listing(states['robust'])}); {len(states['robust']) + len(states['evaded'])} evade it under every "
-           f"reading, {len(states['evaded'])} of them only at central capability coefficients. "
-           f"It blocks {_listing(states['blocked'])}"
-           + (f"; {_listing(states['n/a'])} cannot apply to it" if states["n/a"] else "") + "."]
-    out.append(f"What still leaks past it: up to {_fmt(best['leakage_max'], 'x')} its nominal line in effective "
-               f"compute ({_leak_summary(best)}); the cheapest evasion costs {_fmt(best['evasion_cost'], 'x')} "
-               "the honest run.")
-    out.append(f"At what burden: {best['burden']['recent_mean']:.1f} covered real models a year "
-               f"({_years(best['burden']['recent_years'])}, reading {best['burden']['reading']}).")
+    out = [first,
+           f"On its own line{'s' if len(best['lines']) > 1 else ''}: {len(states['robust']) + len(states['material'])}"
+           f" of {best['applicable']} applicable strategies evade it materially (at least {_fmt(factor)}x; "
+           f"{_listing(states['robust'] + states['material'])}), {len(states['marginal'])} only marginally, "
+           f"{len(states['reading'])} only under some readings; {best['blocked']} blocked "
+           f"({_listing(states['blocked'])}); {best['cannot_apply']} cannot apply.",
+           (f"Cheapest material evasion of it: {_fmt(best['evasion_cost'], 'x')} the honest run "
+            f"({', '.join(best['cheapest_strategies'])})." if best["evasion_cost"] is not None
+            else "No material evasion of it was found on its own lines."),
+           f"At what burden: {best['burden']['recent_mean']:.1f} covered real models a year "
+           f"({_years(best['burden']['recent_years'])}, reading {best['burden']['reading']})."]
     out += _other_orders(doc)
     if len(doc["ranking"]) > 1:
-        worst = metrics[doc["ranking"][-1]["policy"]]
-        out.append(f"Least robust: {worst['policy']} — {len(worst['states']['robust'])} strategies evade it robustly, "
-                   f"leakage up to {_fmt(worst['leakage_max'], 'x')} ({_leak_summary(worst)}), "
-                   f"{worst['burden']['recent_mean']:.1f} covered models a year.")
+        last = metrics[doc["ranking"][-1]["policy"]]
+        lw = last["worst_material"]
+        out.append(f"Leaks most: {last['policy']} — worst material leakage {leak_text(lw)}"
+                   + (f" ({lw['domain']}, via {source_text(lw, last['readings'])})" if lw else "")
+                   + f", {last['burden']['recent_mean']:.1f} covered models a year.")
     out.append(f"Ranking rule: {doc['ranking_rule']}.")
     return out
 
 
-def _leak_summary(m: dict[str, Any]) -> str:
-    """'bio via bio-dilution' for the rule's worst domain."""
-    if not m["leakage"] or not m["leakage_max"]:
-        return "nothing leaks"
-    domain = max(m["leakage"], key=lambda d: (m["leakage"][d], d))
-    return f"{domain}, via {_leak_source(m, domain)}"
-
-
 def _other_orders(doc: dict[str, Any]) -> list[str]:
-    """Where simpler orderings name another rule, say so: a drafter weighing breadth or
-    leakage over confidence should see it without re-ranking."""
+    """Where another reasonable ordering names another rule, say so."""
     metrics = list(_by_policy(doc).values())
     if len(metrics) < 2:
         return []
     leader = doc["ranking"][0]["policy"]
-    fewest = min(metrics, key=lambda m: (_evading(m), m["leakage_max"], m["policy"]))
-    tightest = min(metrics, key=lambda m: (m["leakage_max"], _evading(m), m["policy"]))
+    fewest = min(metrics, key=lambda m: (_material(m), m["policy"]))
+    lightest = min(metrics, key=lambda m: (m["burden"]["recent_mean"], m["policy"]))
     out = []
     if fewest["policy"] != leader:
-        out.append(f"Counting every strategy that evades under any reading instead, {fewest['policy']} is tightest "
-                   f"({_evading(fewest)} of {len(doc['strategies'])}, burden "
-                   f"{fewest['burden']['recent_mean']:.1f} models a year).")
-    if tightest["policy"] != leader:
-        out.append(f"By worst-case leakage, {tightest['policy']} leaks least ({_fmt(tightest['leakage_max'], 'x')} "
-                   "its line).")
+        out.append(f"Counting strategies that evade materially on each rule's own lines instead, {fewest['policy']} "
+                   f"is tightest ({_material(fewest)} of {fewest['applicable']} applicable).")
+    if lightest["policy"] != leader:
+        out.append(f"Lightest burden: {lightest['policy']} ({lightest['burden']['recent_mean']:.1f} covered models a "
+                   "year).")
     return out
 
 
-def _evading(m: dict[str, Any]) -> int:
-    return sum(len(m["states"][s]) for s in ("robust", "evaded", "reading"))
+def _material(m: dict[str, Any]) -> int:
+    return len(m["states"]["robust"]) + len(m["states"]["material"])
 
 
 def _listing(items: Sequence[str]) -> str:
@@ -354,14 +461,16 @@ def compare_text(doc: dict[str, Any]) -> str:
     order = [entry["policy"] for entry in doc["ranking"]]
     years = burden_years(doc, 2021)
     parts = ["Ranking (" + doc["ranking_rule"] + ")",
-             tabulate(ranking_rows(doc), headers=RANKING_HEADERS, maxcolwidths=[None, 24] + [12] * 7,
+             tabulate(ranking_rows(doc), headers=RANKING_HEADERS, maxcolwidths=[None, 24] + [14] * 10,
                       disable_numparse=True),
              "",
              "Strategies x rules (" + ", ".join(f"{SYMBOLS[s]} {STATE_TEXT[s]}" for s in STATES) + ")",
              tabulate(matrix_rows(doc, symbols=True), headers=["strategy"] + order, disable_numparse=True),
              "",
-             "Capability leakage (effective compute of the best uncovered artifact / nominal line)",
-             tabulate(leakage_rows(doc), headers=LEAKAGE_HEADERS, disable_numparse=True),
+             "Capability leakage (uncovered artifact / honest model at the line; common targets: "
+             + ", ".join(f"{d} {_fmt(v)}" for d, v in COMMON_TARGETS.items()) + ")",
+             tabulate(leakage_rows(doc), headers=LEAKAGE_HEADERS, maxcolwidths=[None] * 8 + [40],
+                      disable_numparse=True),
              "",
              "Burden: covered real models per year (backtest, first reading)",
              tabulate(burden_rows(doc, years), headers=["rule", "reading"] + [str(y) for y in years] + ["mean"],
@@ -373,13 +482,14 @@ def compare_text(doc: dict[str, Any]) -> str:
 
 # -- Markdown ---------------------------------------------------------------------------
 
-FIGURES = {"matrix": "compare-matrix.png", "leakage": "compare-leakage.png", "burden": "compare-burden.png"}
+FIGURES = {"matrix": "compare-matrix.png", "leakage": "compare-leakage.png", "burden": "compare-burden.png",
+           "tradeoff": "compare-tradeoff.png"}
 COMPARE_FILES = frozenset({"compare.md", "compare.json", *FIGURES.values()})
 """Every file a comparison writes: the ones a new run may replace or remove."""
 
 
 def stage_comparison(stage: Any, doc: dict[str, Any], *, reports: bool = False) -> set[str]:
-    """Write compare.md, compare.json and the three figures into a report.Staging."""
+    """Write compare.md, compare.json and the figures into a report.Staging."""
     from . import report_figures
     from .report import dumps
 
@@ -388,58 +498,76 @@ def stage_comparison(stage: Any, doc: dict[str, Any], *, reports: bool = False) 
     report_figures.matrix_heatmap(doc, stage.path(FIGURES["matrix"]))
     report_figures.leakage_bars(doc, stage.path(FIGURES["leakage"]))
     report_figures.burden_lines(doc, stage.path(FIGURES["burden"]))
+    report_figures.tradeoff_scatter(doc, stage.path(FIGURES["tradeoff"]))
     return set(COMPARE_FILES)
 
 
 def compare_markdown(doc: dict[str, Any], *, reports: bool = False) -> str:
-    """compare.md: the answer first, then the evidence (matrix, leakage, cost, burden),
-    then the papers' questions answered with the numbers. `reports` links each rule's
-    own report (written next to it)."""
+    """compare.md: the answer first, then the evidence (ranking, matrix, leakage, cost,
+    burden), then the papers' questions answered with the numbers. `reports` links each
+    rule's own report (written next to it)."""
     from tabulate import tabulate
 
     order = [entry["policy"] for entry in doc["ranking"]]
     total = len(doc["strategies"])
     years = burden_years(doc)
+    metrics = _by_policy(doc)
+    factor = doc["metrics"][0]["material_factor"] if doc["metrics"] else 2.0
+    profile = doc["metrics"][0].get("target_profile", "standard") if doc["metrics"] else "standard"
     link = (lambda p: f"[{p}]({p}.md)") if reports else (lambda p: f"`{p}`")
     out = ["# Compute-threshold rules compared on the same attacks", "",
-           f"{len(order)} rules, {total} gaming strategies, one search per rule (seed {doc['search']['seed']}, "
-           f"budget {doc['search']['max_evals']} evaluations). Regenerate with `python tools/regenerate_reports.py`.",
+           f"{len(order)} rules, {total} gaming strategies; per rule one search on its own lines and one per common "
+           f"target (seed {doc['search']['seed']}, budget {doc['search']['max_evals']} evaluations each; honest "
+           f"targets use the `{profile}` profile). Regenerate with `python tools/regenerate_reports.py`.",
            "", "## The answer", ""]
     out += [f"- {line}" for line in verdict_sentences(doc)]
     out += ["", "## Ranking", "",
             tabulate([[r[0], link(order[r[0] - 1])] + r[2:] for r in ranking_rows(doc)],
                      headers=RANKING_HEADERS, tablefmt="github", disable_numparse=True), "",
-            "*Blocked* counts strategies with no finding; *applicable* leaves out strategies that attack an element "
-            "the rule does not have. *Leakage* is the effective compute (capability) of the best artifact the rule "
-            "does not cover, as a multiple of its nominal line; an honest model trained exactly at the line already "
-            "scores about 5x (see below). *Cheapest evasion* is that finding's own compute over the honest run's. "
-            "*Covered models / year* is the backtest mean over " + _years(doc["metrics"][0]["burden"]["recent_years"])
-            + " (real models in Epoch AI's data, first reading of each rule).", ""]
-    out += ["## Which strategy gets past which rule", "", f"![strategies x rules]({FIGURES['matrix']})", "",
+            f"*Leakage* is a size: the capability (effective compute) of the most capable artifact the rule does not "
+            f"cover, divided by the capability of an honest model trained exactly at the line with the same "
+            f"coefficients. 1x is what the rule exists to catch; 3x is about as capable as an honest model trained "
+            f"with three times the line's compute (effective compute of an honest recipe grows in proportion to its "
+            f"training compute). An evasion is *material* from {_fmt(factor)}x (docs/findings.md says why); below "
+            f"that it is *marginal*. *Common targets* are the same for every rule: "
+            + " and ".join(_target_words(d) for d in COMMON_TARGETS) + ", each on the rule's reference date. "
+            "A figure marked ≥ stopped at a bound of the search (named in the leakage table): it is a lower bound, "
+            "and the ranking never uses it as a measurement. *P(material)* is the share of joint draws of every "
+            "capability coefficient (each within its published band; target and finding on the same draw) in which "
+            "the artifact stays uncovered with leakage at or above the material factor. *Blocked / applicable* "
+            "counts strategies that can matter to the rule; *cannot apply* counts those that attack an element the "
+            "rule does not have. *Covered models / year* is the backtest mean over "
+            + _years(doc["metrics"][0]["burden"]["recent_years"]) + " (real models in Epoch AI's data, first reading "
+            "of each rule).", "",
+            f"![worst leakage against burden]({FIGURES['tradeoff']})", ""]
+    out += ["## Which strategy gets past which rule", "",
+            "Each cell shows the result and the leakage of the finding that speaks for the strategy: one that "
+            "evades under every reading if any, then the one where the strategy itself adds most (a composition "
+            "carried by another strategy does not lend it its leakage).", "",
+            f"![strategies x rules]({FIGURES['matrix']})", "",
             tabulate([[f"`{r[0]}`"] + r[1:] for r in matrix_rows(doc)], headers=["strategy"] + [link(p) for p in order],
                      tablefmt="github", disable_numparse=True), ""]
     out += [f"- **{STATE_TEXT[s]}**: {STATE_MEANING[s]}." for s in STATES]
     out += ["", "## How much capability leaks", "", f"![leakage per rule and domain]({FIGURES['leakage']})", "",
             tabulate(leakage_rows(doc), headers=LEAKAGE_HEADERS, tablefmt="github", disable_numparse=True), ""]
     out += ["## What evasion costs", "",
-            tabulate(_cost_rows(doc), headers=["rule", "cheapest finding", "strategies", "cost (x honest run)"],
+            tabulate(_cost_rows(doc), headers=["rule", "cheapest material finding", "strategies", "cost (x honest run)",
+                                               "cheapest finding of any size"],
                      tablefmt="github", disable_numparse=True), ""]
     out += ["## Burden: covered real models per year", "", f"![covered models per year]({FIGURES['burden']})", "",
             tabulate(burden_rows(doc, years), headers=["rule", "reading"] + [str(y) for y in years] + ["mean"],
                      tablefmt="github", disable_numparse=True), ""]
-    out += ["## The papers' questions, answered with numbers", ""] + _answers(doc) + [""]
+    out += ["## The papers' questions, answered with numbers", ""] + _answers(doc, metrics) + [""]
     out += ["## How to read this", "",
             "- Every finding is a lifecycle the search built and re-checked through `loopholes check`; each rule's "
-            "report lists them with diagrams, compute accounting and the verdict trace.",
-            "- Lines and targets are those of each rule's reference date; a finding evades when the deployed "
-            "artifact is not covered yet keeps the capability of an honest model trained at the line.",
-            f"- {doc['ranking_rule'][0].upper()}{doc['ranking_rule'][1:]}. Robustness here is confidence: a "
-            "robust finding keeps the target even at the low end of the published capability coefficients, so it "
-            "does not rest on optimistic assumptions. A rule whose evasions all need the central estimate is harder "
-            "to game with certainty, even when many strategies get past it at that estimate; the other orderings "
-            "are given under *The answer*.",
-            "- Numbers rest on the capability coefficients in `loopholes/data/`; robust findings hold even at their "
-            "low end.", ""]
+            "report lists them with diagrams, compute accounting, the verdict trace and the coefficients they "
+            "hinge on.",
+            "- A strategy is credited only when it is needed: with it removed, no composition of the others (knobs "
+            "re-placed, variants re-searched) reaches the same leakage.",
+            "- Lifecycles are dated at the rule's reference date unless a strategy moves the date.",
+            f"- {doc['ranking_rule'][0].upper()}{doc['ranking_rule'][1:]}.",
+            "- Designation by an authority (e.g. the EU AI Act's Art. 52) and enforcement are outside what the "
+            "search can model: a finding shows what the text lets through, not what a regulator would do.", ""]
     return "\n".join(out)
 
 
@@ -447,42 +575,44 @@ def _cost_rows(doc: dict[str, Any]) -> list[list[str]]:
     rows = []
     for entry in doc["ranking"]:
         m = _by_policy(doc)[entry["policy"]]
-        rows.append([m["policy"], m["cheapest_finding"] or "— (nothing evades)", ", ".join(m["cheapest_strategies"]) or "—",
-                     _fmt(m["evasion_cost"], "x")])
+        any_ = m.get("cheapest_any")
+        rows.append([m["policy"], m["cheapest_finding"] or "— (no material evasion)",
+                     ", ".join(m["cheapest_strategies"]) or "—", _fmt(m["evasion_cost"], "x"),
+                     f"{_fmt(any_['cost'], 'x')} ({any_['finding']}, leakage {_fmt(any_['leakage'], 'x')})" if any_
+                     else "—"])
     return rows
 
 
-def _answers(doc: dict[str, Any]) -> list[str]:
+def _answers(doc: dict[str, Any], metrics: dict[str, dict[str, Any]]) -> list[str]:
     """Three questions the seed papers raise, each answered from the measures."""
-    metrics = _by_policy(doc)
     static = [m for m in doc["metrics"] if not m["population_based"]]
     dynamic = [m for m in doc["metrics"] if m["population_based"]]
     out = ["**1. How much capability leaks past each static line?**", ""]
     if static:
         for m in static:
-            parts = [f"{d} {_fmt(v, 'x')} the {_fmt(m['lines'][d])} line (honest model at the line: "
-                     f"{_fmt(m['target_ratio'][d], 'x')})" for d, v in m["leakage"].items()]
+            parts = [f"{d} {leak_text(v)} an honest model at its {_fmt(m['lines'][d])} line "
+                     f"({source_text(v, m['readings'])})" for d, v in m["leakage_detail"].items()]
             out.append(f"- {m['policy']}: " + "; ".join(parts) + ".")
     else:
         out.append("- No static rule in this comparison.")
     out += ["", "**2. What do the dynamic and index rules block, and what do they still let through?**", ""]
     if dynamic and static:
-        static_evaded = set().union(*(set(m["states"]["robust"] + m["states"]["evaded"] + m["states"]["reading"])
-                                      for m in static))
+        static_material = set().union(*(set(m["states"]["robust"] + m["states"]["material"]) for m in static))
         for m in dynamic:
-            evaded = m["states"]["robust"] + m["states"]["evaded"] + m["states"]["reading"]
-            blocks = [s for s in m["states"]["blocked"] if s in static_evaded]
-            immune = [s for s in m["states"]["n/a"] if s in static_evaded]
-            new_gaps = [s for s in evaded if s not in static_evaded]
-            out.append(f"- {m['policy']}: of the strategies that get past some static rule, it blocks "
-                       f"{_listing(blocks)}" + (f" and is immune by construction to {_listing(immune)}" if immune else "")
-                       + f"; it still lets through {_listing(evaded)} (robustly: {_listing(m['states']['robust'])}; "
-                       f"worst leakage {_fmt(m['leakage_max'], 'x')} its line, {_leak_summary(m)})"
+            material = m["states"]["robust"] + m["states"]["material"]
+            blocks = [s for s in m["states"]["blocked"] + m["states"]["marginal"] if s in static_material]
+            immune = [s for s in m["states"]["n/a"] if s in static_material]
+            new_gaps = [s for s in material if s not in static_material]
+            out.append(f"- {m['policy']}: of the strategies that evade some static rule materially, it holds "
+                       f"{_listing(blocks)} below the material factor"
+                       + (f" and is immune by construction to {_listing(immune)}" if immune else "")
+                       + f"; material evasions remain for {_listing(material)} (worst on the common targets "
+                       f"{leak_text(m['worst_material'])})"
                        + (f"; it opens {_listing(new_gaps)}, which static rules are not exposed to" if new_gaps else "")
                        + ".")
     elif dynamic:
         for m in dynamic:
-            out.append(f"- {m['policy']}: lets through {_listing(m['states']['robust'] + m['states']['evaded'])}.")
+            out.append(f"- {m['policy']}: material evasions for {_listing(m['states']['robust'] + m['states']['material'])}.")
     else:
         out.append("- No dynamic or index rule in this comparison.")
     out += ["", "**3. What does each rule cost in covered real models per year?**", ""]

@@ -63,7 +63,12 @@ class Context:
             self._memo[key] = compute()
         return self._memo[key]
 
+    reads_of_capability = 0
+    """How many times any rule asked for capability (class-wide): the sensitivity pass skips
+    re-judging coverage under coefficient draws when a verdict never read capability."""
+
     def capability(self) -> Capability:
+        Context.reads_of_capability += 1
         return self.memo("capability", lambda: effective_compute(
             self.lifecycle, self.policy.reference_date, self.policy.coefficients))
 

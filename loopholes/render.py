@@ -73,10 +73,11 @@ def finding_text(finding, *, spec_path: str | None = None, policy=None, policy_r
     `policy_ref` what the replay command should name (an id or a path)."""
     covered_tiers = policy.covered_tiers if policy is not None else _covered_tiers(finding.policy)
     verdict, target = finding.verdict, finding.target
-    low, central, _ = finding.capability[finding.domain]
-    tlow, tcentral, _ = target.bands
-    out = [f"{finding.id}  [{', '.join(finding.strategies)}]  reading: {finding.reading}"
-           + ("  (robust)" if finding.robust else "  (not robust at the low end of the coefficients)")]
+    central = finding.capability[finding.domain][1]
+    size = "material" if finding.material else "marginal"
+    robust = ("  (robust)" if finding.robust else "")
+    out = [f"{finding.id}  [{', '.join(finding.strategies)}]  reading: {finding.reading}  "
+           f"leakage {'>= ' if finding.bounded else ''}{fmt(finding.leakage)}x, {size}{robust}"]
     out += ["  lifecycle (released " + finding.lifecycle.released.isoformat() + "):"]
     out += ["    " + line for line in lifecycle_lines(finding.lifecycle)]
     out.append("  slipped past:")
@@ -85,8 +86,20 @@ def finding_text(finding, *, spec_path: str | None = None, policy=None, policy_r
             out.append(f"    {clause.clause}: {clause.measures}: {fmt(clause.measured)} {clause.comparator} "
                        f"{fmt(clause.threshold)}? {'yes' if clause.triggered else 'no'} ({clause.margin:.3g}x the line)"
                        + (f" — {clause.note}" if clause.note else ""))
-    out.append(f"  capability kept ({finding.domain}, effective FLOP): central {fmt(central)} vs target {fmt(tcentral)} "
-               f"({central / tcentral:.2f}x); low {fmt(low)} vs {fmt(tlow)} ({low / tlow:.2f}x)")
+    out.append(f"  capability kept ({finding.domain}, effective FLOP, central): {fmt(central)} vs target "
+               f"{fmt(target.effective_flop)} (an honest model at {fmt(target.honest_flop)} FLOP, "
+               f"{target.profile} profile)")
+    if finding.bounded:
+        out.append("  a lower bound: " + "; ".join(finding.bounded_by))
+    if finding.adds:
+        out.append("  each strategy adds: " + ", ".join(
+            f"{k} {fmt(v)}x" if v != float("inf") else f"{k} (nothing escapes without it)" for k, v in finding.adds.items()))
+    if finding.sensitivity is not None:
+        from .sensitivity import describe_hinge
+
+        sens = finding.sensitivity
+        out.append(f"  over {sens.draws} joint coefficient draws: P(evades) {sens.p_evades:.2f}, "
+                   f"P(material) {sens.p_material:.2f}; hinges on {describe_hinge(sens.hinge)}")
     out.append(f"  cost: {fmt(finding.cost['flop'])} ops, {finding.cost['ratio_to_honest']:.2f}x the honest run")
     if finding.covered_under:
         out.append(f"  ambiguity of the text: evades under {', '.join(finding.evades_under)}; "

@@ -50,20 +50,22 @@ class Analysis:
 
 # -- analysis (may run in a worker process) ---------------------------------------------
 
-def analyse(ref: Any, *, seed: int = 0, max_evals: int = DEFAULT_MAX_EVALS) -> Analysis:
-    """Search and backtest one policy and reduce both to report data."""
+def analyse(ref: Any, *, seed: int = 0, max_evals: int = DEFAULT_MAX_EVALS, common: bool = True) -> Analysis:
+    """Search and backtest one policy and reduce both to report data; with `common`, also
+    measure it against the common targets (compare.COMMON_TARGETS)."""
     from .backtest import backtest
-    from .compare import policy_measures
+    from .compare import common_results, policy_measures
     from .search import search
 
     result = search(ref, seed=seed, max_evals=max_evals)
+    commons = common_results(result, seed=seed, max_evals=max_evals, material=result.material_factor) if common else None
     bt = backtest(result.policy)
-    measures = policy_measures(result, bt)
+    measures = policy_measures(result, bt, commons)
     return Analysis(result.policy.id, report_model(result, bt, measures, max_evals), measures, bt)
 
 
 def analyse_all(refs: Sequence[Any], *, seed: int = 0, max_evals: int = DEFAULT_MAX_EVALS, jobs: int = 2,
-                progress: Callable[[int, int], None] | None = None) -> list[Analysis]:
+                progress: Callable[[int, int], None] | None = None, common: bool = True) -> list[Analysis]:
     """`analyse` every policy, in input order. Policies are loaded first so a bad id fails
     before any search; with jobs > 1 the searches run in worker processes (each is seeded
     on its own, so the result does not depend on scheduling)."""
@@ -77,19 +79,20 @@ def analyse_all(refs: Sequence[Any], *, seed: int = 0, max_evals: int = DEFAULT_
     if not parallel:
         out = []
         for i, policy in enumerate(policies):
-            out.append(analyse(policy, seed=seed, max_evals=max_evals))
+            out.append(analyse(policy, seed=seed, max_evals=max_evals, common=common))
             if progress:
                 progress(i + 1, len(policies))
         return out
-    return _analyse_parallel([str(ref) for ref in refs], seed, max_evals, jobs, progress)
+    return _analyse_parallel([str(ref) for ref in refs], seed, max_evals, jobs, progress, common)
 
 
-def _analyse_parallel(refs: list[str], seed: int, max_evals: int, jobs: int, progress) -> list[Analysis]:
+def _analyse_parallel(refs: list[str], seed: int, max_evals: int, jobs: int, progress, common: bool) -> list[Analysis]:
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     pool = ProcessPoolExecutor(max_workers=min(jobs, len(refs)))
     try:
-        futures = {pool.submit(analyse, ref, seed=seed, max_evals=max_evals): i for i, ref in enumerate(refs)}
+        futures = {pool.submit(analyse, ref, seed=seed, max_evals=max_evals, common=common): i
+                   for i, ref in enumerate(refs)}
         results: list[Analysis | None] = [None] * len(refs)
         for done, future in enumerate(as_completed(futures)):
             results[futures[future]] = future.result()
@@ -140,8 +143,12 @@ def strategy_rows(result: Any, numbers: dict[str, int]) -> list[dict[str, Any]]:
         row: dict[str, Any] = {"strategy": strategy_id, "state": state, "evaded": f is not None,
                                "findings": len(result.evading(strategy_id))}
         if f is not None:
+            adds = f.adds.get(strategy_id)
             row.update(finding=f.id, number=numbers[f.id], domain=f.domain, robust=f.robust,
                        kept=f.margins["over_target"], cost=f.cost["ratio_to_honest"],
+                       leakage=f.leakage, bounded_by=list(f.bounded_by), p_evades=f.p_evades,
+                       p_material=f.p_material, adds=adds if adds is not None and math.isfinite(adds) else None,
+                       hinge=f.sensitivity.hinge if f.sensitivity else None, strategies=list(f.strategies),
                        slipped_past=slipped_past(f, result.policy), evades_under=list(f.evades_under),
                        covered_under=list(f.covered_under))
         rows.append(row)
@@ -264,8 +271,8 @@ def anchor(number: int, finding_id: str) -> str:
     return re.sub(r"[^a-z0-9 _-]", "", f"f{number} {finding_id}".lower()).replace(" ", "-")
 
 
-STATE_WORDS = {"robust": "**evades, robust**", "evaded": "**evades**", "reading": "evades under some readings",
-               "blocked": "blocked", "n/a": "cannot apply"}
+STATE_WORDS = {"robust": "**material, robust**", "material": "**material**", "marginal": "marginal",
+               "reading": "under some readings", "blocked": "blocked", "n/a": "cannot apply"}
 
 
 def report_markdown(model: dict[str, Any]) -> str:
@@ -275,31 +282,47 @@ def report_markdown(model: dict[str, Any]) -> str:
     return "\n\n".join(p.rstrip("\n") for p in parts) + "\n"
 
 
+def _leak(value: dict[str, Any] | None, readings: Sequence[str]) -> str:
+    from .compare import bound_note, leak_text, source_text
+
+    if not value or not value.get("leakage"):
+        return "nothing escapes"
+    note = bound_note(value)
+    return f"{leak_text(value)} via {source_text(value, readings)}" + (f" ({note})" if note else "")
+
+
 def _head(model: dict[str, Any]) -> str:
     policy, m = model["policy"], model["measures"]
     dates = "; ".join(f"{k.replace('_', ' ')} {v}" for k, v in policy["dates"].items())
     states = m["states"]
-    total = len(model["strategies"])
-    evading = states["robust"] + states["evaded"] + states["reading"]
-    leak = ", ".join(f"{d} {fmt(v)}x the {fmt(model['measures']['lines'][d])} line" for d, v in m["leakage"].items())
+    readings = m["readings"]
+    factor = m["material_factor"]
+    own = "; ".join(f"{d}: {_leak(v, readings)}" for d, v in m["leakage_detail"].items())
+    common = "; ".join(f"{d} (honest model at {fmt(v['target_flop'])} ops): {_leak(v, readings)}"
+                       for d, v in m.get("common", {}).items())
     b = m["burden"]
+    material = states["robust"] + states["material"]
     lines = [f"# Loophole report: {policy['id']}", "",
              f"**{policy['title']}** — {policy['status']} ({dates}). Source: <{policy['source']}>. "
              f"Lines as drawn on {policy['reference_date']}.", "",
              "## In short", "",
-             f"- **{len(evading)} of {total}** gaming strategies evade this rule: {len(states['robust'])} robustly "
-             f"(under every reading, even at the low end of the capability coefficients), {len(states['evaded'])} "
-             f"under every reading at central coefficients, {len(states['reading'])} only under some readings.",
+             f"- **{len(material)} of {m['applicable']}** applicable gaming strategies evade this rule materially "
+             f"(leakage at least {fmt(factor)}x an honest model at the line): {', '.join(material) or 'none'}; "
+             f"{len(states['robust'])} of them robustly (material in at least 90 % of joint coefficient draws). "
+             f"{len(states['marginal'])} evade only marginally ({', '.join(states['marginal']) or 'none'}), "
+             f"{len(states['reading'])} only under some readings ({', '.join(states['reading']) or 'none'}).",
              f"- Blocked: {', '.join(states['blocked']) or 'none'}"
              + (f"; cannot apply: {', '.join(states['n/a'])}" if states["n/a"] else "") + ".",
-             f"- Capability leakage (best uncovered artifact / nominal line): {leak or 'none'}.",
-             ("- Cheapest evasion: " + f"[{m['cheapest_finding']}](#{_anchor_of(model, m['cheapest_finding'])}) "
+             f"- Leakage at its own line{'s' if len(m['leakage_detail']) > 1 else ''}: {own or 'none'}.",
+             (f"- Leakage on the common targets: {common}." if common else ""),
+             ("- Cheapest material evasion: " + f"[{m['cheapest_finding']}](#{_anchor_of(model, m['cheapest_finding'])}) "
               f"costs {fmt(m['evasion_cost'])}x the honest run at the line." if m["cheapest_finding"]
-              else "- Nothing evades within the search budget."),
+              else "- No material evasion within the search budget."),
              f"- Burden: covers {b['recent_mean']:.1f} real models a year on average in "
-             f"{b['recent_years'][0]}–{b['recent_years'][-1]} (backtest, reading {b['reading']}).", "",
-             f"![capability kept per strategy]({model['figures']['findings']})"]
-    return "\n".join(lines)
+             f"{b['recent_years'][0]}–{b['recent_years'][-1]} (backtest, reading {b['reading']}).",
+             *([f"- Not modelled: {note}" for note in policy.get("backstops", [])]), "",
+             f"![leakage per strategy]({model['figures']['findings']})"]
+    return "\n".join(line for line in lines if line is not None)
 
 
 def _anchor_of(model: dict[str, Any], finding_id: str) -> str:
@@ -308,37 +331,50 @@ def _anchor_of(model: dict[str, Any], finding_id: str) -> str:
 
 
 def _targets(model: dict[str, Any]) -> str:
-    rows = [[t["domain"], fmt(t["line"]), " / ".join(fmt(t["bands"][b]) for b in ("low", "central", "high")),
-             f"{fmt(t['effective_flop'] / t['line'])}x"] for t in model["targets"]]
+    rows = [[t["domain"], fmt(t["line"]), t.get("profile", "standard"),
+             " / ".join(fmt(t["bands"][b]) for b in ("low", "central", "high"))] for t in model["targets"]]
+    factor = model["measures"]["material_factor"]
     return "\n".join(["## What the adversary wants", "",
                       "For each domain the rule draws a line in, the target is the capability (effective compute) of "
-                      "an honest dense model trained at the line with the recipe of the rule's reference date and "
-                      "instruction-tuned. A finding evades when its deployed artifact is not covered yet reaches "
-                      "that target.", "",
-                      _table(rows, ["domain", "nominal line (FLOP)", "target, effective FLOP (low / central / high)",
-                                    "target / line"])])
+                      "an honest dense model trained at the line with the recipe and standard affordances of the "
+                      "rule's reference date (the target profile). A finding evades when its deployed artifact, and "
+                      "every model in it that is deployed or handed to another party, is not covered, yet its "
+                      "capability reaches the target. Its *leakage* is its capability over the target's, with the "
+                      "same coefficients: 1x is exactly what the rule exists to catch, 3x about an honest model "
+                      f"of three times the line's compute. From {fmt(factor)}x an evasion is *material*; below, "
+                      "*marginal*.", "",
+                      _table(rows, ["domain", "nominal line (FLOP)", "target profile",
+                                    "target, effective FLOP (low / central / high)"])])
 
 
 def _strategies(model: dict[str, Any]) -> str:
+    from .sensitivity import describe_hinge
+
     rows = []
     for r in model["strategies"]:
         if not r["evaded"]:
-            rows.append([f"`{r['strategy']}`", STATE_WORDS[r["state"]]] + ["—"] * 7)
+            rows.append([f"`{r['strategy']}`", STATE_WORDS[r["state"]]] + ["—"] * 8)
             continue
         past = r["slipped_past"]
         past_text = (f"{past['clause']} ({fmt(past['measured'])} {past['comparator']} {fmt(past['threshold'])}? no"
                      + (f": {past['note']}" if past["note"] and past["ratio"] >= 1 else f", {fmt(past['ratio'])}x the line")
                      + ")") if past else "—"
+        leak = ("≥ " if r["bounded_by"] else "") + f"{fmt(r['leakage'])}x"
         rows.append([f"`{r['strategy']}`", STATE_WORDS[r["state"]],
-                     f"[F{r['number']}](#{anchor(r['number'], r['finding'])}) {r['domain']}",
-                     f"{fmt(r['kept']['central'])}x / {fmt(r['kept']['low'])}x", f"{fmt(r['cost'])}x",
-                     "yes" if r["robust"] else "no", _cell(past_text), ", ".join(r["evades_under"]),
-                     str(r["findings"])])
-    headers = ["strategy", "result", "finding", "kept (x target, central / low)", "cost (x honest)", "robust",
-               "slipped past", "evades under", "findings"]
+                     f"[F{r['number']}](#{anchor(r['number'], r['finding'])}) {r['domain']}"
+                     + (f" (with {', '.join(s for s in r['strategies'] if s != r['strategy'])})"
+                        if len(r["strategies"]) > 1 else ""),
+                     leak, f"{fmt(r['adds'])}x" if r["adds"] else "—",
+                     f"{r['p_evades']:.2f} / {r['p_material']:.2f}" if r["p_material"] is not None else "—",
+                     _cell(describe_hinge(r["hinge"])), f"{fmt(r['cost'])}x", _cell(past_text),
+                     ", ".join(r["evades_under"])])
+    headers = ["strategy", "result", "finding", "leakage", "this strategy adds", "P(evades) / P(material)",
+               "hinges on", "cost (x honest)", "slipped past", "evades under"]
     return "\n".join(["## Strategies", "",
-                      "One row per gaming strategy; the finding shown is the strongest one that uses it "
-                      "(evading under every reading first, then robust).", "", _table(rows, headers)])
+                      "One row per gaming strategy; the finding shown evades under every reading if any does, and is "
+                      "the one where this strategy itself adds most (its leakage over the best any composition "
+                      "without it reaches). *Hinges on* names the coefficient whose band moves the leakage most.",
+                      "", _table(rows, headers)])
 
 
 def _findings(model: dict[str, Any]) -> str:
@@ -350,6 +386,14 @@ def _findings(model: dict[str, Any]) -> str:
     for f in model["findings"]:
         out += ["", _finding(f, model["policy"]["id"])]
     return "\n".join(out)
+
+
+def _assumptions(f: dict[str, Any]) -> str:
+    from .sensitivity import describe_hinge
+
+    if not f.get("assumptions"):
+        return "no capability coefficient moves its leakage"
+    return "; ".join(describe_hinge(a) for a in f["assumptions"])
 
 
 def _finding(f: dict[str, Any], policy_id: str) -> str:
@@ -367,11 +411,18 @@ def _finding(f: dict[str, Any], policy_id: str) -> str:
               f"{fmt(c['measured'] / c['threshold'])}x" if c["threshold"] else "—",
               "yes" if c["tier"] in f["covered_tiers"] else "no", _cell(c["note"]) or ""] for c in f["verdict"]["clauses"]]
     spec = _yaml(f["lifecycle"])
+    size = ("material" if f["material"] else "marginal") + f" (from {fmt(f['material_factor'])}x)"
+    adds = "; ".join(f"{k} {fmt(v)}x" if v else f"{k}: nothing escapes without it" for k, v in f["adds"].items())
     lines = [f"### F{f['number']} {f['id']}", "",
              f"Strategies **{', '.join(f['strategies'])}**; domain {f['domain']}; released {f['released']}; "
-             f"found under reading {f['reading']}, {reading}. "
-             + ("Robust: keeps the target even at the low end of the coefficients." if f["robust"]
-                else "Not robust: at the low end of the coefficients it falls short of the target."), "",
+             f"found under reading {f['reading']}, {reading}.", "",
+             f"- **Leakage {'≥ ' if f['bounded_by'] else ''}{fmt(f['leakage'])}x**, {size}"
+             + (f"; bounded by {'; '.join(f['bounded_by'])}, so this is a lower bound, not a measurement"
+                if f["bounded_by"] else "") + ".",
+             f"- What each strategy adds (this leakage over the best without it): {adds}.",
+             f"- Over {f['draws']} joint coefficient draws: P(evades) {f['p_evades']:.2f}, P(material) "
+             f"{f['p_material']:.2f}" + (" — robust." if f["robust"] else " — not robust (needs P(material) ≥ 0.9)."),
+             f"- Rests most on: {_assumptions(f)}.", "",
              "```mermaid", f["mermaid"], "```", "",
              _table(steps, ["step", "kind", "developer", "inputs", "operations", "assumptions"]), "",
              f"**Compute accounting** (operations executed, whole lineage): total {fmt(compute['total_flop'])}; "
@@ -379,10 +430,11 @@ def _finding(f: dict[str, Any], policy_id: str) -> str:
              + "; by precision " + _sums(compute["by_precision"]) + ". "
              f"Cost to the adversary: {fmt(f['cost']['flop'])} ops, {fmt(f['cost']['ratio_to_honest'])}x the honest run.",
              "",
-             f"**Capability kept** ({f['domain']}, effective FLOP, low / central / high): "
+             f"**Capability** ({f['domain']}, effective FLOP, low / central / high bands): "
              f"{' / '.join(fmt(cap[b]) for b in ('low', 'central', 'high'))} against the target "
              f"{' / '.join(fmt(target[b]) for b in ('low', 'central', 'high'))} "
-             f"({fmt(kept['low'])}x / {fmt(kept['central'])}x / {fmt(kept['high'])}x).", "",
+             f"({fmt(kept['low'])}x / {fmt(kept['central'])}x / {fmt(kept['high'])}x band by band; the "
+             "probabilities above draw the coefficients jointly instead).", "",
              f"**Verdict trace** (reading {f['reading']}: "
              + ("covered" if f["verdict"]["covered"] else "not covered") + ")", "",
              _table(trace, ["triggered", "clause", "measures", "measured vs line", "ratio", "covered tier", "why"]), "",

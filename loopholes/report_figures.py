@@ -15,19 +15,21 @@ from typing import Any, Iterator
 
 STATE_COLOURS = {
     "robust": "#b2182b",
-    "evaded": "#f4a582",
+    "material": "#ef8a62",
+    "marginal": "#fddbc7",
     "reading": "#fddc6c",
     "blocked": "#4d9221",
     "n/a": "#e0e0e0",
 }
 STATE_LABELS = {
-    "robust": "evades robustly (every reading, low-end coefficients)",
-    "evaded": "evades (every reading, central coefficients)",
+    "robust": "material, robust (P(material) >= 0.9)",
+    "material": "material at central coefficients",
+    "marginal": "marginal (below the material factor)",
     "reading": "evades under some readings only",
-    "blocked": "blocked (nothing found)",
+    "blocked": "blocked (nothing needed it)",
     "n/a": "cannot apply (rule lacks the element)",
 }
-STATE_MARKS = {"robust": "●", "evaded": "◐", "reading": "◌", "blocked": "✓", "n/a": "–"}
+STATE_MARKS = {"robust": "●", "material": "◕", "marginal": "◔", "reading": "◌", "blocked": "✓", "n/a": "–"}
 """The symbols of the text matrix (compare.SYMBOLS), so colour is not the only cue."""
 RULE_COLOURS = ("#1b6ca8", "#d95f02", "#7570b3", "#1b9e77", "#e7298a", "#66a61e", "#a6761d", "#666666")
 DOMAIN_COLOURS = {"general": "#4c78a8", "bio": "#54a24b"}
@@ -72,24 +74,26 @@ def _fmt(value: float) -> str:
 # -- one rule -----------------------------------------------------------------------------
 
 def findings_figure(model: dict[str, Any], path: str | os.PathLike) -> Path:
-    """Per strategy, how far past the target its strongest finding gets (central band as
-    a bar, low band as a tick), coloured by matrix state; blocked strategies listed below."""
+    """Per strategy, the leakage of the finding that speaks for it (bar, log scale),
+    coloured by matrix state, hatched when bounded by the search, labelled with
+    P(material); blocked strategies listed below."""
     rows = [r for r in model["strategies"] if r["evaded"]]
-    rows.sort(key=lambda r: (-r["kept"]["central"], r["strategy"]))
+    rows.sort(key=lambda r: (-r["leakage"], r["strategy"]))
     quiet = [r for r in model["strategies"] if not r["evaded"]]
+    factor = model["measures"]["material_factor"]
     height = 2.9 + 0.36 * max(len(rows), 2)
     with _canvas((10.0, height)) as fig:
         ax = fig.add_axes((0.30, 1.6 / height, 0.60, 1 - 2.7 / height))
         policy = model["policy"]["id"]
-        fig.text(0.02, 1 - 0.35 / height, f"{policy}: capability kept past the rule, per strategy", fontsize=12,
+        fig.text(0.02, 1 - 0.35 / height, f"{policy}: capability leaking past the rule, per strategy", fontsize=12,
                  fontweight="bold", va="top")
-        fig.text(0.02, 1 - 0.62 / height, "Strongest finding per strategy (F = its number in the report). Bar: "
-                 "central capability over the central target; black tick: the same ratio at the low end of the\n"
-                 "capability coefficients. Dashed line: the target, an honest model trained at the rule's line. "
-                 "Labels: capability kept, and the finding's compute over the honest run's.",
+        fig.text(0.02, 1 - 0.62 / height, "Leakage of the finding that speaks for each strategy (F = its number in "
+                 "the report): its capability over an honest model's at the line, same coefficients.\n"
+                 f"Dashed: 1x, what the rule exists to catch; dotted: {_fmt(factor)}x, the material factor. Hatched: "
+                 "a lower bound (the search's own bound stopped it). Labels: P(material), cost.",
                  fontsize=8.5, color="#333333", va="top")
         if rows:
-            _kept_bars(ax, rows)
+            _leak_bars(ax, rows, factor)
         else:
             ax.set_axis_off()
             ax.text(0.5, 0.5, "nothing evades within the search budget", ha="center", va="center", fontsize=11,
@@ -101,32 +105,33 @@ def findings_figure(model: dict[str, Any], path: str | os.PathLike) -> Path:
         return _save(fig, path)
 
 
-def _kept_bars(ax: Any, rows: list[dict[str, Any]]) -> None:
+def _leak_bars(ax: Any, rows: list[dict[str, Any]], factor: float) -> None:
     from matplotlib.patches import Patch
 
     ys = list(range(len(rows)))[::-1]
-    central = [r["kept"]["central"] for r in rows]
-    low = [r["kept"]["low"] for r in rows]
-    ax.barh(ys, central, left=0, color=[STATE_COLOURS[r["state"]] for r in rows], edgecolor="#333333",
-            linewidth=0.5, height=0.7)
-    ax.scatter(low, ys, marker="|", s=160, color="black", zorder=3)
+    values = [r["leakage"] for r in rows]
+    bars = ax.barh(ys, values, left=0, color=[STATE_COLOURS[r["state"]] for r in rows], edgecolor="#333333",
+                   linewidth=0.5, height=0.7)
+    for bar, r in zip(bars, rows):
+        if r["bounded_by"]:
+            bar.set_hatch("///")
     ax.set_xscale("log")
-    lo = min(low + central + [0.5]) / 1.6
-    hi = max(central + low + [2.0]) * 8.0
-    ax.set_xlim(lo, hi)
+    ax.set_xlim(min(values + [0.8]) / 1.6, max(values + [factor * 2]) * 10.0)
     ax.axvline(1.0, color="#222222", linewidth=1.0, linestyle="--")
+    ax.axvline(factor, color="#222222", linewidth=0.8, linestyle=":")
     ax.set_yticks(ys)
     ax.set_yticklabels([f"{r['strategy']}  (F{r['number']}, {r['domain']})" for r in rows], fontsize=8.5)
-    for y, value, tick, r in zip(ys, central, low, rows):
-        ax.annotate(f"{_fmt(value)}x, cost {_fmt(r['cost'])}x", (max(value, tick), y), xytext=(6, 0),
-                    textcoords="offset points", va="center", fontsize=7.5, color="#222222")
-    ax.set_xlabel("capability kept, multiple of the target (log scale)", fontsize=9)
+    for y, value, r in zip(ys, values, rows):
+        p = f"P {r['p_material']:.2f}" if r.get("p_material") is not None else ""
+        ax.annotate(f"{'>= ' if r['bounded_by'] else ''}{_fmt(value)}x, {p}, cost {_fmt(r['cost'])}x", (value, y),
+                    xytext=(6, 0), textcoords="offset points", va="center", fontsize=7.5, color="#222222")
+    ax.set_xlabel("leakage: capability over an honest model at the line (log scale)", fontsize=9)
     ax.grid(True, axis="x", which="major", color="#dddddd", linewidth=0.6)
     ax.set_axisbelow(True)
     states = [s for s in STATE_COLOURS if any(r["state"] == s for r in rows)]
     ax.figure.legend(handles=[Patch(facecolor=STATE_COLOURS[s], edgecolor="#333333", label=STATE_LABELS[s])
                               for s in states], loc="lower left", bbox_to_anchor=(0.01, 0.55 / ax.figure.get_figheight()),
-                     ncol=len(states), fontsize=7.5, frameon=False)
+                     ncol=min(len(states), 3), fontsize=7.5, frameon=False)
 
 
 # -- comparison ---------------------------------------------------------------------------
@@ -140,7 +145,8 @@ def _rule_colour(doc: dict[str, Any], policy: str) -> str:
 
 
 def matrix_heatmap(doc: dict[str, Any], path: str | os.PathLike) -> Path:
-    """Rules (most robust on top) x strategies, one colour per cell state, with a legend."""
+    """Rules (ranked order, top first) x strategies, one colour per cell state, with the
+    cell's leakage in small print and a legend."""
     import numpy as np
     from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.patches import Patch
@@ -158,6 +164,11 @@ def matrix_heatmap(doc: dict[str, Any], path: str | os.PathLike) -> Path:
         for (row, col), value in np.ndenumerate(grid):
             ax.text(col, row, STATE_MARKS[states[value]], ha="center", va="center", fontsize=11,
                     color="white" if states[value] in ("robust", "blocked") else "#333333")
+        for c in doc["matrix"]:
+            if c.get("leakage"):
+                row, col = rules.index(c["policy"]), strategies.index(c["strategy"])
+                ax.text(col, row + 0.3, ("≥" if c["bounded_by"] else "") + _fmt(c["leakage"]) + "x", ha="center",
+                        va="center", fontsize=6, color="white" if c["state"] in ("robust", "blocked") else "#333333")
         ax.set_xticks(range(len(strategies)))
         ax.set_xticklabels(strategies, rotation=40, ha="left", fontsize=8.5)
         ax.xaxis.tick_top()
@@ -171,7 +182,7 @@ def matrix_heatmap(doc: dict[str, Any], path: str | os.PathLike) -> Path:
         for spine in ax.spines.values():
             spine.set_visible(False)
         fig.text(0.01, 0.985, "Which gaming strategy gets past which rule", fontsize=12, fontweight="bold", va="top")
-        fig.text(0.01, 0.985 - 0.3 / height, "rules ranked most robust first (fewest strategies evading robustly)",
+        fig.text(0.01, 0.985 - 0.3 / height, "rules in ranked order (least worst material leakage on the common targets first); small print: the cell's leakage",
                  fontsize=8.5, color="#333333", va="top")
         fig.legend(handles=[Patch(facecolor=STATE_COLOURS[s], edgecolor="#777777",
                                   label=f"{STATE_MARKS[s]}  {STATE_LABELS[s]}") for s in states], loc="lower center", ncol=3, fontsize=8, frameon=False,
@@ -180,53 +191,85 @@ def matrix_heatmap(doc: dict[str, Any], path: str | os.PathLike) -> Path:
 
 
 def leakage_bars(doc: dict[str, Any], path: str | os.PathLike) -> Path:
-    """Per rule and domain, the best uncovered artifact's capability as a multiple of the
-    nominal line (log scale, each bar labelled with its line); a grey tick marks what an
-    honest model trained at the line scores."""
+    """Per rule, leakage on each common target (log scale): solid when measured, hatched
+    when it is a lower bound of the search; labelled with what reached it."""
+    from matplotlib.patches import Patch
+
+    from .compare import COMMON_TARGETS, leak_text, source_text
+
     metrics = {m["policy"]: m for m in doc["metrics"]}
     rules = _ranked(doc)
-    domains = [d for d in DOMAIN_COLOURS if any(d in metrics[p]["leakage"] for p in rules)]
-    domains += sorted({d for p in rules for d in metrics[p]["leakage"]} - set(domains))
+    domains = [d for d in COMMON_TARGETS if any(d in metrics[p].get("common", {}) for p in rules)]
+    factor = doc["metrics"][0]["material_factor"] if doc["metrics"] else 2.0
     width = 2.5 + 2.1 * len(rules)
-    with _canvas((max(width, 8.0), 5.6)) as fig:
-        ax = fig.add_axes((0.09, 0.17, 0.88, 0.68))
+    with _canvas((max(width, 8.0), 5.8)) as fig:
+        ax = fig.add_axes((0.09, 0.17, 0.88, 0.66))
         step = 0.8 / max(len(domains), 1)
         values = []
         for j, domain in enumerate(domains):
             for i, policy in enumerate(rules):
                 m = metrics[policy]
-                if domain not in m["leakage"]:
+                value = m.get("common", {}).get(domain)
+                if not value:
                     continue
                 x = i - 0.4 + step * (j + 0.5)
-                value = max(m["leakage"][domain], 1e-3)
-                values.append(value)
-                ax.bar(x, value, width=step * 0.9, color=DOMAIN_COLOURS.get(domain, "#999999"), edgecolor="#333333",
-                       linewidth=0.5, label=domain if i == next(k for k, p in enumerate(rules)
-                                                                if domain in metrics[p]["leakage"]) else None)
-                honest = m["target_ratio"].get(domain)
-                if honest:
-                    ax.plot([x - step * 0.45, x + step * 0.45], [honest, honest], color="#222222", linewidth=1.2,
-                            linestyle=(0, (2, 1)))
-                source = m["leakage_finding"].get(domain, {}).get("strategies", [])
-                ax.annotate(f"{_fmt(m['leakage'][domain])}x\nline {_fmt(m['lines'][domain])}\n" + "\n".join(source),
-                            (x, value),
-                            xytext=(0, 3), textcoords="offset points", ha="center", va="bottom", fontsize=7)
+                height = max(value["leakage"], 1e-3)
+                values.append(height)
+                ax.bar(x, height, width=step * 0.9, color=DOMAIN_COLOURS.get(domain, "#999999"), edgecolor="#333333",
+                       linewidth=0.5, hatch="///" if value["bounded"] else None)
+                ax.annotate(f"{leak_text(value)}\n" + source_text(value).replace(" + ", "\n+ ")[:60], (x, height),
+                            xytext=(0, 3), textcoords="offset points", ha="center", va="bottom", fontsize=6.5)
+        ax.axhline(1.0, color="#222222", linewidth=1.0, linestyle="--")
+        ax.axhline(factor, color="#222222", linewidth=0.8, linestyle=":")
         ax.set_yscale("log")
-        ax.set_ylim(min(values + [1.0]) / 2, max(values + [10.0]) * 12)
+        ax.set_ylim(min(values + [0.5]) / 2, max(values + [10.0]) * 30)
         ax.set_xticks(range(len(rules)))
         ax.set_xticklabels([f"{i + 1}. {p}" for i, p in enumerate(rules)], fontsize=9)
-        ax.set_ylabel("capability of the best uncovered artifact\n(multiple of the nominal line, log scale)", fontsize=9)
+        ax.set_ylabel("leakage: capability of the best uncovered artifact\nover an honest model at the common target "
+                      "(log scale)", fontsize=9)
         ax.grid(True, axis="y", which="major", color="#dddddd", linewidth=0.6)
         ax.set_axisbelow(True)
-        from matplotlib.lines import Line2D
+        handles = [Patch(facecolor=DOMAIN_COLOURS.get(d, "#999999"), edgecolor="#333333",
+                         label=f"{d}: honest model at {_fmt(COMMON_TARGETS[d])} ops") for d in domains]
+        handles.append(Patch(facecolor="white", edgecolor="#333333", hatch="///", label="lower bound (search bound hit)"))
+        ax.legend(handles=handles, loc="upper right", fontsize=8, frameon=False, ncol=len(handles))
+        fig.text(0.01, 0.975, "How much capability leaks past each rule, on common targets", fontsize=12,
+                 fontweight="bold", va="top")
+        fig.text(0.01, 0.925, f"dashed: 1x (what a rule exists to catch); dotted: {_fmt(factor)}x (material). A rule "
+                 "with no clause for a domain is measured there too.", fontsize=8.5, color="#333333", va="top")
+        return _save(fig, path)
 
-        handles, labels = ax.get_legend_handles_labels()
-        handles.append(Line2D([], [], color="#222222", linewidth=1.2, linestyle=(0, (2, 1))))
-        labels.append("honest model trained at the line")
-        ax.legend(handles, labels, loc="upper right", fontsize=8, frameon=False, ncol=len(labels))
-        fig.text(0.01, 0.975, "How much capability leaks past each rule", fontsize=12, fontweight="bold", va="top")
-        fig.text(0.01, 0.925, "effective compute (capability) of the most capable artifact the rule does not cover, "
-                 "divided by the rule's nominal line in that domain", fontsize=8.5, color="#333333", va="top")
+
+def tradeoff_scatter(doc: dict[str, Any], path: str | os.PathLike) -> Path:
+    """One point per rule: worst material leakage on the common targets against burden
+    (covered real models a year); open markers are lower bounds."""
+    metrics = {m["policy"]: m for m in doc["metrics"]}
+    rules = _ranked(doc)
+    with _canvas((8.0, 5.4)) as fig:
+        ax = fig.add_axes((0.11, 0.13, 0.84, 0.70))
+        ys = []
+        for policy in rules:
+            m = metrics[policy]
+            worst = m["worst_material"]
+            y = worst["leakage"] if worst else 1.0
+            ys.append(y)
+            bounded = bool(worst and worst["bounded"])
+            ax.scatter([m["burden"]["recent_mean"]], [y], s=70, color=_rule_colour(doc, policy),
+                       facecolors="white" if bounded else _rule_colour(doc, policy), linewidths=1.6, zorder=3,
+                       marker="^" if bounded else "o")
+            label = f"{policy}\n{('>= ' if bounded else '') + _fmt(y) + 'x' if worst else 'nothing material'}"
+            ax.annotate(label, (m["burden"]["recent_mean"], y), xytext=(7, 4), textcoords="offset points", fontsize=7.5)
+        ax.set_yscale("log")
+        ax.set_ylim(min(ys + [1.0]) / 2, max(ys + [10.0]) * 6)
+        ax.set_xlim(left=-0.5, right=max([metrics[p]["burden"]["recent_mean"] for p in rules] + [1.0]) * 1.3 + 1)
+        ax.set_xlabel("burden: real models covered per year (backtest mean, first reading)", fontsize=9)
+        ax.set_ylabel("worst material leakage on the common targets\n(log scale; triangle = lower bound)", fontsize=9)
+        ax.grid(True, color="#e5e5e5", linewidth=0.6)
+        ax.set_axisbelow(True)
+        fig.text(0.01, 0.975, "What each rule lets through, against what it costs real developers", fontsize=12,
+                 fontweight="bold", va="top")
+        fig.text(0.01, 0.925, "lower is tighter, left is lighter; a rule at 1x lets nothing material through on the "
+                 "common targets", fontsize=8.5, color="#333333", va="top")
         return _save(fig, path)
 
 

@@ -6,12 +6,21 @@ How a finding is made, per target domain and reading:
 
 1. A composition of strategies (singles, then pairs and triples for strategies that have
    no finding yet) edits the honest `Plan`; each strategy offers a few parameter variants.
-2. Knobs (teacher, core run, modifier compute) are placed in turn by bisection on the
-   verdict, which is monotone in each of them, then backed off 1 % and rounded down.
-3. The artifact must be uncovered and reach the target (central band); every strategy
-   must be needed (drop it and the artifact is covered or falls below the target); no
-   step may be droppable; the lifecycle is re-checked through `loopholes check`'s path.
-4. Isomorphic lifecycles are kept once (networkx Weisfeiler-Lehman hash).
+2. Knobs (teacher, core run, modifier compute) are placed in turn just under the line
+   that binds (the verdict is monotone in each), then backed off 1 % and rounded down.
+   A knob that stays uncovered up to its search bound is recorded: the finding's
+   leakage is then bounded by the search (`bounded_by`), not measured.
+3. Leakage is a size (DESIGN §12): the artifact's central effective compute over that
+   of the honest target, an honest model trained exactly at the line with the same
+   coefficients. The artifact must be uncovered with leakage >= 1.
+4. Attribution is counterfactual: a strategy is credited only if no composition without
+   it (every subset of the others, knobs re-placed, variants re-searched, memoised)
+   reaches the same leakage within SAME_LEAKAGE. Otherwise the simpler composition is
+   the finding, found on its own.
+5. Steps are dropped while the leakage holds (never a synthetic-data step a student
+   depends on); the lifecycle is re-checked through `loopholes check`'s path.
+6. Isomorphic lifecycles are kept once (networkx Weisfeiler-Lehman hash); every kept
+   finding gets its probabilities over joint coefficient draws (loopholes.sensitivity).
 
 Same seed, same output: every choice is ordered, and randomness comes from one seeded RNG.
 """
@@ -36,6 +45,7 @@ from .loading import parse_lifecycle
 from .policy import Policy, Reading, Verdict
 from .registry import load_policy
 from .strategies import Setting, Strategy, get_strategy, registry
+from .sensitivity import DRAWS, Analyser, Sensitivity
 from .strategies.plan import Plan, build, round_down
 
 DATA_HORIZON = dt.date(2026, 7, 15)
@@ -46,6 +56,15 @@ rules are not judged past it, since their lines would rest on a partial year."""
 BACKOFF = 0.99
 """Knobs are placed 1 % under the largest uncovered value, then rounded down."""
 MAX_VARIANTS = 8
+MATERIAL_FACTOR = 2.0
+"""Default leakage from which an evasion is *material* (docs/findings.md explains the choice):
+below 2x, the gain is within what ordinary recipe differences between honest developers
+produce at equal compute, so nobody could tell the evasion from an honest run at the line."""
+SECANT_ROUNDS = 8
+"""Predicted crossings tried per knob before bisection takes over."""
+SAME_LEAKAGE = 0.01
+"""Relative leakage difference that counts as "the same": 3-significant-figure rounding and
+the 1 % knob back-off move leakage by up to about 1 %."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +76,7 @@ class Target:
     honest_flop: float
     bands: tuple[float, float, float]
     lifecycle: Lifecycle
+    profile: str = "standard"
 
     @property
     def effective_flop(self) -> float:
@@ -64,7 +84,7 @@ class Target:
 
     def to_json(self) -> dict:
         return {"domain": self.domain, "effective_flop": self.effective_flop, "honest_training_flop": self.honest_flop,
-                "bands": dict(zip(BANDS, self.bands))}
+                "bands": dict(zip(BANDS, self.bands)), "profile": self.profile}
 
 
 @dataclass
@@ -82,8 +102,18 @@ class Finding:
     evades_under: tuple[str, ...]
     covered_under: tuple[str, ...]
     robust: bool
+    """DESIGN §12: P(material) >= 0.9 over joint coefficient draws (set by the sensitivity pass)."""
     margins: dict
     cost: dict
+    bounded_by: tuple[str, ...] = ()
+    """Search bounds the leakage hit (largest teacher that existed, knob range, latest
+    release date): the figure is then a lower bound, not a measurement."""
+    material_factor: float = MATERIAL_FACTOR
+    sensitivity: Sensitivity | None = None
+    adds: Mapping[str, float] = field(default_factory=dict)
+    """Per strategy, the counterfactual factor: this leakage over the best any composition
+    without that strategy reached (knobs re-placed). Every credited strategy adds more than
+    SAME_LEAKAGE; infinite when nothing without it escaped at all."""
 
     @property
     def ambiguity(self) -> bool:
@@ -92,14 +122,50 @@ class Finding:
 
     @property
     def leakage(self) -> float:
-        return self.capability.get(self.domain) / self.target.honest_flop
+        """Central effective compute over the honest target's (DESIGN §12): 1 = exactly what
+        the rule exists to catch; 3 = about an honest model of three times the line."""
+        return self.capability.get(self.domain) / self.target.effective_flop
+
+    @property
+    def material(self) -> bool:
+        return self.leakage >= self.material_factor
+
+    @property
+    def bounded(self) -> bool:
+        return bool(self.bounded_by)
+
+    @property
+    def p_evades(self) -> float | None:
+        return self.sensitivity.p_evades if self.sensitivity else None
+
+    @property
+    def p_material(self) -> float | None:
+        return self.sensitivity.p_material if self.sensitivity else None
 
     def to_json(self) -> dict:
+        sens = self.sensitivity.to_json() if self.sensitivity else {}
         return {"id": self.id, "strategies": list(self.strategies), "domain": self.domain, "reading": self.reading,
                 "lifecycle": self.lifecycle.to_spec(), "verdict": self.verdict.to_json(),
                 "capability": self.capability.to_json(), "robust": self.robust, "margins": self.margins,
                 "cost": self.cost, "evades_under": list(self.evades_under), "covered_under": list(self.covered_under),
-                "ambiguity": self.ambiguity, "parameters": _jsonable(self.parameters)}
+                "ambiguity": self.ambiguity, "parameters": _jsonable(self.parameters),
+                "leakage": self.leakage, "material": self.material, "material_factor": self.material_factor,
+                "bounded_by": list(self.bounded_by), "p_evades": sens.get("p_evades"),
+                "p_material": sens.get("p_material"), "hinge": sens.get("hinge"),
+                "assumptions": sens.get("assumptions", []), "draws": sens.get("draws"),
+                "adds": {k: (v if math.isfinite(v) else None) for k, v in self.adds.items()}}
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The honest plan with no strategy, its core run placed just under the line."""
+
+    leakage: float
+    bounded_by: tuple[str, ...]
+    lifecycle: dict | None
+
+    def to_json(self) -> dict:
+        return {"leakage": self.leakage, "bounded_by": list(self.bounded_by), "escapes": self.leakage >= 1.0}
 
 
 @dataclass
@@ -117,25 +183,64 @@ class SearchResult:
     """Candidates that failed re-verification through the check path (a bug if non-zero)."""
     first_found: dict[str, int] = field(default_factory=dict)
     """Per strategy, the evaluations spent when a lifecycle using it first evaded (benchmarks)."""
+    material_factor: float = MATERIAL_FACTOR
+    baseline: dict[str, dict[str, "Baseline"]] = field(default_factory=dict)
+    """Per domain and reading: what an honest run placed just under the line reaches with no
+    strategy at all."""
+
+    def unreached(self, domain: str) -> "Baseline | None":
+        """The baseline under the reading where it leaks most, if it escapes at all (leakage
+        >= 1): then the rule does not reach the target even without gaming."""
+        runs = [b for b in self.baseline.get(domain, {}).values() if b.leakage >= 1.0]
+        return max(runs, key=lambda b: b.leakage, default=None)
 
     def evading(self, strategy: str) -> list[Finding]:
         return [f for f in self.findings if strategy in f.strategies]
 
+    def worst(self, domain: str) -> Finding | None:
+        """The leakiest finding in a domain: measured figures before bounded ones of the same
+        size, so a bound never hides a measurement."""
+        findings = [f for f in self.findings if f.domain == domain]
+        return max(findings, key=lambda f: (f.leakage, not f.bounded), default=None)
+
     def leakage(self) -> dict[str, float]:
-        """Per domain: the largest effective compute an uncovered artifact reached, divided by
-        the rule's nominal line there (DESIGN §8 capability leakage); 0 where nothing leaked."""
-        return {domain: max((f.leakage for f in self.findings if f.domain == domain), default=0.0)
-                for domain in self.targets}
+        """Per domain: the largest leakage of an uncovered artifact (DESIGN §8, §12), with or
+        without a strategy; 0 where nothing leaked. `leakage_detail` says what reached it and
+        whether the figure is bounded by the search."""
+        return {domain: detail["leakage"] for domain, detail in self.leakage_detail().items()}
+
+    def leakage_detail(self) -> dict[str, dict]:
+        out = {}
+        for domain in self.targets:
+            worst, bare = self.worst(domain), self.unreached(domain)
+            measured = [f.leakage for f in self.findings if f.domain == domain and not f.bounded]
+            if bare is not None and (worst is None or bare.leakage >= worst.leakage):
+                out[domain] = {"leakage": bare.leakage, "finding": None, "strategies": [],
+                               "bounded_by": list(bare.bounded_by), "p_material": None, "material":
+                               bare.leakage >= self.material_factor, "evades_under": [
+                                   r for r, b in self.baseline[domain].items() if b.leakage >= 1.0],
+                               "no_strategy_needed": True, "measured_max": max(measured, default=0.0)}
+                continue
+            out[domain] = {"leakage": worst.leakage if worst else 0.0, "finding": worst.id if worst else None,
+                           "strategies": list(worst.strategies) if worst else [],
+                           "bounded_by": list(worst.bounded_by) if worst else [],
+                           "p_material": worst.p_material if worst else None,
+                           "material": worst.material if worst else False,
+                           "evades_under": list(worst.evades_under) if worst else [],
+                           "no_strategy_needed": False, "measured_max": max(measured, default=0.0)}
+        return out
 
     def to_json(self, *, timing: bool = True) -> dict:
         stats = {"evaluated": self.evaluated, "seconds": round(self.seconds, 3) if timing else None, "seed": self.seed,
                  "budget_exhausted": self.exhausted, "rejected_on_recheck": self.rejected}
         return {"policy": self.policy.id, "readings": [r.id for r in self.policy.readings],
                 "target": next(iter(self.targets.values())).to_json(),  # DESIGN §9: the first domain's
-                "targets": [t.to_json() for t in self.targets.values()],  # every domain the rule draws a line in
-                "strategies": list(self.strategies),
+                "targets": [t.to_json() for t in self.targets.values()],  # every domain searched
+                "strategies": list(self.strategies), "material_factor": self.material_factor,
                 "evaded": {s: [f.id for f in self.evading(s)] for s in self.strategies},
-                "findings": [f.to_json() for f in self.findings], "leakage": self.leakage(), "stats": stats}
+                "findings": [f.to_json() for f in self.findings], "leakage": self.leakage(),
+                "baseline": {d: {r: b.to_json() for r, b in per.items()} for d, per in self.baseline.items()},
+                "leakage_detail": self.leakage_detail(), "stats": stats}
 
 
 # -- the engine ------------------------------------------------------------------------
@@ -173,25 +278,58 @@ def honest_target(policy: Policy, domain: str, training_flop: float | None = Non
 def search(policy: "str | Policy", *, strategies: Sequence[str] | None = None, domain: str | None = None,
            target_flop: float | None = None, seed: int = 0, max_evals: int = 400_000, max_seconds: float | None = None,
            depth: int = 3, coefficients: "str | Coefficients | None" = None,
-           progress: Callable[[int, int], None] | None = None) -> SearchResult:
+           progress: Callable[[int, int], None] | None = None, material: float = MATERIAL_FACTOR,
+           draws: int = DRAWS) -> SearchResult:
     """Find lifecycles that escape `policy` while keeping the target capability."""
     chosen = load_policy(policy)
     if coefficients is not None:
         chosen = chosen.with_coefficients(coefficients if isinstance(coefficients, Coefficients) else load_coefficients(coefficients))
+    if chosen.coefficients is None:
+        chosen = chosen.with_coefficients(load_coefficients())
     if max_evals < 1:
         raise UsageError("--max-evals must be at least 1")
     if depth < 1 or depth > 4:
         raise UsageError("depth must be between 1 and 4")
     if target_flop is not None and not (math.isfinite(target_flop) and target_flop > 0):
         raise UsageError("--target-flop must be a positive finite number of FLOP")
+    if not (math.isfinite(material) and material >= 1):
+        raise UsageError("--material must be a finite factor of at least 1")
+    if not 1 <= draws <= 100_000:
+        raise UsageError("--draws must be between 1 and 100000")
     pool = [get_strategy(s) for s in (strategies or list(registry()))]
     domains = [domain] if domain else list(chosen.target_lines)
     targets = {d: honest_target(chosen, d, target_flop) for d in domains}
     budget = _Budget(max_evals, max_seconds)
     engine = _Engine(chosen, targets, pool, random.Random(seed), budget, depth)
     findings, rejected = engine.run(progress)
-    return SearchResult(chosen, targets, findings, tuple(s.id for s in pool), budget.used,
-                        time.perf_counter() - budget.start, seed, budget.exhausted, rejected, engine.first_found)
+    analyser = Analyser(chosen, material, seed, draws)
+    for finding in findings:
+        finding.material_factor = material
+        finding.sensitivity = analyser.analyse(finding.lifecycle, finding.target, finding.domain,
+                                               chosen.reading(finding.reading))
+        finding.robust = finding.sensitivity.p_material >= ROBUST_P
+    baseline = {domain: {reading: Baseline(best.leakage if best.plan else 0.0, best.bounds,
+                                           best.lifecycle.to_spec() if best.lifecycle else None)
+                         for reading, best in per_reading.items()}
+                for domain, per_reading in engine.baseline.items()}
+    return SearchResult(chosen, targets, _ranked(findings), tuple(s.id for s in pool), budget.used,
+                        time.perf_counter() - budget.start, seed, budget.exhausted, rejected, engine.first_found,
+                        material, baseline)
+
+
+ROBUST_P = 0.9
+"""A finding is *robust* when it is material in at least this share of joint draws."""
+
+
+@dataclass
+class _Best:
+    """The leakiest placed plan of one composition (memoised for attribution)."""
+
+    leakage: float
+    plan: Plan | None = None
+    params: dict | None = None
+    lifecycle: Lifecycle | None = None
+    bounds: tuple[str, ...] = ()
 
 
 class _Engine:
@@ -203,22 +341,32 @@ class _Engine:
         self.first_found: dict[str, int] = {}
         self.done: set[tuple[str, str, tuple[str, ...]]] = set()
         """(domain, reading, strategies) that already have a finding evading under that reading."""
+        self.memo: dict[tuple, _Best] = {}
+        self.model_hint: dict[str, int] = {}
+        self.baseline: dict[str, dict[str, _Best]] = {}
+        """Per domain and reading, the honest plan with its core run placed under the line:
+        what escapes with no gaming at all (leakage >= 1 means the rule never reaches the
+        target, e.g. a rule with no clause for the domain)."""
 
     # the outer loop ----------------------------------------------------------------
     def run(self, progress) -> tuple[list[Finding], int]:
         """Breadth first: single strategies for every domain and reading, then pairs, then
         triples, so a simple finding is never waiting behind compositions elsewhere."""
         found: dict[tuple[str, str], Finding] = {}
+        for domain in self.targets:
+            for reading in self.policy.readings:
+                best = self._best((), domain, reading)
+                self.baseline.setdefault(domain, {})[reading.id] = best
         jobs = [(size, domain, reading) for size in range(1, self.depth + 1)
                 for domain in self.targets for reading in self.policy.readings]
         for done, (size, domain, reading) in enumerate(jobs):
             self._search_one(domain, reading, size, found)
             if progress:
                 progress(done + 1, len(jobs))
-        return _ranked(found.values()), self.rejected
+        return list(found.values()), self.rejected
 
     def _search_one(self, domain: str, reading: Reading, size: int, found: dict) -> None:
-        setting = Setting(self.policy, reading, domain, self.policy.reference_date, self.latest, self.rng)
+        setting = self._setting(domain, reading)
         usable = [s for s in self.pool if s.applies(self.policy, domain)]
         covered_strategies = {s for (d, r, combo) in self.done if d == domain and r == reading.id for s in combo}
         for combo in itertools.combinations(usable, size):
@@ -235,38 +383,69 @@ class _Engine:
             if finding is None:
                 continue
             key = (domain, _graph_key(finding.lifecycle))
-            if key not in found:
+            if key not in found or finding.leakage > found[key].leakage:
                 found[key] = finding
             covered_strategies.update(finding.strategies)
             self.done.update((domain, r, finding.strategies) for r in finding.evades_under)
 
+    def _setting(self, domain: str, reading: Reading) -> Setting:
+        return Setting(self.policy, reading, domain, self.policy.reference_date, self.latest, self.rng)
+
     # one composition ------------------------------------------------------------
     def _try_combo(self, combo: tuple[Strategy, ...], setting: Setting, domain: str, reading: Reading) -> Finding | None:
-        best: tuple | None = None
+        best = self._best(combo, domain, reading)
+        if best.plan is None or best.leakage < 1.0:
+            return None
+        adds = {}
+        for strategy in combo:
+            factor = self._credited(strategy, combo, best, domain, reading)
+            if factor is None:
+                return None
+            adds[strategy.id] = factor
+        for strategy in combo:
+            self.first_found.setdefault(strategy.id, self.budget.used)
+        lc = self._minimised(best.lifecycle, domain, reading, best.leakage)
+        return self._verified_finding(combo, best, lc, domain, reading, adds)
+
+    def _best(self, combo: Sequence[Strategy], domain: str, reading: Reading) -> _Best:
+        """The leakiest uncovered plan over the composition's variants (memoised)."""
+        key = (domain, reading.id, tuple(s.id for s in combo))
+        if key in self.memo:
+            return self.memo[key]
+        best = _Best(0.0)
+        setting = self._setting(domain, reading)
+        target = self.targets[domain]
         for params in self._variant_sets(combo, setting):
             if self.budget.exhausted:
                 break
-            plan = self._placed_plan(combo, params, domain, reading)
-            if plan is None:
+            placed = self._placed_plan(combo, params, domain, reading)
+            if placed is None:
                 continue
+            plan, bounds = placed
             lc = build(plan)
-            cap = self._capability(lc)
-            target = self.targets[domain]
-            if cap[domain][1] < target.bands[1]:
-                continue
-            if not all(self._needed(s, combo, params, plan, domain, reading) for s in combo):
-                continue
-            for strategy in combo:
-                self.first_found.setdefault(strategy.id, self.budget.used)
-            # robust first, then the simplest lifecycle, then the widest margin at the low end
-            score = (cap[domain][0] >= target.bands[0], -len(lc.steps), cap[domain][0] / target.bands[0])
-            if best is None or score > best[0]:
-                best = (score, plan, params, lc)
-        if best is None:
-            return None
-        _, plan, params, lc = best
-        lc = self._minimised(lc, domain, reading)
-        return self._verified_finding(combo, params, plan, lc, domain, reading)
+            leakage = self._capability(lc)[domain][1] / target.bands[1]
+            if best.plan is None or leakage > best.leakage * (1 + 1e-12) or \
+                    (leakage >= best.leakage * (1 - 1e-12) and len(lc.steps) < len(best.lifecycle.steps)):
+                best = _Best(leakage, plan, params, lc, bounds)
+        if not self.budget.exhausted:
+            self.memo[key] = best
+        return best
+
+    def _credited(self, strategy: Strategy, combo, best: _Best, domain: str, reading: Reading) -> float | None:
+        """DESIGN §12: how much `strategy` adds — this leakage over the best that every
+        subset of the other strategies reaches with knobs re-placed and variants
+        re-searched — or None when some subset comes within SAME_LEAKAGE of it."""
+        rest = [s for s in combo if s is not strategy]
+        without = 0.0
+        for size in range(len(rest) + 1):
+            for subset in itertools.combinations(rest, size):
+                alternative = self._best(subset, domain, reading)
+                if alternative.plan is None:
+                    continue
+                if alternative.leakage >= best.leakage * (1 - SAME_LEAKAGE):
+                    return None
+                without = max(without, alternative.leakage)
+        return best.leakage / without if without > 0 else math.inf
 
     def _variant_sets(self, combo, setting) -> list[dict[str, Mapping[str, Any]]]:
         options = [list(s.variants(setting)) or [{}] for s in combo]
@@ -284,48 +463,78 @@ class _Engine:
         return plan
 
     # knob placement -------------------------------------------------------------
-    def _placed_plan(self, combo, params, domain, reading) -> Plan | None:
+    def _placed_plan(self, combo, params, domain, reading) -> tuple[Plan, tuple[str, ...]] | None:
+        """The plan with every knob at the largest value that leaves it uncovered, and the
+        search bounds that stopped a knob before the rule did."""
         plan = self._plan(combo, params, domain)
         line = self.policy.target_lines.get(domain, max(self.policy.target_lines.values()))
-        ceiling = max(2 * max(self.policy.target_lines.values()), _frontier(plan.released, "general"))
+        frontier = _frontier(plan.released, "general")
+        ceiling = max(2 * max(self.policy.target_lines.values()), frontier)
+        ceiling_text = (f"the search ceiling of {ceiling:.3g} FLOP (the larger of twice the rule's highest line and the "
+                        f"largest training run that existed by {plan.released.isoformat()})")
         knobs = []
         if plan.core == "distill":
-            teacher_cap = _frontier(plan.released, plan.teacher_domain or domain)
+            teacher_domain = plan.teacher_domain or domain
+            teacher_cap = _frontier(plan.released, teacher_domain)
             if teacher_cap <= 0:
                 return None
-            knobs.append(("teacher_flop", line * 1e-3, teacher_cap))
-        knobs.append(("core_flop", line * 1e-4, ceiling))
+            knobs.append(("teacher_flop", line * 1e-3, teacher_cap,
+                          f"teacher at the largest {teacher_domain} training run that existed by "
+                          f"{plan.released.isoformat()} ({teacher_cap:.3g} FLOP)"))
+        knobs.append(("core_flop", line * 1e-4, ceiling, f"core run at {ceiling_text}"))
         if plan.modifiers:
-            knobs.append(("modifier_flop", line * 1e-6, ceiling))
-        for name, low, _ in knobs:
+            knobs.append(("modifier_flop", line * 1e-6, ceiling, f"modifier compute at {ceiling_text}"))
+        for name, low, _, _ in knobs:
             setattr(plan, name, low)
-        for name, low, high in knobs:
+        bounds = []
+        for name, low, high, text in knobs:
             value = self._largest_uncovered(plan, name, low, high, reading)
             if value is None:
                 return None
+            if value >= round_down(high):
+                bounds.append(text)
             setattr(plan, name, value)
-        return plan
+        if plan.released >= self.latest > self.policy.reference_date and plan.released != self.policy.reference_date:
+            bounds.append(f"release on {self.latest.isoformat()}, the latest date the search allows "
+                          f"({_latest_reason(self.policy, self.latest)})")
+        return plan, tuple(bounds)
 
     def _largest_uncovered(self, plan: Plan, name: str, low: float, high: float, reading: Reading) -> float | None:
         """The largest knob value in [low, high] that leaves the artifact uncovered (the
         verdict is monotone in every knob), backed off 1 % and rounded down.
 
-        Most measures are linear in a knob, so the two end points' traces predict where
-        each clause triggers; the first prediction that checks out is used, and bisection
-        is the fallback when none does (non-linear rules, provider changes)."""
-        at_low = self._trace(plan, name, low, reading)
-        if at_low is None:
+        Most measures are linear (or log-linear) in a knob, so the traces at the two ends
+        of the bracket predict where the first covering clause triggers; a prediction is
+        accepted when the values 0.1 % either side of it straddle the line, otherwise it
+        shrinks the bracket and the next prediction uses the new ends (a safeguarded
+        secant). Bisection in log space finishes what the predictions cannot."""
+        covered, at_low = self._probe(plan, name, low, reading)
+        if covered:
             return None
-        at_high = self._trace(plan, name, high, reading)
-        if at_high is not None:
+        covered, at_high = self._probe(plan, name, high, reading)
+        if not covered:
             return round_down(high)
-        at_high = self._clauses(plan, name, high, reading)
-        for guess in _crossings(at_low, at_high, low, high):
-            below, above = guess * (1 - 1e-3), guess * (1 + 1e-3)
-            if low < below and above < high and self._trace(plan, name, below, reading) is not None \
-                    and self._trace(plan, name, above, reading) is None:
+        lo, hi = low, high
+        first = self.model_hint.get(name, 0)  # the crossing model that worked last for this knob
+        for attempt in range(SECANT_ROUNDS):
+            model = (first + attempt) % 3
+            guesses = _crossings(at_low, at_high, lo, hi, self.policy.covered_tiers, model)
+            if not guesses:
+                continue
+            below, above = guesses[0] * (1 - 1e-3), guesses[0] * (1 + 1e-3)
+            if not (lo < below and above < hi):
+                continue
+            covered, trace = self._probe(plan, name, below, reading)
+            if covered:
+                hi, at_high = below, trace
+                continue
+            lo, at_low = below, trace
+            covered, trace = self._probe(plan, name, above, reading)
+            if covered:
+                self.model_hint[name] = model
                 return round_down(below * BACKOFF)
-        lo, hi = math.log(low), math.log(high)
+            lo, at_low = above, trace
+        lo, hi = math.log(lo), math.log(hi)
         while hi - lo > 1e-4:
             mid = (lo + hi) / 2
             if self._covered(plan, name, math.exp(mid), reading):
@@ -334,11 +543,10 @@ class _Engine:
                 lo = mid
         return round_down(math.exp(lo) * BACKOFF)
 
-    def _trace(self, plan: Plan, name: str, value: float, reading: Reading):
-        """The clause trace at a knob value if the artifact is uncovered there, else None."""
+    def _probe(self, plan: Plan, name: str, value: float, reading: Reading):
+        """(covered, clause trace) at a knob value: one evaluation."""
         clauses = self._clauses(plan, name, value, reading)
-        covered = any(c.triggered and c.tier in self.policy.covered_tiers for c in clauses)
-        return None if covered else clauses
+        return any(c.triggered and c.tier in self.policy.covered_tiers for c in clauses), clauses
 
     def _clauses(self, plan: Plan, name: str, value: float, reading: Reading):
         setattr(plan, name, value)
@@ -354,38 +562,30 @@ class _Engine:
         self.budget.spend()
         return effective_compute(lc, self.policy.reference_date, self.policy.coefficients)
 
-    def _evades(self, lc: Lifecycle, domain: str, reading: Reading) -> bool:
+    def _leakage_if_uncovered(self, lc: Lifecycle, domain: str, reading: Reading) -> float:
+        """The artifact's leakage, or 0 when the rule covers it."""
         self.budget.spend()
         if self.policy.is_covered(lc, reading):
-            return False
-        return self._capability(lc)[domain][1] >= self.targets[domain].bands[1]
+            return 0.0
+        return self._capability(lc)[domain][1] / self.targets[domain].bands[1]
 
-    # attribution and minimality ----------------------------------------------------
-    def _needed(self, strategy, combo, params, placed: Plan, domain, reading) -> bool:
-        """Drop `strategy` (apply the others to a fresh plan, same knobs): is the artifact
-        then covered or below the target?"""
-        rest = tuple(s for s in combo if s is not strategy)
-        plan = self._plan(rest, params, domain)
-        if strategy.undo is not None:
-            strategy.undo(plan, params[strategy.id])
-        plan.core_flop, plan.teacher_flop, plan.modifier_flop = placed.core_flop, placed.teacher_flop, placed.modifier_flop
-        return not self._evades(build(plan), domain, reading)
-
-    def _minimised(self, lc: Lifecycle, domain: str, reading: Reading) -> Lifecycle:
-        """Drop steps one at a time while the artifact still evades (DESIGN §7: no step
-        can be dropped from a finding)."""
+    # minimality ---------------------------------------------------------------------
+    def _minimised(self, lc: Lifecycle, domain: str, reading: Reading, leakage: float) -> Lifecycle:
+        """Drop steps one at a time while the artifact stays uncovered and keeps its leakage
+        (DESIGN §7: no step can be dropped from a finding)."""
         changed = True
         while changed:
             changed = False
             for smaller in _one_step_smaller(lc):
-                if self._evades(smaller, domain, reading):
+                if self._leakage_if_uncovered(smaller, domain, reading) >= leakage * (1 - SAME_LEAKAGE):
                     lc, changed = smaller, True
                     break
         return lc
 
     # verification and packaging ----------------------------------------------------
-    def _verified_finding(self, combo, params, plan, lc, domain, reading) -> Finding | None:
+    def _verified_finding(self, combo, best: _Best, lc, domain, reading, adds: dict[str, float]) -> Finding | None:
         """Re-check through the public path: spec dict -> pydantic -> Lifecycle -> verdict."""
+        plan, params = best.plan, best.params
         strategies = tuple(s.id for s in combo)
         name = f"{self.policy.id}-{domain}-{'+'.join(strategies)}"
         spec = Lifecycle(name=name, released=lc.released, deploy=lc.deploy, steps=lc.steps, reach=lc.reach).to_spec()
@@ -409,17 +609,27 @@ class _Engine:
         }
         finding_id = f"{domain}/{'+'.join(strategies)}/{_graph_key(replayed)[:6]}"
         return Finding(finding_id, self.policy.id, domain, strategies, params, reading.id, replayed, verdict, cap,
-                       target, tuple(evades), tuple(covered), cap[domain][0] >= target.bands[0], margins,
-                       {"flop": cost_flop, "ratio_to_honest": cost_flop / honest_cost})
+                       target, tuple(evades), tuple(covered), False, margins,
+                       {"flop": cost_flop, "ratio_to_honest": cost_flop / honest_cost}, best.bounds, adds=adds)
 
 
 # -- helpers -------------------------------------------------------------------------
 
+def _latest_reason(policy: Policy, latest: dt.date) -> str:
+    if latest == DATA_HORIZON:
+        return "the data horizon of the Epoch AI snapshot"
+    if latest == FULL_COVERAGE and policy.population_based:
+        return "the last fully covered year of the Epoch AI data"
+    return "the rule's revocation or end date"
+
+
 def _one_step_smaller(lc: Lifecycle) -> Iterable[Lifecycle]:
     """Every lifecycle with one step bypassed (a one-input step's consumers take its input)
-    or one member of a 3+ member composition removed, in step order."""
+    or one member of a 3+ member composition removed, in step order. A synthetic-data step
+    that a distillation step reads is never bypassed: the student depends on its compute."""
     for step in lc.steps:
-        if step.kind in ON_BASE_KINDS or step.kind == "synthetic_data":
+        feeds_student = any(step.id in s.inputs and s.kind == "distill" for s in lc.steps)
+        if step.kind in ON_BASE_KINDS or (step.kind == "synthetic_data" and not feeds_student):
             source = step.inputs[0]
             steps = [s if step.id not in s.inputs else _rewired(s, step.id, source) for s in lc.steps if s.id != step.id]
             deploy = source if lc.deploy == step.id else lc.deploy
@@ -456,17 +666,25 @@ def _prune_unused(steps, deploy):
     return [s for s in steps if s.id in needed]
 
 
-def _crossings(at_low, at_high, low: float, high: float) -> list[float]:
-    """Knob values where each covering clause would reach its line, assuming its measure
-    is linear in the knob between the two end points; ascending."""
+def _crossings(at_low, at_high, low: float, high: float, tiers, model: int = 0) -> list[float]:
+    """Knob values where each covering clause would reach its line, ascending, assuming its
+    measure is, between the two end points, linear in the knob (model 0), a power of it
+    (model 1: log-log) or linear in its logarithm (model 2: e.g. an index of log measures)."""
     guesses = []
+    ulow, uhigh = math.log(low), math.log(high)
     for a, b in zip(at_low, at_high):
-        slope = (b.measured - a.measured) / (high - low)
-        if slope > 0 and a.threshold == b.threshold:
-            guess = low + (a.threshold - a.measured) / slope
-            if low < guess < high:
-                guesses.append(guess)
-    return sorted(set(guesses))
+        if not b.triggered or a.tier not in tiers or a.threshold != b.threshold or not b.measured > a.measured:
+            continue  # only a clause that covers the high end can be the one that binds
+        line, ma, mb = a.threshold, a.measured, b.measured
+        if model == 0:
+            guesses.append(low + (line - ma) * (high - low) / (mb - ma))
+            continue
+        if model == 1 and not (ma > 0 and line > 0):
+            continue
+        share = (math.log(line / ma) / math.log(mb / ma)) if model == 1 else (line - ma) / (mb - ma)
+        if 0 < share < 1:
+            guesses.append(math.exp(ulow + share * (uhigh - ulow)))
+    return sorted(g for g in guesses if math.isfinite(g) and low < g < high)
 
 
 def _graph_key(lc: Lifecycle) -> str:
@@ -488,8 +706,10 @@ def _graph_key(lc: Lifecycle) -> str:
 
 
 def _ranked(findings: Iterable[Finding]) -> list[Finding]:
-    """Best first: robust findings, then the widest margin over the target at the low end."""
-    return sorted(findings, key=lambda f: (not f.robust, -f.margins["over_target"]["low"], f.strategies, f.id))
+    """Best first: robust (probably material) findings, then the most probably material,
+    then measured before bounded, then the largest leakage."""
+    return sorted(findings, key=lambda f: (not f.robust, -(f.p_material or 0.0), f.bounded, -f.leakage,
+                                           f.strategies, f.id))
 
 
 @functools.lru_cache(maxsize=None)

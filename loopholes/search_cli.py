@@ -22,6 +22,10 @@ def add_parser(sub) -> None:
                         "evaluation budget, not time, ends the search")
     parser.add_argument("--depth", type=int, default=3, help="largest number of strategies composed (1-4, default 3)")
     parser.add_argument("--coefficients", help="TOML file of capability coefficients to lay over the bundled ones")
+    parser.add_argument("--material", type=float, default=2.0, metavar="X",
+                        help="leakage from which an evasion counts as material (default 2: see docs/findings.md)")
+    parser.add_argument("--draws", type=int, default=300, metavar="N",
+                        help="joint coefficient draws per finding for P(evades) and P(material) (default 300)")
     parser.add_argument("--save", metavar="DIR", help="write every finding as a replayable spec (.json) into DIR")
     parser.add_argument("--json", action="store_true", help="machine-readable output (DESIGN §9 fields)")
     parser.set_defaults(run=run)
@@ -36,7 +40,8 @@ def run(args) -> int:
     try:
         result = search(args.policy, strategies=args.strategies, domain=args.domain, target_flop=args.target_flop,
                         seed=args.seed, max_evals=args.max_evals, max_seconds=args.max_seconds, depth=args.depth,
-                        coefficients=args.coefficients, progress=bar.update if bar else None)
+                        coefficients=args.coefficients, progress=bar.update if bar else None,
+                        material=args.material, draws=args.draws)
     finally:
         if bar:
             bar.close()
@@ -72,10 +77,19 @@ def summary_text(result, paths=None, policy_ref: str | None = None) -> str:
     lines = [f"{policy.id}: {policy.title}"]
     for target in result.targets.values():
         lines.append(f"target ({target.domain}): an honest dense model at {fmt(target.honest_flop)} FLOP on "
-                     f"{policy.reference_date.isoformat()} -> {fmt(target.effective_flop)} effective FLOP (central)")
+                     f"{policy.reference_date.isoformat()} ({target.profile} profile) -> {fmt(target.effective_flop)} "
+                     "effective FLOP (central)")
+        bare = result.unreached(target.domain)
+        if bare is not None:
+            lines.append(f"  the rule never reaches this target: an honest run placed under its lines already leaks "
+                         f"{fmt(bare.leakage)}x with no gaming at all")
     evaded = [s for s in result.strategies if result.evading(s)]
+    material = [s for s in evaded if any(f.material for f in result.evading(s))]
     blocked = [s for s in result.strategies if not result.evading(s)]
-    lines.append(f"{len(result.findings)} findings; strategies that evade: {', '.join(evaded) or 'none'}")
+    lines.append(f"{len(result.findings)} findings; leakage = capability over an honest model at the line, material "
+                 f"from {fmt(result.material_factor)}x")
+    lines.append(f"strategies that evade materially: {', '.join(material) or 'none'}")
+    lines.append(f"strategies that evade only marginally: {', '.join(s for s in evaded if s not in material) or 'none'}")
     lines.append(f"strategies that found nothing: {', '.join(blocked) or 'none'}")
     lines.append(f"({result.evaluated} evaluations in {result.seconds:.1f} s, seed {result.seed}"
                  + ("; budget exhausted" if result.exhausted else "") + ")\n")

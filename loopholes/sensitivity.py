@@ -1,0 +1,158 @@
+"""How much a finding rests on the capability coefficients (DESIGN §12: uncertainty is a
+probability).
+
+Every coefficient of the table is drawn at once, each within its own low–high band, with
+its central value as the mode of a triangular distribution on a log scale (linear where a
+band touches zero). One draw is one complete table: the finding *and* the honest target it
+is measured against are evaluated with the same draw, so a coefficient that helps both
+(say, the instruction-tuning gain) cancels out instead of flattering the finding.
+
+Per finding this gives
+
+- ``p_evades``: the share of draws in which the artifact is not covered and its leakage is
+  at least 1 (as capable as an honest model trained at the line);
+- ``p_material``: the share in which it is not covered and its leakage reaches the
+  material factor (default 2);
+- ``hinge``: the coefficient whose one-at-a-time swing (that coefficient at its low, then
+  its high end, every other one central) moves the leakage most, with its status, so a
+  reader sees when a loophole rests on a judgement (status J).
+
+The draws are made once per search from its seed: same seed, same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .capability import Coefficient, Coefficients, effective_compute
+from .policy import Context
+
+DRAWS = 300
+"""Joint draws per search; every finding and target is evaluated on the same draws."""
+CENTRAL = 1
+"""Band index used under a drawn table (every band holds the drawn value)."""
+
+
+def _fixed(coefficient: Coefficient, value: float) -> Coefficient:
+    return replace(coefficient, low=value, central=value, high=value)
+
+
+def _triangular(rng: random.Random, low: float, mode: float, high: float) -> float:
+    lo, hi = min(low, high), max(low, high)
+    if hi <= lo:
+        return mode
+    mode = min(max(mode, lo), hi)
+    if lo > 0:
+        return math.exp(rng.triangular(math.log(lo), math.log(hi), math.log(mode)))
+    return rng.triangular(lo, hi, mode)
+
+
+def joint_draws(table: Coefficients, n: int = DRAWS, seed: int = 0) -> list[Coefficients]:
+    """`n` complete coefficient tables, each coefficient drawn within its band."""
+    rng = random.Random(f"loopholes-sensitivity-{seed}")
+    names = sorted(table)
+    draws = []
+    for i in range(n):
+        entries = {name: _fixed(table[name], _triangular(rng, *table[name].bands)) for name in names}
+        draws.append(Coefficients(entries, f"{table.origin} (joint draw {i + 1} of {n})"))
+    return draws
+
+
+def one_at_a_time(table: Coefficients) -> list[tuple[str, Coefficients, Coefficients]]:
+    """Per coefficient with a real band: (name, table with it at low, table with it at high),
+    every other coefficient at its central value."""
+    central = {name: _fixed(c, c.central) for name, c in table.items()}
+    out = []
+    for name in sorted(table):
+        c = table[name]
+        if c.low == c.high:
+            continue
+        at_low = Coefficients({**central, name: _fixed(c, c.low)}, f"{name} at low")
+        at_high = Coefficients({**central, name: _fixed(c, c.high)}, f"{name} at high")
+        out.append((name, at_low, at_high))
+    return out
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    p_evades: float
+    p_material: float
+    draws: int
+    hinge: dict[str, Any] | None
+    """{coefficient, status, source, leakage_at_low, leakage_at_high} of the largest swing."""
+    assumptions: tuple[dict[str, Any], ...]
+    """The three coefficients with the largest swings, largest first."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"p_evades": self.p_evades, "p_material": self.p_material, "draws": self.draws,
+                "hinge": self.hinge, "assumptions": list(self.assumptions)}
+
+
+class Analyser:
+    """Evaluates findings of one search on shared draws; target capabilities are cached
+    per (draw, target) since every finding of a domain shares its target."""
+
+    def __init__(self, policy: Any, material: float, seed: int, draws: int = DRAWS):
+        table = policy.coefficients
+        self.policy, self.material = policy, material
+        self.table = table
+        self.draws = joint_draws(table, draws, seed)
+        self.swings = one_at_a_time(table)
+        self._policies: dict[int, Any] = {}
+        self._targets: dict[tuple[int, int], float] = {}
+
+    def _policy(self, coefficients: Coefficients) -> Any:
+        key = id(coefficients)
+        if key not in self._policies:
+            self._policies[key] = self.policy.with_coefficients(coefficients)
+        return self._policies[key]
+
+    def _leakage(self, lc: Any, target: Any, domain: str, coefficients: Coefficients) -> float:
+        key = (id(coefficients), id(target))
+        if key not in self._targets:
+            self._targets[key] = effective_compute(target.lifecycle, self.policy.reference_date,
+                                                   coefficients)[domain][CENTRAL]
+        finding = effective_compute(lc, self.policy.reference_date, coefficients)[domain][CENTRAL]
+        honest = self._targets[key]
+        return finding / honest if honest > 0 else math.inf
+
+    def analyse(self, lc: Any, target: Any, domain: str, reading: Any) -> Sensitivity:
+        evades = material = 0
+        reads = Context.reads_of_capability
+        covered_centrally = self.policy.is_covered(lc, reading)
+        coverage_moves = Context.reads_of_capability != reads  # else every draw gives the same verdict
+        for coefficients in self.draws:
+            covered = self._policy(coefficients).is_covered(lc, reading) if coverage_moves else covered_centrally
+            if covered:
+                continue
+            leakage = self._leakage(lc, target, domain, coefficients)
+            evades += leakage >= 1.0
+            material += leakage >= self.material
+        swings = []
+        for name, at_low, at_high in self.swings:
+            low = self._leakage(lc, target, domain, at_low)
+            high = self._leakage(lc, target, domain, at_high)
+            if low > 0 and high > 0 and math.isfinite(low) and math.isfinite(high):
+                swing = abs(math.log(high / low))
+            else:
+                swing = math.inf if low != high else 0.0
+            if swing > 1e-9:
+                c = self.table[name]
+                swings.append((swing, name, {"coefficient": name, "status": c.status, "source": c.source,
+                                             "leakage_at_low": low, "leakage_at_high": high}))
+        swings.sort(key=lambda item: (-item[0], item[1]))
+        top = tuple(entry for _, _, entry in swings[:3])
+        n = len(self.draws)
+        return Sensitivity(evades / n, material / n, n, top[0] if top else None, top)
+
+
+def describe_hinge(hinge: dict[str, Any] | None) -> str:
+    """One phrase for reports: which coefficient the finding hinges on and how much."""
+    if not hinge:
+        return "no coefficient moves it"
+    return (f"{hinge['coefficient']} (status {hinge['status'] or '?'}): leakage {hinge['leakage_at_low']:.3g}x at its "
+            f"low end, {hinge['leakage_at_high']:.3g}x at its high end")
+
