@@ -62,9 +62,10 @@ below 2x, the gain is within what ordinary recipe differences between honest dev
 produce at equal compute, so nobody could tell the evasion from an honest run at the line."""
 SECANT_ROUNDS = 8
 """Predicted crossings tried per knob before bisection takes over."""
-SAME_LEAKAGE = 0.01
-"""Relative leakage difference that counts as "the same": 3-significant-figure rounding and
-the 1 % knob back-off move leakage by up to about 1 %."""
+SAME_LEAKAGE = 0.025
+"""Relative leakage difference that counts as "the same": every knob is placed 1 % under its
+crossing and rounded down to 3 significant figures, so a second knob placed after the
+first can fill up to about 2 % of slack under the line without any real gain."""
 
 
 @dataclass(frozen=True)
@@ -343,6 +344,9 @@ class _Engine:
         """(domain, reading, strategies) that already have a finding evading under that reading."""
         self.memo: dict[tuple, _Best] = {}
         self.model_hint: dict[str, int] = {}
+        self.leakiest: dict[tuple[str, str], tuple[float, tuple[str, ...]]] = {}
+        """Per (domain, reading), the leakiest finding's strategies: compositions that extend
+        it by one strategy are always tried, so leakage is maximised, not just found."""
         self.baseline: dict[str, dict[str, _Best]] = {}
         """Per domain and reading, the honest plan with its core run placed under the line:
         what escapes with no gaming at all (leakage >= 1 means the rule never reaches the
@@ -369,14 +373,16 @@ class _Engine:
         setting = self._setting(domain, reading)
         usable = [s for s in self.pool if s.applies(self.policy, domain)]
         covered_strategies = {s for (d, r, combo) in self.done if d == domain and r == reading.id for s in combo}
+        leakiest = self.leakiest.get((domain, reading.id), (0.0, ()))[1]
         for combo in itertools.combinations(usable, size):
             if self.budget.exhausted:
                 return
             ids = tuple(s.id for s in combo)
             if (domain, reading.id, ids) in self.done:
                 continue  # an earlier reading's finding already evades under this one
-            if size > 1 and all(s in covered_strategies for s in ids):
-                continue
+            extends_leakiest = len(leakiest) == size - 1 and set(leakiest) < set(ids)
+            if size > 1 and all(s in covered_strategies for s in ids) and not extends_leakiest:
+                continue  # budget: compositions of strategies that already evade, except to grow the leakiest
             if len({s.group for s in combo}) < size:
                 continue
             finding = self._try_combo(combo, setting, domain, reading)
@@ -387,6 +393,9 @@ class _Engine:
                 found[key] = finding
             covered_strategies.update(finding.strategies)
             self.done.update((domain, r, finding.strategies) for r in finding.evades_under)
+            for r in finding.evades_under:
+                if finding.leakage > self.leakiest.get((domain, r), (0.0, ()))[0]:
+                    self.leakiest[(domain, r)] = (finding.leakage, finding.strategies)
 
     def _setting(self, domain: str, reading: Reading) -> Setting:
         return Setting(self.policy, reading, domain, self.policy.reference_date, self.latest, self.rng)

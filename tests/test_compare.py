@@ -22,8 +22,9 @@ def doc():
 
 
 def test_cli_json_has_the_design_fields():
-    """The command exactly as a drafter types it, with the default budget."""
-    run = subprocess.run([sys.executable, "-m", "loopholes.cli", "compare", "us-eo-14110", "eu-ai-act", "--json"],
+    """The command as a drafter types it (with a smaller budget, to keep the suite fast)."""
+    run = subprocess.run([sys.executable, "-m", "loopholes.cli", "compare", "us-eo-14110", "eu-ai-act", "--json",
+                          "--max-evals", "20000"],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stderr == ""
@@ -34,12 +35,14 @@ def test_cli_json_has_the_design_fields():
     for cell in data["matrix"]:
         assert {"policy", "strategy", "evaded", "finding"} <= set(cell)
         assert cell["evaded"] == (cell["finding"] is not None)
+        assert {"leakage", "bounded_by", "p_material", "state"} <= set(cell)
     for metrics in data["metrics"]:
         assert {"policy", "leakage", "evasion_cost", "strategies_blocked", "burden"} <= set(metrics)
+        assert set(metrics["common"]) == {"general", "bio"}  # every rule is measured on both common targets
     eo = next(m for m in data["metrics"] if m["policy"] == "us-eo-14110")
     assert set(eo["leakage"]) == {"general", "bio"}
     assert eo["burden"]["reading"] == "single-run" and eo["burden"]["per_year"]["2025"] >= 1
-    assert "most robust" in data["ranking_rule"]
+    assert "worst material leakage" in data["ranking_rule"]
 
 
 def test_matrix_states_agree_with_the_search(doc):
@@ -56,16 +59,20 @@ def test_matrix_states_agree_with_the_search(doc):
         == {"n/a"}
 
 
-def test_measures_follow_design_section_8(doc):
+def test_measures_follow_design_sections_8_and_12(doc):
     from loopholes.search import search
 
     result = search("us-eo-14110", max_evals=BUDGET)
     metrics = next(m for m in doc["metrics"] if m["policy"] == "us-eo-14110")
     assert metrics["leakage"] == pytest.approx(result.leakage())
-    assert metrics["evasion_cost"] == pytest.approx(min(f.cost["ratio_to_honest"] for f in result.findings))
-    quiet = [s for s in result.strategies if not result.evading(s)]
-    assert metrics["strategies_blocked"] == pytest.approx(len(quiet) / len(result.strategies))
-    assert metrics["applicable"] == len(result.strategies) - len(metrics["states"]["n/a"])
+    material = [f for f in result.findings if f.material and not f.ambiguity]
+    if material:
+        assert metrics["evasion_cost"] == pytest.approx(min(f.cost["ratio_to_honest"] for f in material))
+    applicable = [s for s in result.strategies if compare.strategy_applies(result.policy, s)]
+    blocked = [s for s in applicable if not result.evading(s)]
+    assert metrics["applicable"] == len(applicable)
+    assert metrics["strategies_blocked"] == pytest.approx(len(blocked) / len(applicable))  # applicable only
+    assert metrics["cannot_apply"] == len(result.strategies) - len(applicable)
     assert metrics["burden"]["recent_years"] == [2023, 2024, 2025]
 
 
@@ -76,34 +83,36 @@ def test_ranking_follows_the_stated_rule(doc):
     assert [e["rank"] for e in doc["ranking"]] == list(range(1, len(doc["policies"]) + 1))
 
 
-def test_rank_key_orders_robust_then_breadth_then_leakage():
-    def metrics(name, robust, evaded, reading, leak):
-        states = {s: [] for s in compare.STATES}
-        states["robust"], states["evaded"], states["reading"] = ["x"] * robust, ["y"] * evaded, ["z"] * reading
-        return {"policy": name, "states": states, "leakage_max": leak}
+def _metrics(name, worst, bounded=False, cost=None):
+    return {"policy": name, "evasion_cost": cost,
+            "worst_material": None if worst is None else {"leakage": worst, "bounded": bounded}}
 
-    rules = [metrics("a", 3, 0, 0, 1.0), metrics("b", 1, 5, 0, 90.0), metrics("c", 1, 2, 2, 9.0),
-             metrics("d", 1, 2, 2, 3.0)]
-    assert [m["policy"] for m in sorted(rules, key=compare.rank_key)] == ["d", "c", "b", "a"]
+
+def test_rank_key_orders_measured_leakage_then_cost_and_never_ranks_a_bound_as_measured():
+    rules = [_metrics("a", 40.0), _metrics("b", 3.0, cost=0.5), _metrics("c", 3.0, cost=2.0),
+             _metrics("d", 2.5, bounded=True), _metrics("e", None)]
+    assert [m["policy"] for m in sorted(rules, key=compare.rank_key)] == ["e", "c", "b", "a", "d"]
 
 
 def test_text_summary_has_tables_and_a_verdict(doc):
     text = compare.compare_text(doc)
-    assert text.startswith("Ranking (most robust =")
+    assert text.startswith("Ranking (fewest leaks first")
     assert "Strategies x rules" in text and "Capability leakage" in text and "Burden" in text
-    assert "Most robust: " in text and "Ranking rule:" in text
+    assert "Leaks least on the common targets: " in text and "Ranking rule:" in text
+    assert "most robust" not in text.lower()
 
 
-def test_out_writes_markdown_json_and_three_figures(tmp_path, capsys):
+def test_out_writes_markdown_json_and_four_figures(tmp_path, capsys):
     code = main(["compare", "us-eo-14110", "eu-ai-act", "--out", str(tmp_path), "--max-evals", str(BUDGET)])
     assert code == 0
     names = {p.name for p in tmp_path.iterdir()}
-    assert names == {"compare.md", "compare.json", "compare-matrix.png", "compare-leakage.png", "compare-burden.png"}
+    assert names == {"compare.md", "compare.json", "compare-matrix.png", "compare-leakage.png", "compare-burden.png",
+                     "compare-tradeoff.png"}
     md = (tmp_path / "compare.md").read_text()
     for section in ("## The answer", "## Ranking", "## Which strategy gets past which rule", "## How much capability leaks",
                     "## What evasion costs", "## Burden", "## The papers' questions"):
         assert section in md
-    assert "Most robust: " in md and "(compare-matrix.png)" in md
+    assert "Leaks least on the common targets: " in md and "(compare-matrix.png)" in md
     assert "[us-eo-14110](us-eo-14110.md)" not in md  # no report next to it to link
     assert json.loads((tmp_path / "compare.json").read_text())["policies"] == ["us-eo-14110", "eu-ai-act"]
     assert "wrote" in capsys.readouterr().out
@@ -125,3 +134,53 @@ def test_unknown_policy_is_one_line_and_exit_2(capsys):
 def test_a_policy_named_twice_is_refused(capsys):
     assert main(["compare", "eu-ai-act", "eu-ai-act"]) == 2
     assert "named twice" in capsys.readouterr().err
+
+
+# -- the headline is generated from the table and never contradicts it --------------------
+
+def _headline_checks(doc: dict) -> None:
+    """The first sentence names the rank-1 rule with its worst material leakage exactly as
+    the ranking table prints it, and no rule ranked below it has a smaller measured worst."""
+    sentence = compare.verdict_sentences(doc)[0]
+    leader = doc["ranking"][0]["policy"]
+    assert sentence.startswith(f"Leaks least on the common targets: {leader} — ")
+    row = compare.ranking_rows(doc)[0]
+    metrics = {m["policy"]: m for m in doc["metrics"]}
+    worst = metrics[leader]["worst_material"]
+    if worst:
+        assert compare.leak_text(worst) in sentence and compare.leak_text(worst) in row[2]
+        for entry in doc["ranking"][1:]:
+            other = metrics[entry["policy"]]["worst_material"]
+            assert other is not None
+            if not worst["bounded"] and not other["bounded"]:
+                assert other["leakage"] >= worst["leakage"]
+            assert not (worst["bounded"] and not other["bounded"])  # a bound never outranks a measurement
+    assert "most robust" not in "\n".join(compare.verdict_sentences(doc)).lower()
+
+
+def test_headline_agrees_with_the_table(doc):
+    _headline_checks(doc)
+
+
+def test_committed_compare_headline_agrees_with_its_own_table():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "reports"
+    committed = json.loads((root / "compare.json").read_text(encoding="utf-8"))
+    _headline_checks(committed)
+    markdown = (root / "compare.md").read_text(encoding="utf-8")
+    assert compare.verdict_sentences(committed)[0] in markdown
+    for m in committed["metrics"]:
+        assert set(m["common"]) == {"general", "bio"}
+        for value in list(m["common"].values()) + list(m["leakage_detail"].values()):
+            if value["bounded_by"]:  # every bounded figure is printed as a lower bound
+                assert compare.leak_text(value).startswith("≥")
+
+
+def test_cells_carry_their_leakage(doc):
+    for c in doc["matrix"]:
+        assert (c["leakage"] is None) == (c["finding"] is None)
+        if c["finding"]:
+            assert c["leakage"] >= 1.0
+            assert c["material"] == (c["state"] in ("robust", "material"))
+            assert (c["state"] == "marginal") == (c["leakage"] < 2.0 and c["state"] not in ("reading",))

@@ -82,9 +82,10 @@ def test_a_leaky_draft_fails_like_a_finding(pytester: pytest.Pytester) -> None:
     text = result.stdout.str()
     assert "leaky::integer-precision::as-drafted" in text
     assert "leaky leaks through integer-precision under reading as-drafted" in text
-    assert re.search(r"base \[deploy\]\s+pretrain .* ops\s+\(int8", text), text  # one line per step
-    assert "AI Act Art. 51(2): training operations: 0 > 1e25? no" in text  # the clause it slipped past
-    assert "capability kept (general, effective FLOP)" in text
+    assert re.search(r"base\s+pretrain .* ops\s+\(int8", text), text  # one line per step
+    assert re.search(r"AI Act Art\. 51\(2\): training operations: [0-9.e+]+ > 1e25\? no", text)  # the clause it slipped past
+    assert "capability kept (general, effective FLOP, central)" in text
+    assert re.search(r"leakage (>= )?[0-9.]+x, material", text)
     assert "Traceback" not in text and "pytest_plugin.py" not in text and "search.py" not in text
 
     replay = re.search(r"replay: (loopholes check .*)", text)[1].split()
