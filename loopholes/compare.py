@@ -72,11 +72,16 @@ def representative(result: Any, strategy_id: str) -> Any:
     """The finding that speaks for a strategy: one that evades under every reading before one
     that needs a reading, then the one where this strategy itself adds most (its
     counterfactual factor, so a composition carried by another strategy does not lend its
-    leakage), then the larger leakage."""
+    leakage); among those within the same-leakage tolerance of that, the simplest."""
+    from .search import SAME_LEAKAGE
+
     findings = result.evading(strategy_id)
     if not findings:
         return None
-    return min(findings, key=lambda f: (f.ambiguity, -f.adds.get(strategy_id, 0.0), -f.leakage, f.id))
+    clear = [f for f in findings if not f.ambiguity] or findings
+    most = max(f.adds.get(strategy_id, 0.0) for f in clear)
+    near = [f for f in clear if f.adds.get(strategy_id, 0.0) >= most * (1 - SAME_LEAKAGE)]
+    return min(near, key=lambda f: (len(f.strategies), -f.leakage, f.id))  # the simplest of those
 
 
 def strategy_state(result: Any, strategy_id: str) -> tuple[str, Any]:

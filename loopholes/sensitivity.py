@@ -32,6 +32,8 @@ from .policy import Context
 
 DRAWS = 300
 """Joint draws per search; every finding and target is evaluated on the same draws."""
+MIN_SWING = math.log(1.01)
+"""A coefficient is named as an assumption only if its band moves the leakage by over 1 %."""
 CENTRAL = 1
 """Band index used under a drawn table (every band holds the drawn value)."""
 
@@ -139,7 +141,7 @@ class Analyser:
                 swing = abs(math.log(high / low))
             else:
                 swing = math.inf if low != high else 0.0
-            if swing > 1e-9:
+            if swing > MIN_SWING:
                 c = self.table[name]
                 swings.append((swing, name, {"coefficient": name, "status": c.status, "source": c.source,
                                              "leakage_at_low": low, "leakage_at_high": high}))
