@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any, Sequence
 
-from .errors import LoopholesError, UsageError
+from .errors import LoopholesError, UsageError, one_line
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,13 +68,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_check(args)
         return args.run(args)
     except LoopholesError as error:
-        print(f"loopholes: error: {error}", file=sys.stderr)
+        print(f"loopholes: error: {one_line(str(error))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("loopholes: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except (RecursionError, MemoryError, OverflowError) as error:  # input the validation let through
+        if os.environ.get("LOOPHOLES_TRACEBACK"):
+            raise
+        print(f"loopholes: error: the input is beyond what the tool can evaluate ({type(error).__name__}: "
+              f"{one_line(str(error), 200)}); see docs/input-envelope.md", file=sys.stderr)
+        return 2
 
 
 def _cmd_list() -> int:
