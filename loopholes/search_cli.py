@@ -32,6 +32,10 @@ def run(args) -> int:
 
     if args.max_seconds is not None and args.max_seconds <= 0:
         raise UsageError("--max-seconds must be positive")
+    if args.save:
+        from .files import check_output_folder
+
+        check_output_folder(args.save, "--save")  # before the search, not after it
     bar = _progress_bar(args.json)
     try:
         result = search(args.policy, strategies=args.strategies, domain=args.domain, target_flop=args.target_flop,
@@ -55,12 +59,15 @@ def save_findings(result, folder) -> dict[str, str]:
     from .files import write_atomic
 
     out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
     paths = {}
-    for finding in result.findings:
-        path = out / f"{result.policy.id}--{finding.id.replace('/', '--').replace('+', '_')}.json"
-        write_atomic(path, json.dumps(finding.lifecycle.to_spec(), indent=2) + "\n")
-        paths[finding.id] = str(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for finding in result.findings:
+            path = out / f"{result.policy.id}--{finding.id.replace('/', '--').replace('+', '_')}.json"
+            write_atomic(path, json.dumps(finding.lifecycle.to_spec(), indent=2) + "\n")
+            paths[finding.id] = str(path)
+    except OSError as error:
+        raise UsageError(f"cannot write the findings into {folder}: {error.strerror or error}") from None
     return paths
 
 
