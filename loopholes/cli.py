@@ -52,6 +52,17 @@ def _add_later_commands(sub: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from .guard import Terminated, terminate_cleanly
+
+    try:
+        with terminate_cleanly():
+            return _main(argv)
+    except Terminated:
+        print("loopholes: terminated", file=sys.stderr)
+        return 143
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if args.command is None:
@@ -111,10 +122,14 @@ def _cmd_list() -> int:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from . import check
+    from .guard import watch_rules
 
-    verdict = check(args.policy, args.spec, args.reading, coefficients=args.coefficients)
+    with watch_rules():  # a rule stuck on this lifecycle is named, not waited on forever
+        verdict = check(args.policy, args.spec, args.reading, coefficients=args.coefficients)
     if args.json:
-        print(json.dumps(verdict.to_json(), indent=2, sort_keys=False))
+        from .files import json_text
+
+        print(json_text(verdict.to_json(), indent=2))
     else:
         print(render_verdict(verdict))
     return 0

@@ -30,6 +30,22 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
         raise
 
 
+def json_text(doc: object, **options: object) -> str:
+    """`doc` as strict JSON: a non-finite float (an unbounded ratio) is written as null,
+    as in the reports, so any JSON parser reads the output."""
+    return json.dumps(_finite(doc), allow_nan=False, **options)  # type: ignore[arg-type]
+
+
+def _finite(value: object) -> object:
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
 def _umask() -> int:
     current = os.umask(0)
     os.umask(current)

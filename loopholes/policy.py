@@ -118,10 +118,11 @@ class Rule:
 
 
 def _measured(rule: Rule, ctx: Context, function: Callable[[Context], float]) -> float:
-    """What a rule's measure (or dynamic line) gives, as a finite non-negative float. A
-    drafter's function that raises, or returns NaN, infinity, a negative number or no
-    number at all, is a PolicyError naming the rule, its clause and where it failed:
-    never a traceback, and never a silent "not covered"."""
+    """What a rule's measure (or dynamic line) gives, as a non-negative float. A drafter's
+    function that raises, or returns NaN, a negative number or no number at all, is a
+    PolicyError naming the rule, its clause and where it failed: never a traceback, and
+    never a silent "not covered". +infinity stays allowed: a share of zero compute (EU
+    modifier ratio) is unbounded, and JSON outputs write it as null."""
     try:
         value = function(ctx)
     except Exception as error:  # a drafter's code may fail in any way; say where
@@ -131,10 +132,10 @@ def _measured(rule: Rule, ctx: Context, function: Callable[[Context], float]) ->
         detail = str(error).splitlines()[0][:200] if str(error) else ""
         raise PolicyError(f"policy '{ctx.policy.id}', rule '{rule.id}' ({rule.clause}): {name}(){where} raised {type(error).__name__}"
                           + (f": {detail}" if detail else "")) from None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value) or value < 0:
         name = getattr(function, "__qualname__", repr(function))
         raise PolicyError(f"policy '{ctx.policy.id}', rule '{rule.id}' ({rule.clause}): {name}() returned {value!r:.80}; "
-                          "a measure must be a finite non-negative number")
+                          "a measure must be a non-negative number (infinity only for a share of nothing)")
     return float(value)
 
 

@@ -86,7 +86,9 @@ def analyse_all(refs: Sequence[Any], *, seed: int = 0, max_evals: int = DEFAULT_
 def _analyse_parallel(refs: list[str], seed: int, max_evals: int, jobs: int, progress) -> list[Analysis]:
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(refs)))
+    from .guard import stop_pool, worker_init
+
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(refs)), initializer=worker_init, initargs=(os.getpid(),))
     try:
         futures = {pool.submit(analyse, ref, seed=seed, max_evals=max_evals): i for i, ref in enumerate(refs)}
         results: list[Analysis | None] = [None] * len(refs)
@@ -94,6 +96,9 @@ def _analyse_parallel(refs: list[str], seed: int, max_evals: int, jobs: int, pro
             results[futures[future]] = future.result()
             if progress:
                 progress(done + 1, len(refs))
+    except BaseException:  # Ctrl-C, SIGTERM or a failed rule: stop the other searches now
+        stop_pool(pool)
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return [r for r in results if r is not None]

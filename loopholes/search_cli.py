@@ -46,7 +46,9 @@ def run(args) -> int:
             bar.close()
     paths = save_findings(result, args.save) if args.save else {}
     if args.json:
-        print(json.dumps(result.to_json(), indent=2))
+        from .files import json_text
+
+        print(json_text(result.to_json(), indent=2))  # strict: an unbounded ratio is null
     else:
         print(summary_text(result, paths, policy_ref=args.policy))
     return 0
