@@ -130,6 +130,7 @@ def worker_init(parent: int) -> None:
     kills it when the parent dies, SIGKILL included) and leaves Ctrl-C to the parent,
     which stops the pool."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's clean-up handler: stop_pool must stop it
     if sys.platform.startswith("linux"):
         import ctypes
 
