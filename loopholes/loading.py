@@ -112,7 +112,8 @@ def _parse_text(text: str, fmt: str, source: str) -> Any:
 
         return yaml.load(text, Loader=_yaml_loader())  # noqa: S506 - a SafeLoader subclass
     except _DuplicateKey as error:
-        raise SpecError(f"the key '{error.key}' appears twice in one mapping; keep one", source=source) from None
+        raise SpecError(f"the key '{error.key}' appears twice in one mapping; keep one", source=source,
+                        field=error.key) from None
     except json.JSONDecodeError as error:
         raise SpecError(f"broken JSON at line {error.lineno}, column {error.colno}: {error.msg}", source=source) from None
     except tomllib.TOMLDecodeError as error:
