@@ -225,7 +225,7 @@ def _spec_error(error: ValidationError, data: dict, source: str) -> SpecError:
         raw_id = raw.get("id") if isinstance(raw, dict) else None
         step = raw_id if isinstance(raw_id, str) and raw_id else f"#{loc[1] + 1}"
         loc = loc[2:]
-    field = ".".join(str(part) for part in loc)
+    field = ".".join(str(part) if part != "" else "(empty name)" for part in loc)
     message = _message(first, loc, in_step=bool(step))
     if not field:
         field = next((name for start, name in _MODEL_FIELDS if message.startswith(start)), "")

@@ -21,7 +21,7 @@ import math
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -48,14 +48,19 @@ FILE_LEVEL = ("broken ", "the file is empty", "not UTF-8", "the file holds", "ne
 
 # -- running one case ----------------------------------------------------------------------
 
+STATS: dict[str, Any] = {"cases": 0, "exit 0": 0, "exit 2": 0, "slowest": 0.0}
+
+
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     folder = tmp_path_factory.mktemp("fuzz")
     spec = folder / "warm.yaml"
     spec.write_bytes(EXAMPLES[0].read_bytes())
     for policy in policy_ids():  # load the population and coefficients before timing anything
         _run(policy, spec)
-    return folder
+    yield folder
+    print(f"\nfuzz: {STATS['cases']} cases, {STATS['exit 0']} exit 0, {STATS['exit 2']} exit 2, "
+          f"slowest {STATS['slowest']:.2f} s")  # shown with -s
 
 
 def _run(policy: str, path: Path) -> tuple[int, str, str, float]:
@@ -92,6 +97,9 @@ def assert_clean(policy: str, path: Path, *, parses: bool) -> None:
     """The contract: exit 0 and strict JSON with finite non-negative numbers, or exit 2 and
     one line naming the file and (for a file that parses) the field."""
     code, out, err, seconds = _run(policy, path)
+    STATS["cases"] += 1
+    STATS[f"exit {code}"] = STATS.get(f"exit {code}", 0) + 1
+    STATS["slowest"] = max(STATS["slowest"], seconds)
     assert seconds < HANG_SECONDS, f"{seconds:.1f} s on {path.read_bytes()[:200]!r}"
     assert code in (0, 2), err
     if code == 0:

@@ -455,3 +455,10 @@ def test_a_whole_step_error_names_the_field_it_is_about(tmp_path, capsys, step, 
     path = tmp_path / "step.json"
     path.write_text(json.dumps(_spec(steps=[step])))
     assert f"field '{field}'" in assert_one_error_line(*run_check(path, capsys), path)
+
+
+def test_an_unknown_empty_key_is_named(tmp_path, capsys):
+    """Found by the fuzz test: an unknown key '' gave a message naming no field."""
+    path = tmp_path / "empty-key.json"
+    path.write_text(json.dumps(_spec(**{"": 0.0})))
+    assert "field '(empty name)'" in assert_one_error_line(*run_check(path, capsys), path)
