@@ -483,7 +483,7 @@ def _save_all(config: pytest.Config, result: "SearchResult") -> dict[str, str]:
     from .search_cli import save_findings
 
     try:
-        return save_findings(result, Path(config.invocation_params.dir, folder))
+        return save_findings(result, Path(config.invocation_params.dir, folder), whole_set=True)
     except OSError as error:
         raise UsageError(f"--loopholes-save {folder}: cannot write the specs there ({error.strerror})") from None
 

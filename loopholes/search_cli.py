@@ -44,7 +44,7 @@ def run(args) -> int:
     finally:
         if bar:
             bar.close()
-    paths = save_findings(result, args.save) if args.save else {}
+    paths = save_findings(result, args.save, whole_set=True) if args.save else {}
     if args.json:
         from .files import json_text
 
@@ -54,20 +54,35 @@ def run(args) -> int:
     return 0
 
 
-def save_findings(result, folder) -> dict[str, str]:
-    """Write each finding's lifecycle as <folder>/<policy>--<finding>.json; returns id -> path."""
+def save_findings(result, folder, *, whole_set: bool = False) -> dict[str, str]:
+    """Write each finding's lifecycle as <folder>/<policy>--<finding>.json; returns id -> path.
+    With `whole_set`, the rule's earlier findings in `folder` are replaced as one set (a
+    killed or failed run leaves the old set or the new one, never a mix)."""
+    import glob
     from pathlib import Path
 
-    from .files import write_atomic
+    from .files import StagedSet, write_atomic
 
     out = Path(folder)
     paths = {}
     try:
         out.mkdir(parents=True, exist_ok=True)
-        for finding in result.findings:
-            path = out / f"{result.policy.id}--{finding.id.replace('/', '--').replace('+', '_')}.json"
-            write_atomic(path, json.dumps(finding.lifecycle.to_spec(), indent=2) + "\n")
-            paths[finding.id] = str(path)
+        stage = StagedSet(out) if whole_set else None
+        try:
+            for finding in result.findings:
+                name = f"{result.policy.id}--{finding.id.replace('/', '--').replace('+', '_')}.json"
+                text = json.dumps(finding.lifecycle.to_spec(), indent=2) + "\n"
+                if stage:
+                    stage.text(name, text)
+                else:
+                    write_atomic(out / name, text)
+                paths[finding.id] = str(out / name)
+            if stage:
+                earlier = {p.name for p in out.glob(f"{glob.escape(result.policy.id)}--*.json")}
+                stage.commit(earlier | set(stage.names))
+        finally:
+            if stage:
+                stage.discard()
     except OSError as error:
         raise UsageError(f"cannot write the findings into {folder}: {error.strerror or error}") from None
     return paths

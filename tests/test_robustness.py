@@ -299,3 +299,17 @@ def _status(pid: int) -> str:
         return next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("State"))
     except (OSError, StopIteration):
         return "Z"
+
+
+def test_search_save_replaces_the_rules_findings_as_one_set(tmp_path, capsys):
+    """Saved findings, like reports, are one set: a rule's earlier specs go, others stay."""
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    (folder / "eu-ai-act--from-an-earlier-run.json").write_text("{}")
+    (folder / "us-eo-14110--kept.json").write_text("{}")
+    assert main(["search", "eu-ai-act", "--strategy", "integer-precision", "--depth", "1", "--max-evals", "3000",
+                 "--save", str(folder)]) == 0
+    names = sorted(p.name for p in folder.iterdir())
+    assert "eu-ai-act--from-an-earlier-run.json" not in names and "us-eo-14110--kept.json" in names
+    assert any(n.startswith("eu-ai-act--general--integer-precision") for n in names)
+    assert not [n for n in names if n.startswith(".")]
