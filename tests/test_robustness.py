@@ -313,3 +313,39 @@ def test_search_save_replaces_the_rules_findings_as_one_set(tmp_path, capsys):
     assert "eu-ai-act--from-an-earlier-run.json" not in names and "us-eo-14110--kept.json" in names
     assert any(n.startswith("eu-ai-act--general--integer-precision") for n in names)
     assert not [n for n in names if n.startswith(".")]
+
+
+def test_an_out_folder_that_is_a_mount_point_is_swapped_in_place(tmp_path):
+    """Was: always 'Invalid cross-device link', since staging happened in the parent."""
+    from loopholes.report import publish
+
+    out = tmp_path / "mounted"
+    out.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "none", str(out)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        for name in ("a.md", "a.json", "b.md", "stale.md"):
+            (out / name).write_text("old")
+        publish(out, lambda stage: [stage.text(n, "new") for n in NEW] and set(NEW) | {"stale.md"})
+        assert _state(out) == NEW
+    finally:
+        subprocess.run(["umount", str(out)], check=False)
+
+
+@pytest.mark.parametrize("error", [RecursionError("maximum recursion depth exceeded"), OverflowError("math range")])
+def test_an_input_beyond_the_envelope_is_still_one_line(capsys, monkeypatch, error):
+    """The last resort for whatever validation lets through: one line, exit 2, and the
+    traceback on request (LOOPHOLES_TRACEBACK=1, which the fuzz test sets)."""
+    import loopholes
+
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(loopholes, "check", fail)
+    monkeypatch.delenv("LOOPHOLES_TRACEBACK", raising=False)
+    line = one_line(main(["check", "eu-ai-act", EXAMPLE]), capsys)
+    assert "beyond what the tool can evaluate" in line and "docs/input-envelope.md" in line
+    monkeypatch.setenv("LOOPHOLES_TRACEBACK", "1")
+    with pytest.raises(type(error)):
+        main(["check", "eu-ai-act", EXAMPLE])
