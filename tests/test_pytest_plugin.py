@@ -360,3 +360,17 @@ def test_an_unwritable_save_folder_is_one_usage_error(pytester: pytest.Pytester)
     result = pytester.runpytest(ref, "--loopholes-save", "blocker/specs", *FAST)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: --loopholes-save blocker/specs: cannot be created: *blocker is a file"])
+
+
+def test_the_fixture_raises_a_remembered_failure_without_a_growing_traceback(pytester: pytest.Pytester) -> None:
+    """Was: the same exception object re-raised, its traceback one test longer each time."""
+    pytester.mkdir("lib")
+    pytester.path.joinpath("lib", "raising.py").write_text(BROKEN_RULE.format(id="raising", body="return 1 / 0"))
+    tests = "\n".join(f"def test_{i}(loopholes):\n    loopholes.search('lib/raising.py', strategy='sparsity')\n"
+                      for i in range(8))
+    pytester.makepyfile(test_many=tests)
+    result = pytester.runpytest("test_many.py", "--tb=long", *FAST)
+    result.assert_outcomes(failed=8)
+    blocks = result.stdout.str().split("short test summary")[0].split("_ test_")[1:]
+    sizes = [len(block.splitlines()) for block in blocks]
+    assert len(sizes) == 8 and len(set(sizes[:-1])) == 1 and sizes[-1] <= sizes[0] + 2 and sizes[0] < 80, sizes
