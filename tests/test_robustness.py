@@ -349,3 +349,20 @@ def test_an_input_beyond_the_envelope_is_still_one_line(capsys, monkeypatch, err
     monkeypatch.setenv("LOOPHOLES_TRACEBACK", "1")
     with pytest.raises(type(error)):
         main(["check", "eu-ai-act", EXAMPLE])
+
+
+def test_a_swap_whose_own_process_was_killed_is_finished_by_the_next_run(tmp_path):
+    """The journal: renames cut short (the swapping child itself killed) are completed."""
+    from loopholes.files import StagedSet
+
+    out = tmp_path / "reports"
+    _old_set(out)
+    stage = out / ".loopholes-stage-999999999-cut"
+    stage.mkdir()
+    (out / "a.md").write_text("new")  # moved before the cut
+    for name in ("a.json", "b.md", "c.md"):
+        (stage / name).write_text("new")
+    (stage / ".commit.json").write_text(json.dumps({"moves": ["a.json", "a.md", "b.md", "c.md"],
+                                                    "removes": ["stale.md"]}))
+    StagedSet(out).discard()
+    assert _state(out) == NEW
