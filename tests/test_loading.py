@@ -462,3 +462,16 @@ def test_an_unknown_empty_key_is_named(tmp_path, capsys):
     path = tmp_path / "empty-key.json"
     path.write_text(json.dumps(_spec(**{"": 0.0})))
     assert "field '(empty name)'" in assert_one_error_line(*run_check(path, capsys), path)
+
+
+@pytest.mark.parametrize("suffix, text", [
+    (".json", '{"name": ' + "[" * 30 + "]" * 30 + "}"),
+    (".yaml", "name: " + "[" * 30 + "]" * 30 + "\n"),
+    (".json", '{"name": ' + "[" * 100_000 + "]" * 100_000 + "}"),
+    (".yaml", "name: " + "[" * 100_000 + "]" * 100_000 + "\n"),
+])
+def test_a_deeply_nested_file_is_one_line(tmp_path, capsys, suffix, text):
+    """Was: a RecursionError traceback on a deep structure."""
+    path = tmp_path / f"deep{suffix}"
+    path.write_text(text)
+    assert "nested" in assert_one_error_line(*run_check(path, capsys), path)
