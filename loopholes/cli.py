@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any, Sequence
 
-from .errors import LoopholesError, UsageError
+from .errors import LoopholesError, UsageError, one_line
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,6 +52,17 @@ def _add_later_commands(sub: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from .guard import Terminated, terminate_cleanly
+
+    try:
+        with terminate_cleanly():
+            return _main(argv)
+    except Terminated:
+        print("loopholes: terminated", file=sys.stderr)
+        return 143
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if args.command is None:
@@ -67,13 +79,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_check(args)
         return args.run(args)
     except LoopholesError as error:
-        print(f"loopholes: error: {error}", file=sys.stderr)
+        print(f"loopholes: error: {one_line(str(error))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("loopholes: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except (RecursionError, MemoryError, OverflowError) as error:  # input the validation let through
+        if os.environ.get("LOOPHOLES_TRACEBACK"):
+            raise
+        print(f"loopholes: error: the input is beyond what the tool can evaluate ({type(error).__name__}: "
+              f"{one_line(str(error), 200)}); see docs/input-envelope.md", file=sys.stderr)
+        return 2
 
 
 def _cmd_list() -> int:
@@ -104,10 +122,14 @@ def _cmd_list() -> int:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from . import check
+    from .guard import watch_rules
 
-    verdict = check(args.policy, args.spec, args.reading, coefficients=args.coefficients)
+    with watch_rules():  # a rule stuck on this lifecycle is named, not waited on forever
+        verdict = check(args.policy, args.spec, args.reading, coefficients=args.coefficients)
     if args.json:
-        print(json.dumps(verdict.to_json(), indent=2, sort_keys=False))
+        from .files import json_text
+
+        print(json_text(verdict.to_json(), indent=2))
     else:
         print(render_verdict(verdict))
     return 0

@@ -6,6 +6,7 @@ and the field and says what would be valid; nothing else escapes from here.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import tomllib
@@ -16,9 +17,17 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import SpecError
 from .lifecycle import Lifecycle
-from .spec import Boost, Developer, Hardware, LifecycleSpec, Reach, Site, StepSpec
+from .spec import MAX_QUANTITY, MAX_STEPS, Boost, Developer, Hardware, LifecycleSpec, Reach, Site, StepSpec
 
 MAX_BYTES = 5 * 1024 * 1024
+MAX_VALUES = 100_000
+"""Most values (after YAML aliases are expanded) a spec may hold: 500 full steps fit."""
+MAX_NESTING = 16
+"""Deepest nesting of mappings and lists; a spec needs 5."""
+MAX_DIGITS = 300
+"""An integer written with more digits than this is read as infinite (and refused on its
+field), rather than spending time converting it."""
+_PLAIN = (str, int, float, bool, type(None), dt.date, dt.datetime, dt.time)
 SUFFIXES = {".json": "JSON", ".yaml": "YAML", ".yml": "YAML", ".toml": "TOML"}
 
 
@@ -64,31 +73,74 @@ def read_spec_file(path: Path) -> Any:
         raise SpecError(f"not UTF-8 text (bad byte at offset {error.start}); save the file as UTF-8", source=source) from None
     if not text.strip():
         raise SpecError("the file is empty; a spec needs name, released, deploy and steps", source=source)
-    return _parse_text(text, fmt, source)
+    data = _parse_text(text, fmt, source)
+    _check_shape(data, source)
+    return data
+
+
+def _check_shape(data: Any, source: str) -> None:
+    """Refuse, before validation looks at it, a structure that is too big or too deep to
+    be a spec: YAML aliases can expand 500 bytes into billions of values."""
+    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    seen = 0
+    while stack:
+        value, where, depth = stack.pop()
+        seen += 1
+        if seen > MAX_VALUES:
+            raise SpecError(f"the spec holds more than {MAX_VALUES} values (YAML aliases expanding?); "
+                            f"a lifecycle spec is at most {MAX_STEPS} steps", source=source, field=where)
+        if depth > MAX_NESTING:
+            raise SpecError(f"nested more than {MAX_NESTING} levels deep; a lifecycle spec needs a few",
+                            source=source, field=where)
+        named = depth < 4  # deeper than a step's field, the path says nothing more to a drafter
+        if isinstance(value, dict):
+            stack.extend((v, (f"{where}.{k}" if where else str(k)) if named else where, depth + 1)
+                         for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, f"{where}[{i}]" if named else where, depth + 1) for i, v in enumerate(value))
+        elif not isinstance(value, _PLAIN):
+            raise SpecError(f"holds {_describe(value)}, which no spec field takes", source=source, field=where)
 
 
 def _parse_text(text: str, fmt: str, source: str) -> Any:
     try:
         if fmt == "JSON":
-            return json.loads(text, object_pairs_hook=_no_duplicate_keys)
+            return json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_int=_integer)
         if fmt == "TOML":
             return tomllib.loads(text)
         import yaml
 
         return yaml.load(text, Loader=_yaml_loader())  # noqa: S506 - a SafeLoader subclass
     except _DuplicateKey as error:
-        raise SpecError(f"the key '{error.key}' appears twice in one mapping; keep one", source=source) from None
+        raise SpecError(f"the key '{error.key}' appears twice in one mapping; keep one", source=source,
+                        field=error.key) from None
     except json.JSONDecodeError as error:
         raise SpecError(f"broken JSON at line {error.lineno}, column {error.colno}: {error.msg}", source=source) from None
     except tomllib.TOMLDecodeError as error:
         raise SpecError(f"broken TOML: {error}", source=source) from None
+    except ValueError as error:
+        if "digits" in str(error):  # Python's guard against converting huge integers
+            raise SpecError(f"a number in the file has more than {MAX_DIGITS} digits; "
+                            f"quantities are at most {MAX_QUANTITY:.0e}", source=source) from None
+        return _yaml_error(error, fmt, source)
     except RecursionError:
         raise SpecError(f"{fmt} nested too deeply to be a lifecycle spec", source=source) from None
     except Exception as error:  # yaml.YAMLError and constructor errors
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise SpecError(f"broken YAML{where}: {problem}", source=source) from None
+        return _yaml_error(error, fmt, source)
+
+
+def _yaml_error(error: Exception, fmt: str, source: str) -> Any:
+    mark = getattr(error, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    problem = getattr(error, "problem", None) or (str(error).splitlines() or [type(error).__name__])[0]
+    raise SpecError(f"broken {fmt}{where}: {problem}", source=source) from None
+
+
+def _integer(text: str) -> int | float:
+    """An integer as written; too many digits to be a quantity reads as infinity, which
+    validation then refuses on its field."""
+    digits = len(text.lstrip("+-"))
+    return int(text) if digits <= MAX_DIGITS else float("-inf" if text.startswith("-") else "inf")
 
 
 class _DuplicateKey(ValueError):
@@ -137,6 +189,22 @@ def _yaml_loader():
             return _no_duplicate_keys(pairs)
 
         Loader.add_constructor("tag:yaml.org,2002:map", mapping)
+
+        def integer(loader, node):
+            text = loader.construct_scalar(node).replace("_", "")
+            if len(text.lstrip("+-")) > MAX_DIGITS and text.lstrip("+-").isdigit():
+                return _integer(text)
+            return yaml.SafeLoader.construct_yaml_int(loader, node)
+
+        Loader.add_constructor("tag:yaml.org,2002:int", integer)
+
+        def unsupported(loader, node):
+            # a set's order follows PYTHONHASHSEED; binary and ordered pairs have no spec field
+            raise yaml.constructor.ConstructorError(None, None, f"the tag {node.tag.replace('tag:yaml.org,2002:', '!!')} "
+                                                    "is not supported in a lifecycle spec", node.start_mark)
+
+        for tag in ("set", "omap", "pairs", "binary", "timestamp"):
+            Loader.add_constructor(f"tag:yaml.org,2002:{tag}", unsupported)
         _YAML_LOADER = Loader
     return _YAML_LOADER
 
@@ -157,12 +225,19 @@ def _spec_error(error: ValidationError, data: dict, source: str) -> SpecError:
         raw_id = raw.get("id") if isinstance(raw, dict) else None
         step = raw_id if isinstance(raw_id, str) and raw_id else f"#{loc[1] + 1}"
         loc = loc[2:]
-    field = ".".join(str(part) for part in loc)
+    field = ".".join(str(part) if part != "" else "(empty name)" for part in loc)
     message = _message(first, loc, in_step=bool(step))
+    if not field:
+        field = next((name for start, name in _MODEL_FIELDS if message.startswith(start)), "")
     more = error.error_count() - 1
     if more:
         message += f" (and {more} more problem{'s' if more > 1 else ''})"
     return SpecError(message, source=source, step=step, field=field)
+
+
+_MODEL_FIELDS = (("no compute given", "flop"), ("two compute forms", "flop"), ("params and tokens", "params"),
+                 ("active_params", "active_params"), ("an inference_boost step", "boost"), ("boost belongs", "boost"))
+"""Errors of a whole step, and the field each one is about."""
 
 
 def _message(detail: dict, loc: list, in_step: bool) -> str:
@@ -179,11 +254,13 @@ def _message(detail: dict, loc: list, in_step: bool) -> str:
             return f"the number {_short(value)} is too large"
         return f"expected a number, got {_describe(value)} {_short(value)}"
     if kind == "finite_number":
-        return f"must be a finite number, got {_short(value)}"
+        return f"must be a finite number (at most {MAX_QUANTITY:.0e}), got {_short(value)}"
     if kind in ("date_from_datetime_parsing", "date_parsing", "date_type", "date_from_datetime_inexact"):
         return f"not a valid date ({_short(value)}); write an existing date as YYYY-MM-DD"
     if kind == "too_short" and loc == ["steps"]:
         return "a lifecycle needs at least one step"
+    if kind == "too_long":
+        return f"at most {detail['ctx']['max_length']} entries (got {detail['ctx'].get('actual_length', 'more')})"
     if kind == "literal_error":
         return f"{_short(value)} is not valid; {detail['msg'][0].lower()}{detail['msg'][1:]}"
     message = detail["msg"]
@@ -194,7 +271,12 @@ def _message(detail: dict, loc: list, in_step: bool) -> str:
 
 
 def _short(value: Any, limit: int = 60) -> str:
-    """A value as it appears in a message: repr, cut to `limit` characters."""
+    """A value as it appears in a message: repr, cut to `limit` characters (a container is
+    described, never printed whole: it may be an alias bomb)."""
+    if isinstance(value, (dict, list, tuple, set)):
+        return f"{_describe(value)} of {len(value)}"
+    if isinstance(value, str) and len(value) > limit:
+        value = value[:limit]
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 5] + "...'" if text[0] in "'\"" else text[: limit - 3] + "..."
 

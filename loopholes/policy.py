@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import numbers
+import traceback
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping
 
@@ -103,14 +105,14 @@ class Rule:
 
     def triggers(self, ctx: Context) -> bool:
         """Whether the rule fires, without building its trace (the search's hot path)."""
-        threshold = float(self.line(ctx)) if self.line is not None else self.threshold
-        if not COMPARATORS[self.comparator](float(self.measure(ctx)), threshold):
+        threshold = _measured(self, ctx, self.line) if self.line is not None else self.threshold
+        if not COMPARATORS[self.comparator](_measured(self, ctx, self.measure), threshold):
             return False
         return self.condition is None or self.condition(ctx)[0]
 
     def evaluate(self, ctx: Context) -> "ClauseResult":
-        measured = float(self.measure(ctx))
-        threshold = float(self.line(ctx)) if self.line is not None else self.threshold
+        measured = _measured(self, ctx, self.measure)
+        threshold = _measured(self, ctx, self.line) if self.line is not None else self.threshold
         passes_line = COMPARATORS[self.comparator](measured, threshold)
         note = ""
         condition_holds = True
@@ -118,6 +120,28 @@ class Rule:
             condition_holds, note = self.condition(ctx)
         return ClauseResult(self.id, self.clause, self.measures, measured, threshold, self.comparator,
                             passes_line and condition_holds, self.tier, note, self.unit)
+
+
+def _measured(rule: Rule, ctx: Context, function: Callable[[Context], float]) -> float:
+    """What a rule's measure (or dynamic line) gives, as a non-negative float. A drafter's
+    function that raises, or returns NaN, a negative number or no number at all, is a
+    PolicyError naming the rule, its clause and where it failed: never a traceback, and
+    never a silent "not covered". +infinity stays allowed: a share of zero compute (EU
+    modifier ratio) is unbounded, and JSON outputs write it as null."""
+    try:
+        value = function(ctx)
+    except Exception as error:  # a drafter's code may fail in any way; say where
+        frames = traceback.extract_tb(error.__traceback__)
+        where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+        name = getattr(function, "__qualname__", repr(function))
+        detail = str(error).splitlines()[0][:200] if str(error) else ""
+        raise PolicyError(f"policy '{ctx.policy.id}', rule '{rule.id}' ({rule.clause}): {name}(){where} raised {type(error).__name__}"
+                          + (f": {detail}" if detail else "")) from None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value) or value < 0:
+        name = getattr(function, "__qualname__", repr(function))
+        raise PolicyError(f"policy '{ctx.policy.id}', rule '{rule.id}' ({rule.clause}): {name}() returned {value!r:.80}; "
+                          "a measure must be a non-negative number (infinity only for a share of nothing)")
+    return float(value)
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,15 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("--loopholes-max-evals must be at least 1")
     if not 1 <= config.getoption("loopholes_depth") <= 4:
         raise pytest.UsageError("--loopholes-depth must be between 1 and 4")
+    save = config.getoption("loopholes_save")
+    if save:
+        from .errors import UsageError
+        from .files import check_output_folder
+
+        try:  # before any search: one usage error, not a failure per test after the searches
+            check_output_folder(Path(config.invocation_params.dir, save), "--loopholes-save")
+        except UsageError as error:
+            raise pytest.UsageError(str(error).replace(str(Path(config.invocation_params.dir, save)), save)) from None
     strategies = config.getoption("loopholes_strategies")
     refs = config.getoption("loopholes_policies")
     if strategies:
@@ -275,15 +284,11 @@ class LoopholeItem(pytest.Item):
         self.policy, self.strategy, self.reading, self.ref = policy, strategy, reading, ref
 
     def runtest(self) -> None:
-        result, paths = _search(self.config, self.policy)
-        findings = [f for f in result.findings if self.strategy in f.strategies
-                    and (self.reading == ALL_READINGS or self.reading in f.evades_under)]
-        if findings:
-            best = _under_reading(findings[0], self.policy, self.reading)
-            path = paths.get(best.id) or _write_spec(self.config, result, best)
-            raise LoopholeFound(_failure_text(self.policy, best, findings[1:], self.ref, path, self.config,
-                                              self.strategy))
-        if result.exhausted:
+        data = _outcomes(self.config, self.policy, self.ref)
+        text = data["outcomes"].get(_outcome_key(self.strategy, self.reading))
+        if text:
+            raise LoopholeFound(text)
+        if data["exhausted"]:
             warnings.warn(SearchBudgetWarning(
                 f"{self.policy.id}: the search stopped at --loopholes-max-evals "
                 f"{self.config.getoption('loopholes_max_evals')} before trying every composition; "
@@ -292,7 +297,7 @@ class LoopholeItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> Any:
         from .errors import LoopholesError
 
-        if isinstance(excinfo.value, LoopholeFound):
+        if isinstance(excinfo.value, (LoopholeFound, _RuleFailed)):
             return str(excinfo.value)
         if isinstance(excinfo.value, LoopholesError):
             return f"loopholes: error: {excinfo.value}"
@@ -317,64 +322,149 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-def _search(config: pytest.Config, policy: "Policy", **kwargs: Any) -> tuple["SearchResult", dict[str, str]]:
-    """The rule's search, once per session and options."""
+class _RuleFailed(Exception):
+    """The rule's search failed; the message is the whole failure block. A fresh one is
+    raised for each test, so no traceback grows from test to test."""
+
+
+_OUTCOMES = pytest.StashKey[dict]()
+CACHE_VERSION = 1
+
+
+def _options(config: pytest.Config, **kwargs: Any) -> dict[str, Any]:
     options = {"seed": config.getoption("loopholes_seed"), "max_evals": config.getoption("loopholes_max_evals"),
                "depth": config.getoption("loopholes_depth")}
     options.update({k: v for k, v in kwargs.items() if v is not None})
     if options.get("strategies") is not None:
         options["strategies"] = tuple(options["strategies"])
+    return options
+
+
+def _outcome_key(strategy: str, reading: str) -> str:
+    return f"{strategy}::{reading}"
+
+
+def _outcomes(config: pytest.Config, policy: "Policy", ref: str) -> dict[str, Any]:
+    """What the tests of a rule need, from one search per session: per strategy and
+    reading the failure text (None when nothing leaks), whether the budget ran out, or the
+    error that stopped the search. Under pytest-xdist the first worker to need a rule
+    searches it and the others read its outcomes from a JSON file."""
+    memo = config.stash.setdefault(_OUTCOMES, {})
+    key = (id(policy), ref)
+    if key not in memo:
+        memo[key] = _shared_outcomes(config, policy, ref)
+    data = memo[key]
+    if data["error"] is not None:
+        raise _RuleFailed(data["error"])
+    return data
+
+
+def _shared_outcomes(config: pytest.Config, policy: "Policy", ref: str) -> dict[str, Any]:
+    """With plain `-n N` every worker gets tests of every rule; the first to need a rule
+    searches it while the others wait on a lock, then read its outcomes. The file is JSON,
+    checked on reading: a truncated, foreign or planted file is searched again, and
+    cannot run code. (With `--dist loadgroup` a rule's tests share one worker.)"""
+    shared = _shared_folder(config)
+    path = _defining_file(policy)
+    try:
+        import fcntl
+    except ImportError:  # no POSIX file locks (Windows): every worker searches for itself
+        fcntl = None  # type: ignore[assignment]
+    if shared is None or path is None or fcntl is None:
+        return _search_outcomes(config, policy, ref)
+    import hashlib
+    import json
+
+    from .files import write_atomic
+
+    options = sorted(_options(config).items())
+    key = hashlib.sha1(repr((policy.id, str(path.resolve()), ref, options)).encode()).hexdigest()[:16]
+    stored = shared / f"loopholes-outcomes-{key}.json"
+    with open(shared / f"loopholes-outcomes-{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or if this worker dies
+        data = _read_outcomes(stored, policy)
+        if data is None:
+            data = _search_outcomes(config, policy, ref)
+            write_atomic(stored, json.dumps(data))
+        return data
+
+
+def _read_outcomes(path: Path, policy: "Policy") -> dict[str, Any] | None:
+    """The stored outcomes if the file holds exactly what this rule's tests need, else None."""
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not (isinstance(data, dict) and data.get("version") == CACHE_VERSION and data.get("policy") == policy.id
+            and isinstance(data.get("exhausted"), bool) and isinstance(data.get("outcomes"), dict)
+            and (data.get("error") is None or isinstance(data["error"], str))):
+        return None
+    outcomes = data["outcomes"]
+    if data["error"] is None and set(outcomes) != set(_expected_keys(policy)):
+        return None
+    if not all(text is None or isinstance(text, str) for text in outcomes.values()):
+        return None
+    return data
+
+
+def _expected_keys(policy: "Policy") -> list[str]:
+    from .strategies import registry
+
+    readings = [r.id for r in policy.readings] + [ALL_READINGS]
+    return [_outcome_key(s, r) for s in registry() for r in readings]
+
+
+def _search_outcomes(config: pytest.Config, policy: "Policy", ref: str) -> dict[str, Any]:
+    """Search the rule and render every test's failure text (the search's own objects
+    never leave this function, so the stored outcomes do not depend on them)."""
+    import traceback
+
+    from .errors import LoopholesError, one_line
+    from .search import search
+
+    data: dict[str, Any] = {"version": CACHE_VERSION, "policy": policy.id, "exhausted": False, "outcomes": {},
+                            "error": None}
+    try:
+        result = search(policy, **_options(config))
+        paths = _save_all(config, result)
+        readings = [r.id for r in policy.readings]
+        for key in _expected_keys(policy):
+            strategy, reading = key.split("::")
+            findings = [f for f in result.findings if strategy in f.strategies
+                        and (reading == ALL_READINGS or reading in f.evades_under)]
+            text = None
+            if findings and (reading == ALL_READINGS or reading in readings):
+                best = _under_reading(findings[0], policy, reading)
+                path = paths.get(best.id) or _write_spec(config, result, best)
+                text = _failure_text(policy, best, findings[1:], ref, path, config, strategy)
+            data["outcomes"][key] = text
+        data["exhausted"] = bool(result.exhausted)
+    except LoopholesError as error:
+        data["error"] = f"loopholes: error: {one_line(str(error))}"
+    except Exception:  # an engine bug: keep its traceback, once
+        data["error"] = traceback.format_exc()
+    return data
+
+
+def _search(config: pytest.Config, policy: "Policy", **kwargs: Any) -> "SearchResult":
+    """The fixture's searches, once per session and options. A failure is remembered and
+    raised again without its old traceback, so tracebacks do not grow test by test."""
+    from .search import search
+
+    options = _options(config, **kwargs)
     cache = config.stash.setdefault(_SEARCHES, {})
     key = (id(policy), tuple(sorted(options.items())))
     if key not in cache:
         try:
-            result = _run_search(config, policy, options)
-            paths = _save_all(config, result)
-            cache[key] = (policy, (result, paths), None)
-        except Exception as error:  # remember failures too, so each test reports without re-running
+            cache[key] = (policy, search(policy, **options), None)
+        except Exception as error:
             cache[key] = (policy, None, error)
     _, value, error = cache[key]
     if error is not None:
-        raise error
+        raise error.with_traceback(None)
     return value
-
-
-def _run_search(config: pytest.Config, policy: "Policy", options: dict[str, Any]) -> "SearchResult":
-    """Search, or under pytest-xdist take the result another worker already stored.
-
-    With plain `-n N` every worker gets tests of every rule; the first to need a rule
-    searches it while the others wait on a lock, then read its result. (With `--dist
-    loadgroup` a rule's tests share one worker and nothing needs sharing.)
-    """
-    from .search import search
-
-    shared = _shared_folder(config)
-    path = _defining_file(policy)
-    if shared is None or path is None:
-        return search(policy, **options)
-    try:
-        import fcntl
-    except ImportError:  # no POSIX file locks (Windows): every worker searches for itself
-        return search(policy, **options)
-    import dataclasses
-    import hashlib
-    import os
-    import pickle
-
-    from .search import SearchResult
-
-    key = hashlib.sha1(repr((policy.id, str(path.resolve()), sorted(options.items()))).encode()).hexdigest()[:16]
-    stored = shared / f"loopholes-search-{key}.pickle"
-    with open(shared / f"loopholes-search-{key}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or if this worker dies
-        if stored.exists():
-            return SearchResult(policy=policy, **pickle.loads(stored.read_bytes()))
-        result = search(policy, **options)
-        fields = {f.name: getattr(result, f.name) for f in dataclasses.fields(result) if f.name != "policy"}
-        partial = stored.with_suffix(".partial")
-        partial.write_bytes(pickle.dumps(fields))
-        os.replace(partial, stored)
-        return result
 
 
 def _shared_folder(config: pytest.Config) -> Path | None:
@@ -393,7 +483,7 @@ def _save_all(config: pytest.Config, result: "SearchResult") -> dict[str, str]:
     from .search_cli import save_findings
 
     try:
-        return save_findings(result, Path(config.invocation_params.dir, folder))
+        return save_findings(result, Path(config.invocation_params.dir, folder), whole_set=True)
     except OSError as error:
         raise UsageError(f"--loopholes-save {folder}: cannot write the specs there ({error.strerror})") from None
 
@@ -522,9 +612,8 @@ class Loopholes:
         `strategies`) restricts the pool: only compositions of those strategies are tried."""
         chosen = self.policy(policy)
         pool = [strategy] if strategy else strategies
-        result, _ = _search(self._config, chosen, strategies=pool, domain=domain, target_flop=target_flop,
-                            seed=seed, max_evals=max_evals, depth=depth)
-        return result
+        return _search(self._config, chosen, strategies=pool, domain=domain, target_flop=target_flop,
+                       seed=seed, max_evals=max_evals, depth=depth)
 
     def check(self, policy: "str | Path | Policy", lifecycle: "str | Path | dict | Lifecycle",
               reading: str | None = None) -> "Verdict":

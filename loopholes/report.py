@@ -18,14 +18,13 @@ import json
 import math
 import os
 import re
-import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from .errors import LoopholesError, UsageError
+from .files import StagedSet
 from .render import fmt, step_notes
 
 DEFAULT_MAX_EVALS = 400_000
@@ -89,7 +88,9 @@ def analyse_all(refs: Sequence[Any], *, seed: int = 0, max_evals: int = DEFAULT_
 def _analyse_parallel(refs: list[str], seed: int, max_evals: int, jobs: int, progress, common: bool) -> list[Analysis]:
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(refs)))
+    from .guard import stop_pool, worker_init
+
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(refs)), initializer=worker_init, initargs=(os.getpid(),))
     try:
         futures = {pool.submit(analyse, ref, seed=seed, max_evals=max_evals, common=common): i
                    for i, ref in enumerate(refs)}
@@ -98,6 +99,9 @@ def _analyse_parallel(refs: list[str], seed: int, max_evals: int, jobs: int, pro
             results[futures[future]] = future.result()
             if progress:
                 progress(done + 1, len(refs))
+    except BaseException:  # Ctrl-C, SIGTERM or a failed rule: stop the other searches now
+        stop_pool(pool)
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return [r for r in results if r is not None]
@@ -571,55 +575,9 @@ def stage_report(stage: "Staging", analysis: Analysis) -> None:
     report_figures.backtest_png(analysis.backtest, stage.path(model["figures"]["backtest"]))
 
 
-class Staging:
-    """A run's files, produced in a hidden folder next to the output folder and moved in
-    only once all of them exist (DESIGN §11: a failed run leaves the old reports intact)."""
-
-    def __init__(self, out: str | Path):
-        self.out = Path(out)
-        self.out.parent.mkdir(parents=True, exist_ok=True)
-        if self.out.exists() and not self.out.is_dir():
-            raise UsageError(f"--out {self.out}: not a folder")
-        self.dir = Path(tempfile.mkdtemp(prefix=f".{self.out.name or 'out'}.", suffix=".tmp", dir=self.out.parent))
-        self.names: list[str] = []
-
-    def path(self, name: str) -> Path:
-        """Where to write file `name` now; it is published with the rest on commit."""
-        if name in self.names:
-            raise UsageError(f"two outputs of this run are both named {name}")
-        self.names.append(name)
-        return self.dir / name
-
-    def text(self, name: str, text: str) -> None:
-        with open(self.path(name), "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-
-    def commit(self, owned: set[str]) -> list[Path]:
-        """Move every produced file over its old version, then remove the files of
-        `owned` this run did not produce (stale from an earlier run)."""
-        self.out.mkdir(parents=True, exist_ok=True)
-        missing = [n for n in self.names if not (self.dir / n).is_file()]
-        if missing:
-            raise UsageError(f"this run did not produce {', '.join(missing)}; the previous reports are unchanged")
-        written = []
-        mode = 0o666 & ~_umask()
-        for name in sorted(self.names):
-            os.chmod(self.dir / name, mode)  # temp files are private; reports are not
-            os.replace(self.dir / name, self.out / name)
-            written.append(self.out / name)
-        for name in sorted(owned - set(self.names)):
-            with contextlib.suppress(FileNotFoundError):
-                (self.out / name).unlink()
-        return written
-
-    def discard(self) -> None:
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+Staging = StagedSet
+"""A run's files, produced in a hidden folder inside the output folder and swapped in as
+one set (DESIGN §11: a failed or killed run leaves the old reports or the new ones)."""
 
 
 class ReportError(LoopholesError):

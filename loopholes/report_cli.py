@@ -33,6 +33,10 @@ def run(args) -> int:
 
     if args.max_evals < 1:
         raise UsageError("--max-evals must be at least 1")
+    if args.out:
+        from .files import check_output_folder
+
+        check_output_folder(args.out, "--out")  # before the searches, not after them
     with ProgressBar("searching rules") as bar:
         analyses = analyse_all(chosen_policies(args.policies), seed=args.seed, max_evals=args.max_evals,
                                jobs=args.jobs, progress=bar.update)

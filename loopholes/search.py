@@ -40,10 +40,12 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from . import accounting
 from .capability import BANDS, Capability, Coefficients, effective_compute, load_coefficients
 from .errors import SpecError, UsageError
+from .guard import watched
 from .lifecycle import COMPOSITE_KINDS, ON_BASE_KINDS, Lifecycle
 from .loading import parse_lifecycle
 from .policy import Policy, Reading, Verdict
 from .registry import load_policy
+from .sanity import check_covers_honest_model
 from .strategies import Setting, Strategy, get_strategy, registry
 from .sensitivity import DRAWS, Analyser, Sensitivity
 from .strategies.plan import Plan, build, round_down
@@ -276,6 +278,7 @@ def honest_target(policy: Policy, domain: str, training_flop: float | None = Non
     return Target(domain, training_flop, cap[domain], lc)
 
 
+@watched  # a rule stuck on one lifecycle stops the search with its name (issue 12)
 def search(policy: "str | Policy", *, strategies: Sequence[str] | None = None, domain: str | None = None,
            target_flop: float | None = None, seed: int = 0, max_evals: int = 400_000, max_seconds: float | None = None,
            depth: int = 3, coefficients: "str | Coefficients | None" = None,
@@ -300,6 +303,7 @@ def search(policy: "str | Policy", *, strategies: Sequence[str] | None = None, d
     pool = [get_strategy(s) for s in (strategies or list(registry()))]
     domains = [domain] if domain else list(chosen.target_lines)
     targets = {d: honest_target(chosen, d, target_flop) for d in domains}
+    check_covers_honest_model(chosen, domains)  # a rule that covers nothing must not look robust
     budget = _Budget(max_evals, max_seconds)
     engine = _Engine(chosen, targets, pool, random.Random(seed), budget, depth)
     findings, rejected = engine.run(progress)

@@ -36,6 +36,10 @@ def run(args) -> int:
 
     if args.max_seconds is not None and args.max_seconds <= 0:
         raise UsageError("--max-seconds must be positive")
+    if args.save:
+        from .files import check_output_folder
+
+        check_output_folder(args.save, "--save")  # before the search, not after it
     bar = _progress_bar(args.json)
     try:
         result = search(args.policy, strategies=args.strategies, domain=args.domain, target_flop=args.target_flop,
@@ -45,27 +49,47 @@ def run(args) -> int:
     finally:
         if bar:
             bar.close()
-    paths = save_findings(result, args.save) if args.save else {}
+    paths = save_findings(result, args.save, whole_set=True) if args.save else {}
     if args.json:
-        print(json.dumps(result.to_json(), indent=2))
+        from .files import json_text
+
+        print(json_text(result.to_json(), indent=2))  # strict: an unbounded ratio is null
     else:
         print(summary_text(result, paths, policy_ref=args.policy))
     return 0
 
 
-def save_findings(result, folder) -> dict[str, str]:
-    """Write each finding's lifecycle as <folder>/<policy>--<finding>.json; returns id -> path."""
+def save_findings(result, folder, *, whole_set: bool = False) -> dict[str, str]:
+    """Write each finding's lifecycle as <folder>/<policy>--<finding>.json; returns id -> path.
+    With `whole_set`, the rule's earlier findings in `folder` are replaced as one set (a
+    killed or failed run leaves the old set or the new one, never a mix)."""
+    import glob
     from pathlib import Path
 
-    from .files import write_atomic
+    from .files import StagedSet, write_atomic
 
     out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
     paths = {}
-    for finding in result.findings:
-        path = out / f"{result.policy.id}--{finding.id.replace('/', '--').replace('+', '_')}.json"
-        write_atomic(path, json.dumps(finding.lifecycle.to_spec(), indent=2) + "\n")
-        paths[finding.id] = str(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        stage = StagedSet(out) if whole_set else None
+        try:
+            for finding in result.findings:
+                name = f"{result.policy.id}--{finding.id.replace('/', '--').replace('+', '_')}.json"
+                text = json.dumps(finding.lifecycle.to_spec(), indent=2) + "\n"
+                if stage:
+                    stage.text(name, text)
+                else:
+                    write_atomic(out / name, text)
+                paths[finding.id] = str(out / name)
+            if stage:
+                earlier = {p.name for p in out.glob(f"{glob.escape(result.policy.id)}--*.json")}
+                stage.commit(earlier | set(stage.names))
+        finally:
+            if stage:
+                stage.discard()
+    except OSError as error:
+        raise UsageError(f"cannot write the findings into {folder}: {error.strerror or error}") from None
     return paths
 
 

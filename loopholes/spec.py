@@ -25,8 +25,18 @@ Kind = Literal[KINDS]  # type: ignore[valid-type]
 Precision = Literal[PRECISIONS]  # type: ignore[valid-type]
 BoostMethod = Literal[BOOST_METHODS]  # type: ignore[valid-type]
 
-Count = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
-Positive = Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
+MAX_QUANTITY = 1e40
+"""Largest count of operations, parameters, tokens, dollars or ops/s a spec may give:
+10^13 times the largest training run on record, so sums stay finite (docs/input-envelope.md)."""
+MAX_PEOPLE = 10**12
+"""Largest user count in `reach` (a hundred times the world's population)."""
+MAX_STEPS = 500
+"""Most steps in one lifecycle; also bounds the depth of a chain of fine-tunes."""
+RELEASED_MIN, RELEASED_MAX = dt.date(1950, 1, 1), dt.date(2100, 12, 31)
+"""Release dates the capability model and the model population can be evaluated at."""
+
+Count = Annotated[float, Field(strict=True, ge=0, le=MAX_QUANTITY, allow_inf_nan=False)]
+Positive = Annotated[float, Field(strict=True, gt=0, le=MAX_QUANTITY, allow_inf_nan=False)]
 Name = Annotated[str, Field(strict=True, min_length=1, max_length=200)]
 Flag = Annotated[bool, Field(strict=True)]
 
@@ -39,7 +49,7 @@ class Hardware(_Strict):
     """A hardware-based compute estimate: accelerators x hours x peak rate x utilization."""
 
     chip: Name
-    count: Annotated[int, Field(strict=True, ge=1)]
+    count: Annotated[int, Field(strict=True, ge=1, le=MAX_PEOPLE)]
     hours: Positive
     utilization: Annotated[float, Field(strict=True, gt=0, le=1, allow_inf_nan=False)]
     peak_precision: Precision | None = None
@@ -60,8 +70,8 @@ class Site(_Strict):
 class Reach(_Strict):
     """Who the deployed artifact reaches (EU AI Act Annex XIII (f)-(g)); used by risk indices."""
 
-    business_users: Annotated[int, Field(strict=True, ge=0)] = 0
-    end_users: Annotated[int, Field(strict=True, ge=0)] = 0
+    business_users: Annotated[int, Field(strict=True, ge=0, le=MAX_PEOPLE)] = 0
+    end_users: Annotated[int, Field(strict=True, ge=0, le=MAX_PEOPLE)] = 0
 
 
 class Developer(_Strict):
@@ -73,7 +83,7 @@ class StepSpec(_Strict):
     id: Name
     kind: Kind
     developer: Name
-    inputs: list[Name] = []
+    inputs: Annotated[list[Name], Field(max_length=MAX_STEPS)] = []
     flop: Count | None = None
     params: Positive | None = None
     tokens: Positive | None = None
@@ -83,7 +93,7 @@ class StepSpec(_Strict):
     data: dict[Name, Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]] | None = None
     boost: Boost | None = None
     cost_usd: Count | None = None
-    sites: list[Site] = []
+    sites: Annotated[list[Site], Field(max_length=MAX_STEPS)] = []
     open_weights: Flag = False
     curated_data: Flag = False
     """Trained on filtered / deduplicated data (capability-evidence §10)."""
@@ -91,6 +101,17 @@ class StepSpec(_Strict):
     """Share of weights held at zero by kernels that skip them (training) or removed (prune)."""
     disclosed: Flag = True
     """False when downstream actors cannot know this step's compute (EU Guidelines fallback)."""
+
+    @field_validator("inputs")
+    @classmethod
+    def _inputs_once(cls, inputs: list[str]) -> list[str]:
+        """An input listed twice would be credited twice (an ensemble of one model x15)."""
+        seen: set[str] = set()
+        for name in inputs:
+            if name in seen:
+                raise ValueError(f"input {name!r} is listed twice; list each input once")
+            seen.add(name)
+        return inputs
 
     @field_validator("data")
     @classmethod
@@ -125,9 +146,17 @@ class LifecycleSpec(_Strict):
     name: Name
     released: dt.date
     deploy: Name
-    steps: Annotated[list[StepSpec], Field(min_length=1)]
-    developers: dict[Name, Developer] = {}
+    steps: Annotated[list[StepSpec], Field(min_length=1, max_length=MAX_STEPS)]
+    developers: Annotated[dict[Name, Developer], Field(max_length=MAX_STEPS)] = {}
     reach: Reach | None = None
+
+    @field_validator("released")
+    @classmethod
+    def _released_in_range(cls, released: dt.date) -> dt.date:
+        if not RELEASED_MIN <= released <= RELEASED_MAX:
+            raise ValueError(f"{released.isoformat()} is outside the dates the tool can evaluate "
+                             f"({RELEASED_MIN.isoformat()} to {RELEASED_MAX.isoformat()})")
+        return released
 
 
 def json_schema() -> dict:

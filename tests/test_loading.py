@@ -313,3 +313,165 @@ def test_a_long_bad_value_is_cut_in_the_message(tmp_path, capsys):
                     f"flop: '{'9' * 100_000}'}}\n")
     line = assert_one_error_line(*run_check(path, capsys), path)
     assert len(line) < 400
+
+
+# -- issue 12: the failure classes fuzzing found, each from its minimal input -------------
+
+STEP = {"id": "b", "kind": "pretrain", "developer": "A", "flop": 1e25}
+
+
+def _spec(**changes) -> dict:
+    return {"name": "x", "released": "2025-01-01", "deploy": "b", "steps": [STEP], **changes}
+
+
+def _bomb(levels: int = 9, width: int = 9) -> str:
+    """A 'billion laughs' of YAML anchors: `levels` lists of `width` aliases to the last."""
+    rows = ["  a0: &a0 [" + ", ".join(["1.0e25"] * width) + "]"]
+    rows += [f"  a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * width) + "]" for i in range(1, levels)]
+    return "x:\n" + "\n".join(rows) + f"\nname: x\nreleased: 2025-01-01\ndeploy: b\nsteps:\n" \
+        f"  - {{id: b, kind: pretrain, developer: A, flop: *a{levels - 1}}}\n"
+
+
+@pytest.mark.parametrize("policy", ["us-eo-14110", "eu-ai-act", "ca-sb53", "dynamic-percentile", "risk-index"])
+@pytest.mark.parametrize("released", ["0001-01-01", "0001-12-31", "2450-01-01", "9999-12-31"])
+def test_a_release_date_outside_the_envelope_is_refused_on_its_field(tmp_path, capsys, policy, released):
+    """Was: OverflowError (9999), ValueError year 0 (0001) or Infinity in --json (2450)."""
+    path = tmp_path / "far.json"
+    path.write_text(json.dumps(_spec(released=released)))
+    line = assert_one_error_line(main(["check", policy, str(path)]), *capsys.readouterr(), path)
+    assert "field 'released'" in line and "1950-01-01 to 2100-12-31" in line
+
+
+@pytest.mark.parametrize("policy", ["us-eo-14110", "dynamic-percentile", "risk-index"])
+@pytest.mark.parametrize("released", ["1950-01-01", "2100-12-31"])
+def test_the_envelope_edges_give_strict_json(tmp_path, capsys, policy, released):
+    path = tmp_path / "edge.json"
+    path.write_text(json.dumps(_spec(released=released, reach={"business_users": 10**12, "end_users": 10**12},
+                                     developers={"A": {"revenue_usd": 1e40}},
+                                     steps=[dict(STEP, flop=1e40)])))
+    assert main(["check", policy, str(path), "--json"]) == 0
+    json.loads(capsys.readouterr().out, parse_constant=lambda name: pytest.fail(f"{name} in --json output"))
+
+
+@pytest.mark.parametrize("suffix, text, field", [
+    (".toml", 'name = "x"\nreleased = "2025-01-01"\ndeploy = "b"\nreach = {business_users = %s}\n'
+              '[[steps]]\nid = "b"\nkind = "pretrain"\ndeveloper = "A"\nflop = 1e25\n' % (10**400), "reach.business_users"),
+    (".toml", 'name = "x"\nreleased = "2025-01-01"\ndeploy = "b"\ndevelopers = {Lab = {revenue_usd = %s}}\n'
+              '[[steps]]\nid = "b"\nkind = "pretrain"\ndeveloper = "A"\nflop = 1e25\n' % (10**400),
+     "developers.Lab.revenue_usd"),
+    (".json", json.dumps(_spec()).replace("1e+25", "9" * 5000), "flop"),
+    (".yaml", "name: x\nreleased: 2025-01-01\ndeploy: b\nsteps:\n  - {id: b, kind: pretrain, developer: A, flop: %s}\n"
+              % ("9" * 5000), "flop"),
+])
+def test_a_huge_integer_is_refused_on_its_field(tmp_path, capsys, suffix, text, field):
+    """Was: OverflowError in risk_index.py, or a 5,000-digit JSON number called 'broken YAML'."""
+    path = tmp_path / f"huge{suffix}"
+    path.write_text(text)
+    line = assert_one_error_line(*run_check(path, capsys), path)
+    assert f"field '{field}'" in line and "YAML" not in line.replace(".yaml", "")
+
+
+def test_a_very_long_integer_in_toml_says_so(tmp_path, capsys):
+    path = tmp_path / "long.toml"
+    path.write_text('name = "x"\nreleased = "2025-01-01"\ndeploy = "b"\n[[steps]]\nid = "b"\nkind = "pretrain"\n'
+                    'developer = "A"\nflop = %s\n' % ("9" * 5000))
+    line = assert_one_error_line(*run_check(path, capsys), path)
+    assert "digits" in line and "YAML" not in line.replace(".toml", "")
+
+
+def test_a_long_fine_tune_chain_is_refused_before_it_recurses(tmp_path, capsys):
+    """Was: RecursionError in risk_index's parameter lookup on a 1,000-step chain."""
+    steps = [dict(STEP, id="s0")] + [{"id": f"s{i}", "kind": "finetune", "developer": "A", "flop": 1e10,
+                                     "inputs": [f"s{i - 1}"]} for i in range(1, 1000)]
+    path = tmp_path / "chain.json"
+    path.write_text(json.dumps(_spec(steps=steps, deploy="s999")))
+    line = assert_one_error_line(main(["check", "risk-index", str(path)]), *capsys.readouterr(), path)
+    assert "field 'steps'" in line and "500" in line
+
+
+def test_the_longest_allowed_chain_evaluates_under_every_policy(tmp_path, capsys):
+    steps = [dict(STEP, id="s0")] + [{"id": f"s{i}", "kind": "finetune", "developer": "A", "flop": 1e10,
+                                     "inputs": [f"s{i - 1}"]} for i in range(1, 500)]
+    path = tmp_path / "chain.json"
+    path.write_text(json.dumps(_spec(steps=steps, deploy="s499")))
+    for policy in ("risk-index", "dynamic-percentile", "eu-ai-act"):
+        assert main(["check", policy, str(path), "--json"]) == 0
+        capsys.readouterr()
+
+
+@pytest.mark.parametrize("where", ["flop", "data"])
+def test_a_yaml_alias_bomb_is_refused_quickly_without_echoing_it(tmp_path, capsys, where):
+    """Was: 33-63 s and 3 GB for 534 bytes, then the expanded list in the message."""
+    import time
+
+    text = _bomb()
+    if where == "data":
+        text = text.replace("flop: *a8", "flop: 1.0e25, data: {bio: *a8}")
+    path = tmp_path / "bomb.yaml"
+    path.write_text(text)
+    start = time.perf_counter()
+    line = assert_one_error_line(*run_check(path, capsys), path)
+    assert time.perf_counter() - start < 2
+    assert "aliases" in line and "1e+25, 1e+25" not in line and "field 'steps[0]." in line
+
+
+def test_a_yaml_set_is_refused_whatever_the_hash_seed(tmp_path):
+    """Was: accepted, with an error text that depended on PYTHONHASHSEED."""
+    path = tmp_path / "set.yaml"
+    path.write_text("name: x\nreleased: 2025-01-01\ndeploy: b\nsteps: !!set {a, b, c, d}\n")
+    lines = set()
+    for seed in ("0", "1", "2"):
+        run = subprocess.run([sys.executable, "-m", "loopholes.cli", "check", "us-eo-14110", str(path)],
+                             capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": seed})
+        assert run.returncode == 2
+        lines.add(run.stderr)
+    assert len(lines) == 1 and "!!set is not supported" in lines.pop()
+
+
+def test_an_ensemble_listing_one_model_twice_is_refused(tmp_path, capsys):
+    """Was: an ensemble of the same model 15 times credited with a 15-member gain."""
+    path = tmp_path / "dup.json"
+    path.write_text(json.dumps(_spec(deploy="e", steps=[dict(STEP, id="a"), {
+        "id": "e", "kind": "ensemble", "developer": "A", "flop": 1.0, "inputs": ["a"] * 15}])))
+    line = assert_one_error_line(*run_check(path, capsys), path)
+    assert "step 'e'" in line and "field 'inputs'" in line and "'a' is listed twice" in line
+
+
+def test_control_characters_from_the_input_are_escaped(tmp_path, capsys):
+    """Was: raw control characters (and line breaks) echoed from the input."""
+    path = tmp_path / "ctl.json"
+    path.write_text(json.dumps(_spec(deploy="b\x1b[31m\nnext\u2028line\x07")))
+    line = assert_one_error_line(*run_check(path, capsys), path)
+    assert "\\x1b[31m\\nnext\\u2028line\\x07" in line
+    assert not any(ord(c) < 32 or c in "\u2028\u2029\x7f" for c in line)
+
+
+@pytest.mark.parametrize("step, field", [
+    ({"id": "b", "kind": "pretrain", "developer": "A"}, "flop"),
+    ({"id": "b", "kind": "pretrain", "developer": "A", "flop": 1.0, "params": 1.0, "tokens": 1.0}, "flop"),
+    ({"id": "b", "kind": "pretrain", "developer": "A", "params": 1.0}, "params"),
+])
+def test_a_whole_step_error_names_the_field_it_is_about(tmp_path, capsys, step, field):
+    path = tmp_path / "step.json"
+    path.write_text(json.dumps(_spec(steps=[step])))
+    assert f"field '{field}'" in assert_one_error_line(*run_check(path, capsys), path)
+
+
+def test_an_unknown_empty_key_is_named(tmp_path, capsys):
+    """Found by the fuzz test: an unknown key '' gave a message naming no field."""
+    path = tmp_path / "empty-key.json"
+    path.write_text(json.dumps(_spec(**{"": 0.0})))
+    assert "field '(empty name)'" in assert_one_error_line(*run_check(path, capsys), path)
+
+
+@pytest.mark.parametrize("suffix, text", [
+    (".json", '{"name": ' + "[" * 30 + "]" * 30 + "}"),
+    (".yaml", "name: " + "[" * 30 + "]" * 30 + "\n"),
+    (".json", '{"name": ' + "[" * 5_000 + "]" * 5_000 + "}"),
+    (".yaml", "name: " + "[" * 5_000 + "]" * 5_000 + "\n"),
+])
+def test_a_deeply_nested_file_is_one_line(tmp_path, capsys, suffix, text):
+    """Was: a RecursionError traceback on a deep structure."""
+    path = tmp_path / f"deep{suffix}"
+    path.write_text(text)
+    assert "nested" in assert_one_error_line(*run_check(path, capsys), path)

@@ -90,7 +90,8 @@ def test_a_leaky_draft_fails_like_a_finding(pytester: pytest.Pytester) -> None:
 
     replay = re.search(r"replay: (loopholes check .*)", text)[1].split()
     assert replay[2] == ref
-    check = pytester.run(*replay, "--json")
+    # the installed module through this interpreter: the suite needs no activated environment
+    check = pytester.run(sys.executable, "-m", "loopholes.cli", *replay[1:], "--json")
     assert check.ret == 0
     verdict = json.loads(check.stdout.str())
     assert verdict["covered"] is False and verdict["reading"] == "as-drafted"
@@ -251,3 +252,126 @@ def test_a_draft_that_fails_to_load_is_one_clear_error(pytester: pytest.Pytester
     assert "broken.py: the policy module failed to load: SyntaxError" in text
     assert "badrule.py: rule 'x': comparator '=>' is not one of > or >=" in text
     assert "Traceback" not in text and "importlib" not in text and "__post_init__" not in text
+
+
+# -- issue 12: broken rules, the shared cache, output folders ---------------------------------
+
+BROKEN_RULE = '''
+import datetime as dt
+from loopholes.policy import Policy, Reading, Rule
+
+def measure(ctx):
+    {body}
+
+POLICY = Policy(
+    id="{id}", title="t", jurisdiction="j", source="s", status="proposal", dates={{}},
+    reference_date=dt.date(2025, 8, 2),
+    readings=(Reading("r", "q", "a", {{"scope": "lineage"}}),),
+    rules=(Rule("main", "Art. 1", "training operations", 1e25, ">", "systemic", measure),),
+    tiers=("systemic",), covered_tiers=frozenset({{"systemic"}}), target_lines={{"general": 1e25}},
+)
+'''
+
+
+@pytest.mark.parametrize("body, words", [
+    ("return 1 / 0", "ZeroDivisionError"),
+    ("return float('nan')", "returned nan"),
+    ("return 0.0", "does not cover an honest model at its own line"),
+])
+def test_a_broken_rule_fails_every_test_with_one_short_block(pytester: pytest.Pytester, body, words) -> None:
+    """Was: 317,032 lines (the cached exception re-raised, its traceback growing), or
+    '27 passed' for a rule whose measure is NaN or covers nothing."""
+    pytester.mkdir("policies")
+    pytester.path.joinpath("policies", "broken.py").write_text(BROKEN_RULE.format(id="broken", body=body))
+    strategies = ["--loopholes-strategy", "integer-precision", "--loopholes-strategy", "sparsity",
+                  "--loopholes-strategy", "throttling"]
+    result = pytester.runpytest("policies/broken.py", *strategies, *FAST)
+    result.assert_outcomes(failed=3)
+    text = result.stdout.str()
+    assert text.count(words) >= 3 and "Traceback" not in text
+    assert len(result.outlines) < 60, "one short block per test, not a growing traceback"
+
+
+def _fake_config(tmp_path):
+    from types import SimpleNamespace
+
+    options = {"loopholes_seed": 0, "loopholes_max_evals": 100, "loopholes_depth": 1}
+    factory = SimpleNamespace(getbasetemp=lambda: tmp_path / "gw0")
+    return SimpleNamespace(getoption=options.__getitem__, _tmp_path_factory=factory, workerinput={})
+
+
+@pytest.mark.parametrize("content", [b"", b'{"version": 1, "policy": "eu-ai-act", "outcomes"', b"\x80\x04K\x01.",
+                                     b'{"version": 1, "policy": "other", "exhausted": false, "outcomes": {}, "error": null}',
+                                     b"[1, 2, 3]"])
+def test_a_corrupt_or_foreign_cache_file_is_searched_again(tmp_path, monkeypatch, content) -> None:
+    """Was: every test failing with UnpicklingError/EOFError and no re-search."""
+    import loopholes.pytest_plugin as plugin
+    from loopholes.registry import load_policy
+
+    policy = load_policy("eu-ai-act")
+    searches = []
+
+    def fake(config, policy, ref):
+        searches.append(ref)
+        return {"version": plugin.CACHE_VERSION, "policy": policy.id, "exhausted": False, "error": None,
+                "outcomes": {key: None for key in plugin._expected_keys(policy)}}
+
+    monkeypatch.setattr(plugin, "_search_outcomes", fake)
+    config = _fake_config(tmp_path)
+    first = plugin._shared_outcomes(config, policy, "eu-ai-act")
+    assert plugin._shared_outcomes(config, policy, "eu-ai-act") == first and len(searches) == 1
+    [stored] = tmp_path.glob("loopholes-outcomes-*.json")
+    stored.write_bytes(content)
+    assert plugin._shared_outcomes(config, policy, "eu-ai-act") == first and len(searches) == 2
+    json.loads(stored.read_text())  # rewritten
+
+
+def test_a_planted_pickle_is_never_loaded(tmp_path, monkeypatch) -> None:
+    """Was: a pickle in the shared temporary folder ran arbitrary code when loaded."""
+    import os
+    import pickle
+
+    import loopholes.pytest_plugin as plugin
+    from loopholes.registry import load_policy
+
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    policy = load_policy("eu-ai-act")
+    config = _fake_config(tmp_path)
+    monkeypatch.setattr(plugin, "_search_outcomes", lambda config, policy, ref: {
+        "version": plugin.CACHE_VERSION, "policy": policy.id, "exhausted": False, "error": None,
+        "outcomes": {key: None for key in plugin._expected_keys(policy)}})
+    plugin._shared_outcomes(config, policy, "eu-ai-act")
+    for stored in tmp_path.glob("loopholes-outcomes-*.json"):
+        stored.write_bytes(pickle.dumps(Payload()))
+    for name in ("pickle", "partial"):  # the old cache names, too
+        (tmp_path / f"loopholes-search-0.{name}").write_bytes(pickle.dumps(Payload()))
+    plugin._shared_outcomes(config, policy, "eu-ai-act")
+    assert not marker.exists()
+
+
+def test_an_unwritable_save_folder_is_one_usage_error(pytester: pytest.Pytester) -> None:
+    """Was: 16 failures after the searches instead of one usage error."""
+    ref = draft(pytester, "unsaved", integer=False)
+    pytester.path.joinpath("blocker").write_text("a file, not a folder")
+    result = pytester.runpytest(ref, "--loopholes-save", "blocker/specs", *FAST)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --loopholes-save blocker/specs: cannot be created: *blocker is a file"])
+
+
+def test_the_fixture_raises_a_remembered_failure_without_a_growing_traceback(pytester: pytest.Pytester) -> None:
+    """Was: the same exception object re-raised, its traceback one test longer each time."""
+    pytester.mkdir("lib")
+    pytester.path.joinpath("lib", "raising.py").write_text(BROKEN_RULE.format(id="raising", body="return 1 / 0"))
+    tests = "\n".join(f"def test_{i}(loopholes):\n    loopholes.search('lib/raising.py', strategy='sparsity')\n"
+                      for i in range(8))
+    pytester.makepyfile(test_many=tests)
+    result = pytester.runpytest("test_many.py", "--tb=long", *FAST)
+    result.assert_outcomes(failed=8)
+    blocks = result.stdout.str().split("short test summary")[0].split("_ test_")[1:]
+    sizes = [len(block.splitlines()) for block in blocks]
+    assert len(sizes) == 8 and len(set(sizes[:-1])) == 1 and sizes[-1] <= sizes[0] + 2 and sizes[0] < 80, sizes

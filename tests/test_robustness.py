@@ -1,0 +1,367 @@
+"""Issue 12: a broken rule, an unwritable output folder or a killed run never ends in a
+traceback, a hang, a silent pass or a half-replaced set of reports.
+
+Each case is built from the minimal input that showed the failure."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from loopholes.cli import main
+
+EXAMPLE = str(Path(__file__).resolve().parents[1] / "examples" / "llama-3.1-405b.yaml")
+
+RULE = '''
+import datetime as dt
+from loopholes.policy import Policy, Reading, Rule
+
+def measure(ctx):
+    {body}
+
+POLICY = Policy(
+    id="broken", title="t", jurisdiction="j", source="s", status="proposal", dates={{}},
+    reference_date={date},
+    readings=(Reading("r", "q", "a", {{"scope": "lineage"}}),),
+    rules=(Rule("main", "Art. 1", "training operations", 1e25, ">", "systemic", measure),),
+    tiers=("systemic",), covered_tiers=frozenset({{"systemic"}}), target_lines={{"general": 1e25}},
+)
+'''
+
+BROKEN = {  # measure body -> words the one-line error must hold
+    "return 1 / 0": ("ZeroDivisionError", "rule 'main'", "Art. 1", "measure()", "broken.py:6"),
+    "return float('nan')": ("returned nan", "rule 'main'", "Art. 1"),
+    "return -1.0": ("returned -1.0", "rule 'main'", "Art. 1"),
+    "return '1e25'": ("returned '1e25'", "rule 'main'", "Art. 1"),
+    "while True: pass": ("still evaluating", "rule 'main'", "Art. 1", "measure()", "broken.py:6"),
+}
+
+
+def rule_file(tmp_path: Path, body: str, date: str = "dt.date(2025, 8, 2)") -> str:
+    path = tmp_path / "broken.py"
+    path.write_text(RULE.format(body=body, date=date))
+    return str(path)
+
+
+def one_line(code: int, capsys: pytest.CaptureFixture[str]) -> str:
+    out, err = capsys.readouterr()
+    assert code == 2, (out, err)
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+@pytest.mark.parametrize("body", sorted(BROKEN))
+@pytest.mark.parametrize("command", ["check", "search"])
+def test_a_broken_rule_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, body, command):
+    """Was: a 26/46-line traceback, `"measured": NaN` reported as not covered, or a hang."""
+    monkeypatch.setenv("LOOPHOLES_RULE_SECONDS", "1")
+    path = rule_file(tmp_path, body)
+    args = ["check", path, EXAMPLE, "--json"] if command == "check" else ["search", path, "--max-evals", "50"]
+    start = time.perf_counter()
+    line = one_line(main(args), capsys)
+    assert time.perf_counter() - start < 10
+    for word in BROKEN[body]:
+        assert word in line, line
+
+
+def test_a_rule_that_covers_nothing_does_not_search_as_robust(tmp_path, capsys):
+    """Was: every lifecycle 'escapes', no strategy is 'needed', and the rule looks robust."""
+    line = one_line(main(["search", rule_file(tmp_path, "return 0.0"), "--max-evals", "50"]), capsys)
+    assert "does not cover an honest model at its own line: every lifecycle escapes" in line
+
+
+def test_a_working_rule_passes_the_sanity_check(tmp_path, capsys):
+    path = rule_file(tmp_path, "from loopholes.policy import training_compute\n    return training_compute()(ctx)")
+    assert main(["search", path, "--max-evals", "50", "--strategy", "sparsity", "--json"]) == 0
+    json.loads(capsys.readouterr().out)
+
+
+def test_a_wrong_type_in_a_policy_is_one_line_at_load(tmp_path, capsys):
+    """Was: a raw TypeError from deep in the capability model (issue 13 §2)."""
+    path = rule_file(tmp_path, "return 0.0", date="'2026-01-01'")
+    for args in (["check", path, EXAMPLE], ["search", path]):
+        line = one_line(main(args), capsys)
+        assert "broken.py: policy 'broken': reference_date must be a date" in line and "'2026-01-01'" in line
+
+
+def test_an_unbounded_measure_is_null_in_strict_json(tmp_path, capsys):
+    """+inf (a share of zero compute) is allowed, and written so a strict parser reads it."""
+    path = rule_file(tmp_path, "return float('inf')")
+    assert main(["check", path, EXAMPLE, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out, parse_constant=lambda name: pytest.fail(name))
+    assert doc["clauses"][0]["measured"] is None and doc["covered"] is True
+
+
+# -- output folders, checked before any work -------------------------------------------------
+
+@pytest.mark.parametrize("args", [
+    ["search", "eu-ai-act", "--save", "{file}/specs"],
+    ["report", "eu-ai-act", "--out", "{file}"],
+    ["compare", "eu-ai-act", "us-eo-14110", "--out", "{file}/sub"],
+])
+def test_an_output_folder_in_the_way_fails_before_the_search(tmp_path, capsys, args):
+    """Was: reported only after a long search (or a traceback for search --save)."""
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    start = time.perf_counter()
+    line = one_line(main([a.format(file=blocker) for a in args]), capsys)
+    assert time.perf_counter() - start < 2 and str(blocker) in line and "is a file" in line
+
+
+def test_an_unwritable_output_folder_fails_before_the_search(tmp_path, capsys, monkeypatch):
+    """Read-only folders (root ignores permissions, so the write itself is made to fail)."""
+    import loopholes.files as files
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(files.tempfile, "mkstemp", refuse)
+    line = one_line(main(["search", "eu-ai-act", "--save", str(tmp_path / "specs")]), capsys)
+    assert "--save" in line and "Permission denied" in line
+
+
+# -- reports replaced as one set -------------------------------------------------------------
+
+def _old_set(out: Path) -> None:
+    out.mkdir()
+    for name in ("a.md", "a.json", "b.md", "stale.md"):
+        (out / name).write_text("old")
+
+
+def _state(out: Path) -> dict[str, str]:
+    return {p.name: p.read_text() if p.is_file() else "<folder>" for p in sorted(out.iterdir())}
+
+
+OLD = {"a.json": "old", "a.md": "old", "b.md": "old", "stale.md": "old"}
+NEW = {"a.json": "new", "a.md": "new", "b.md": "new", "c.md": "new"}
+
+
+def test_a_rename_that_fails_midway_puts_the_old_set_back(tmp_path, monkeypatch):
+    """Was: `eu-ai-act.json` new and `eu-ai-act.md` old after one rename failed."""
+    import loopholes.files as files
+    from loopholes.report import ReportError, publish
+
+    out = tmp_path / "reports"
+    _old_set(out)
+    real = files._replace
+
+    def flaky(source, target):
+        if target.name == "b.md":
+            raise PermissionError(1, "Operation not permitted", str(target))
+        real(source, target)
+
+    monkeypatch.setattr(files, "_replace", flaky)
+
+    def produce(stage):
+        assert stage.dir.parent == out  # staged inside --out: same file system, even on a mount point
+        for name in NEW:
+            stage.text(name, "new")
+        return set(NEW) | {"stale.md"}
+
+    with pytest.raises(ReportError, match="Operation not permitted"):
+        publish(out, produce)
+    assert _state(out) == OLD
+
+
+def test_a_set_is_swapped_whole(tmp_path):
+    from loopholes.report import publish
+
+    out = tmp_path / "reports"
+    _old_set(out)
+    publish(out, lambda stage: [stage.text(n, "new") for n in NEW] and set(NEW) | {"stale.md"})
+    assert _state(out) == NEW
+
+
+KILLED_RUN = '''
+import sys, time
+from pathlib import Path
+import loopholes.files as files
+from loopholes.guard import terminate_cleanly
+from loopholes.report import publish
+
+out, phase = Path(sys.argv[1]), sys.argv[2]
+real = files._replace
+
+def slow(source, target):  # a slowed commit: 0.3 s a rename
+    time.sleep(0.3)
+    real(source, target)
+
+files._replace = slow
+
+def produce(stage):
+    for name in ("a.md", "a.json", "b.md", "c.md"):
+        stage.text(name, "new")
+    print("produced", flush=True)
+    if phase == "produce":
+        time.sleep(60)
+    return {"a.md", "a.json", "b.md", "c.md", "stale.md"}
+
+with terminate_cleanly():
+    publish(out, produce)
+'''
+
+
+def _start(tmp_path: Path, phase: str) -> tuple[subprocess.Popen, Path]:
+    out = tmp_path / "reports"
+    _old_set(out)
+    script = tmp_path / "run.py"
+    script.write_text(KILLED_RUN)
+    run = subprocess.Popen([sys.executable, str(script), str(out), phase], stdout=subprocess.PIPE, text=True,
+                           start_new_session=True)
+    assert run.stdout.readline().strip() == "produced"
+    return run, out
+
+
+def _settled(out: Path, timeout: float = 10) -> dict[str, str]:
+    deadline = time.monotonic() + timeout
+    while any(p.name.startswith(".loopholes-stage-") for p in out.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return _state(out)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX only")
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_a_run_killed_during_the_commit_leaves_the_new_set(tmp_path, sig):
+    run, out = _start(tmp_path, "commit")
+    time.sleep(0.5)  # inside the slowed renames
+    os.killpg(run.pid, sig)  # the whole process group, as a terminal or a CI runner does
+    run.wait(10)
+    assert _settled(out) == NEW
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX only")
+def test_a_run_terminated_while_producing_leaves_the_old_set_and_no_staging(tmp_path):
+    run, out = _start(tmp_path, "produce")
+    run.send_signal(signal.SIGTERM)
+    run.wait(10)
+    assert _state(out) == OLD  # no hidden staging folder either
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX only")
+def test_a_staging_folder_left_by_sigkill_is_removed_by_the_next_run(tmp_path):
+    from loopholes.report import publish
+
+    run, out = _start(tmp_path, "produce")
+    run.kill()
+    run.wait(10)
+    assert [p.name for p in out.iterdir() if p.name.startswith(".loopholes-stage-")]
+    assert {k: v for k, v in _state(out).items() if not k.startswith(".")} == OLD
+    publish(out, lambda stage: [stage.text(n, "new") for n in NEW] and set(NEW) | {"stale.md"})
+    assert _state(out) == NEW
+
+
+# -- no worker outlives its run -----------------------------------------------------------------
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with open(task / "children") as handle:
+            found |= {int(child) for child in handle.read().split()}
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="Linux /proc only")
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
+def test_killing_a_parallel_report_leaves_no_worker_behind(tmp_path, sig):
+    """Was: 2 orphaned pool workers in 8 of 16 kills, one pair idle for 19 minutes."""
+    run = subprocess.Popen([sys.executable, "-m", "loopholes.cli", "report", "eu-ai-act", "us-eo-14110", "--jobs", "2",
+                            "--out", str(tmp_path / "out")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    workers: set[int] = set()
+    while len(workers) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        workers = _children(run.pid) if run.poll() is None else workers
+    assert len(workers) >= 2, "the report did not start its workers"
+    run.send_signal(sig)
+    run.wait(10)
+    deadline = time.monotonic() + 5
+    while any(Path(f"/proc/{w}").exists() and "Z" not in _status(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [w for w in workers if Path(f"/proc/{w}").exists() and "Z" not in _status(w)]
+    for pid in left:  # do not leave them running if the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert not left
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def _status(pid: int) -> str:
+    try:
+        return next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("State"))
+    except (OSError, StopIteration):
+        return "Z"
+
+
+def test_search_save_replaces_the_rules_findings_as_one_set(tmp_path, capsys):
+    """Saved findings, like reports, are one set: a rule's earlier specs go, others stay."""
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    (folder / "eu-ai-act--from-an-earlier-run.json").write_text("{}")
+    (folder / "us-eo-14110--kept.json").write_text("{}")
+    assert main(["search", "eu-ai-act", "--strategy", "integer-precision", "--depth", "1", "--max-evals", "3000",
+                 "--save", str(folder)]) == 0
+    names = sorted(p.name for p in folder.iterdir())
+    assert "eu-ai-act--from-an-earlier-run.json" not in names and "us-eo-14110--kept.json" in names
+    assert any(n.startswith("eu-ai-act--general--integer-precision") for n in names)
+    assert not [n for n in names if n.startswith(".")]
+
+
+def test_an_out_folder_that_is_a_mount_point_is_swapped_in_place(tmp_path):
+    """Was: always 'Invalid cross-device link', since staging happened in the parent."""
+    from loopholes.report import publish
+
+    out = tmp_path / "mounted"
+    out.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "none", str(out)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        for name in ("a.md", "a.json", "b.md", "stale.md"):
+            (out / name).write_text("old")
+        publish(out, lambda stage: [stage.text(n, "new") for n in NEW] and set(NEW) | {"stale.md"})
+        assert _state(out) == NEW
+    finally:
+        subprocess.run(["umount", str(out)], check=False)
+
+
+@pytest.mark.parametrize("error", [RecursionError("maximum recursion depth exceeded"), OverflowError("math range")])
+def test_an_input_beyond_the_envelope_is_still_one_line(capsys, monkeypatch, error):
+    """The last resort for whatever validation lets through: one line, exit 2, and the
+    traceback on request (LOOPHOLES_TRACEBACK=1, which the fuzz test sets)."""
+    import loopholes
+
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(loopholes, "check", fail)
+    monkeypatch.delenv("LOOPHOLES_TRACEBACK", raising=False)
+    line = one_line(main(["check", "eu-ai-act", EXAMPLE]), capsys)
+    assert "beyond what the tool can evaluate" in line and "docs/input-envelope.md" in line
+    monkeypatch.setenv("LOOPHOLES_TRACEBACK", "1")
+    with pytest.raises(type(error)):
+        main(["check", "eu-ai-act", EXAMPLE])
+
+
+def test_a_swap_whose_own_process_was_killed_is_finished_by_the_next_run(tmp_path):
+    """The journal: renames cut short (the swapping child itself killed) are completed."""
+    from loopholes.files import StagedSet
+
+    out = tmp_path / "reports"
+    _old_set(out)
+    stage = out / ".loopholes-stage-999999999-cut"
+    stage.mkdir()
+    (out / "a.md").write_text("new")  # moved before the cut
+    for name in ("a.json", "b.md", "c.md"):
+        (stage / name).write_text("new")
+    (stage / ".commit.json").write_text(json.dumps({"moves": ["a.json", "a.md", "b.md", "c.md"],
+                                                    "removes": ["stale.md"]}))
+    StagedSet(out).discard()
+    assert _state(out) == NEW
