@@ -16,6 +16,10 @@ def add_parser(sub) -> None:
     parser.add_argument("--domain", help="target domain (default: every domain the rule draws a line in)")
     parser.add_argument("--target-flop", type=float,
                         help="target = capability of an honest dense model trained with this many FLOP")
+    parser.add_argument("--target-profile", choices=("standard", "bare"), default="standard",
+                        help="the honest target's practices: 'standard' (the reference date's standard recipe and "
+                        "deployment: instruction tuning, curated data, chain-of-thought, tools where standard; default) "
+                        "or 'bare' (instruction tuning only)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (same seed, same findings)")
     parser.add_argument("--max-evals", type=int, default=400_000, help="evaluation budget (default 400000)")
     parser.add_argument("--max-seconds", type=float, help="time budget; results are deterministic only when the "
@@ -36,7 +40,8 @@ def run(args) -> int:
     try:
         result = search(args.policy, strategies=args.strategies, domain=args.domain, target_flop=args.target_flop,
                         seed=args.seed, max_evals=args.max_evals, max_seconds=args.max_seconds, depth=args.depth,
-                        coefficients=args.coefficients, progress=bar.update if bar else None)
+                        coefficients=args.coefficients, progress=bar.update if bar else None,
+                        target_profile=args.target_profile)
     finally:
         if bar:
             bar.close()
@@ -72,7 +77,7 @@ def summary_text(result, paths=None, policy_ref: str | None = None) -> str:
     lines = [f"{policy.id}: {policy.title}"]
     for target in result.targets.values():
         lines.append(f"target ({target.domain}): an honest dense model at {fmt(target.honest_flop)} FLOP on "
-                     f"{policy.reference_date.isoformat()} -> {fmt(target.effective_flop)} effective FLOP (central)")
+                     f"{policy.reference_date.isoformat()} ({target.profile} profile) -> {fmt(target.effective_flop)} effective FLOP (central)")
     evaded = [s for s in result.strategies if result.evading(s)]
     blocked = [s for s in result.strategies if not result.evading(s)]
     lines.append(f"{len(result.findings)} findings; strategies that evade: {', '.join(evaded) or 'none'}")
