@@ -57,3 +57,21 @@ def test_the_cli_prints_and_exits_zero_on_the_bundled_table(capsys):
 def test_the_report_section_lists_pairs_and_the_reasons_for_misses():
     text = to_markdown(run())
     assert text.startswith("| pair |") and "known miss" in text and "Misses:" in text
+
+
+def test_every_cited_source_key_resolves_to_an_entry_in_the_repository():
+    """Deliverable 8: coefficient and validation sources point into docs/, not to a file
+    users do not have."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    doc = (root / "docs" / "coefficient-sources.md").read_text()
+    entries = set(re.findall(r"^### ([a-z0-9.-]+)$", doc, flags=re.M))
+    for coefficient in default_coefficients().values():
+        keys = re.findall(r"\[([a-z0-9.-]+)\]", coefficient.source)
+        assert keys, coefficient.name
+        assert set(keys) <= entries, (coefficient.name, set(keys) - entries)
+        assert "capability-evidence" not in coefficient.source
+    for pair in pairs():
+        assert set(re.findall(r"\[([a-z0-9.-]+)\]", pair["source"])) <= entries, pair["id"]
