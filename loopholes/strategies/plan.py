@@ -21,14 +21,14 @@ ADVERSARY = "Adversary Labs"
 TEACHER_OWNER = "Frontier Co (teacher)"
 
 HONEST_FINETUNE_SHARE = 3e-3
-"""Instruction tuning at 0.3 % of pre-training, InstructGPT's share (capability-evidence §3,
-Davidson 2023 via notes, P2): the honest recipe includes it, so a fine-tune alone is no gain."""
+"""Instruction tuning at 0.3 % of pre-training, InstructGPT's share (docs/coefficient-sources.md [davidson2023],
+P2): the honest recipe includes it, so a fine-tune alone is no gain."""
 HONEST_TRAINING_DAYS = 90.0
 """Wall-clock length of an honest frontier run (J: GPT-4 and Llama 3 405B pre-training took
 roughly two to three months, per their reports as summarised by Epoch)."""
 DEFAULT_UTILIZATION = 0.4
 """Epoch AI's default utilisation for hardware estimates of non-LLM runs is 0.4 and 0.3
-for LLMs; measured frontier MFU is 0.35-0.43 (capability-evidence §11)."""
+for LLMs; measured frontier MFU is 0.35-0.43 (docs/coefficient-sources.md [epoch-hardware-estimates])."""
 TOKENS_PER_PARAM = 20.0
 """Compute-optimal tokens per parameter (Hoffmann et al. 2022, Table 3): a run given only
 as FLOP is taken to have N = sqrt(C / (6 x 20)) parameters and D = 20 N tokens."""
