@@ -433,3 +433,27 @@ def _compose(step: Step, members: list[_Model], co: Coefficients, cap) -> _Model
     else:
         gain = _both(co["merge_gain"].bands)
     return _Model(pre, _with_gain(best.gains, step.kind, gain), trained, best.params, ceiling)
+
+
+def key_coefficients(lc: Lifecycle, reference_date: dt.date, domain: str, coefficients: Coefficients | None = None,
+                     top: int = 3) -> list[dict]:
+    """The coefficients a lifecycle's central capability in `domain` depends on most, for a
+    report to name with their status (P / P2 / D / J): each coefficient in turn is set to
+    its low end, and the ones that move the result most come first. `factor` is central
+    capability / capability with that coefficient at low (1 = no dependence)."""
+    import dataclasses
+
+    co = coefficients or default_coefficients()
+    base = effective_compute(lc, reference_date, co).get(domain)
+    swings = []
+    for name, c in co.items():
+        if c.low == c.central:
+            continue
+        table = dict(co.items())
+        table[name] = dataclasses.replace(c, central=c.low, high=c.low)
+        moved = effective_compute(lc, reference_date, Coefficients(table, co.origin)).get(domain)
+        factor = base / moved if moved > 0 else math.inf
+        if factor > 1.0 + 1e-9:
+            swings.append({"name": name, "status": c.status, "factor": factor, "central": c.central, "low": c.low})
+    swings.sort(key=lambda s: -s["factor"])
+    return swings[:top]

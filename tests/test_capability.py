@@ -221,3 +221,15 @@ def test_a_loss_law_without_its_constants_is_refused_at_load(tmp_path):
     except CoefficientError:
         return
     effective_compute(lc, REF, custom)  # must not raise a KeyError either
+
+
+def test_key_coefficients_name_what_a_finding_rests_on():
+    """A distilled student's capability rests on the retention ceiling (status D) first."""
+    from loopholes.capability import key_coefficients
+
+    lc = lifecycle(make_step("teacher", "pretrain", "T", flop=1e25),
+                   make_step("student", "distill", "S", ["teacher"], params=70e9, tokens=1e25 / (6 * 70e9)))
+    keys = key_coefficients(lc, REF, "general")
+    assert keys[0]["name"] == "distill_retention_large" and keys[0]["status"] == "D" and keys[0]["factor"] > 1
+    plain = lifecycle(make_step("m", "pretrain", "A", flop=1e24))
+    assert key_coefficients(plain, REF, "general") == []  # a plain run at the reference date rests on nothing
