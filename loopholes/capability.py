@@ -74,6 +74,8 @@ class Coefficients(Mapping[str, Coefficient]):
     def __init__(self, table: Mapping[str, Coefficient], origin: str):
         self._table = dict(table)
         self.origin = origin
+        self.band = {name: c.bands for name, c in self._table.items()}
+        """name -> (low, central, high), precomputed: the model reads it thousands of times per search."""
         missing = [name for name in self.REQUIRED if name not in self._table]
         if missing:
             raise CoefficientError(f"{origin}: missing coefficients: {', '.join(missing)}")
@@ -198,12 +200,12 @@ class _Model:
 def effective_compute(lc: Lifecycle, reference_date: dt.date, coefficients: Coefficients | None = None) -> Capability:
     """Effective compute of the deployed artifact, judged against `reference_date`'s recipe."""
     co = coefficients or default_coefficients()
-    cap = co["posthoc_cap"].bands
+    cap = co.band["posthoc_cap"]
     months = (lc.released - reference_date).days / DAYS_PER_MONTH
     # Per band and domain; sorted so "low" stays the least capable end for releases before
     # the reference date too.
-    general = sorted(2.0 ** (months / tau) for tau in co["algorithmic_halving_months"].bands)
-    bio = sorted(2.0 ** (months / tau) for tau in co["algorithmic_halving_months_bio"].bands)
+    general = sorted(2.0 ** (months / tau) for tau in co.band["algorithmic_halving_months"])
+    bio = sorted(2.0 ** (months / tau) for tau in co.band["algorithmic_halving_months_bio"])
     vintage = tuple((general[b], bio[b]) for b in range(3))
     states: dict[str, _Model] = {}
     for step in lc.steps:
@@ -228,28 +230,28 @@ def counted_flop_bands(step: Step, co: Coefficients) -> tuple[float, float, floa
     than the peak ratio the lifecycle records (step.flop / step.reported_flop)."""
     if step.hardware is None or not step.reported_flop or step.reported_flop >= step.flop:
         return (step.flop, step.flop, step.flop)
-    return tuple(min(step.flop, step.reported_flop * u) for u in co["hardware_estimate_undercount"].bands)
+    return tuple(min(step.flop, step.reported_flop * u) for u in co.band["hardware_estimate_undercount"])
 
 
 def _own(step: Step, co: Coefficients, vintage, extra: tuple[float, float, float] | None = None) -> Bands2:
     """Effective compute a training run adds by itself, split by domain."""
     factors = [1.0 if extra is None else extra[b] for b in range(3)]
     if step.integer or step.precision == "fp8":
-        bands = co["training_4bit" if step.precision == "int4" else "training_8bit"].bands
+        bands = co.band["training_4bit" if step.precision == "int4" else "training_8bit"]
         factors = [f * g for f, g in zip(factors, bands)]
     if step.active_params is not None and step.params and step.active_params < step.params:
-        factors = [f * g for f, g in zip(factors, co["moe_gain"].bands)]
+        factors = [f * g for f, g in zip(factors, co.band["moe_gain"])]
     if step.sparsity > 0 and step.kind != "prune":
         weight = min(step.sparsity, 0.5) / 0.5
-        factors = [f * g ** weight for f, g in zip(factors, co["sparse_training_gain"].bands)]
+        factors = [f * g ** weight for f, g in zip(factors, co.band["sparse_training_gain"])]
     if len(step.sites) > 1:  # one run spread over several sites
-        factors = [f * g for f, g in zip(factors, co["decentralized_training"].bands)]
+        factors = [f * g for f, g in zip(factors, co.band["decentralized_training"])]
     if step.kind == "pretrain" and step.params and step.tokens and step.active_params is None:
         factors = [f * g for f, g in zip(factors, _offoptimal(step.params, step.tokens, co))]
-    quality = co["data_quality_gain"].bands if step.curated_data else (None, None, None)
+    quality = co.band["data_quality_gain"] if step.curated_data else (None, None, None)
     flop = counted_flop_bands(step, co)
     bio = step.share("bio")
-    transfer = co["domain_transfer"].bands
+    transfer = co.band["domain_transfer"]
     out = []
     for b in range(3):
         base = flop[b] * factors[b]
@@ -316,7 +318,7 @@ def distill_gain_bands(flop: float, co: Coefficients) -> tuple[float, float, flo
     to none at `distill_gain_vanish_flop` -- a simplification of Busbridge et al. 2025,
     who find distillation beats supervised training only below a compute level that
     grows with student size."""
-    gains, full, vanish = co["distill_gain"].bands, co["distill_gain_full_flop"].bands, co["distill_gain_vanish_flop"].bands
+    gains, full, vanish = co.band["distill_gain"], co.band["distill_gain_full_flop"], co.band["distill_gain_vanish_flop"]
     out = []
     for b in range(3):
         if flop <= full[b]:
@@ -344,7 +346,7 @@ def _advance(lc: Lifecycle, step: Step, states: dict[str, _Model], co: Coefficie
     if kind == "distill":
         teachers = models + [states[s.id] for s in lc.data_inputs(step)]
         own = _own(step, co, vintage, distill_gain_bands(step.flop, co))
-        retention = co[retention_name(step)].bands
+        retention = co.band[retention_name(step)]
         finals = [t.final(cap) for t in teachers]
         ceiling = [[max(f[b][d] for f in finals) * retention[b] for d in range(2)] for b in range(3)]
         return _Model(own, {}, step.flop, step.params, ceiling)
@@ -355,19 +357,19 @@ def _advance(lc: Lifecycle, step: Step, states: dict[str, _Model], co: Coefficie
         ceiling = None if base.ceiling is None else _add(base.ceiling, own)  # own training counts; the gain does not lift it
         gains = base.gains
         if kind != "continued_pretrain":
-            full = co["finetune_full_gain_share"].bands
+            full = co.band["finetune_full_gain_share"]
             ratio = step.flop / base.trained if base.trained > 0 else 1.0
-            bands = co["finetune_gain" if kind == "finetune" else "rl_gain"].bands
+            bands = co.band["finetune_gain" if kind == "finetune" else "rl_gain"]
             gains = _with_gain(gains, kind, _both(tuple(g ** min(1.0, ratio / full[b]) for b, g in enumerate(bands))))
         return _Model(pre, gains, base.trained + step.flop, base.params, ceiling)
     if kind == "quantize":
         base = models[0]
-        bands = co["ptq_4bit" if step.precision == "int4" else "ptq_8bit"].bands
+        bands = co.band["ptq_4bit" if step.precision == "int4" else "ptq_8bit"]
         return _Model([[v * bands[b] for v in base.pre[b]] for b in range(3)], base.gains, base.trained + step.flop,
                       base.params, base.ceiling)
     if kind == "prune":
         base = models[0]
-        bands = co["prune_half_large" if (base.params or 0) >= 175e9 else "prune_half_small"].bands
+        bands = co.band["prune_half_large" if (base.params or 0) >= 175e9 else "prune_half_small"]
         weight = (step.sparsity or 0.5) / 0.5
         return _Model([[v * bands[b] ** weight for v in base.pre[b]] for b in range(3)], base.gains,
                       base.trained + step.flop, base.params, base.ceiling)
@@ -388,14 +390,14 @@ def boost_gain(step: Step, co: Coefficients) -> tuple[str, tuple]:
     ceiling (Villalobos & Atkinson 2023, measured with verifiers on math/code-like
     tasks; bio has its own small band); CoT earns the domain's ceiling as its own kind;
     tools and scaffolds their band."""
-    general, bio = co["inference_gain"].bands, co["inference_gain_bio"].bands
+    general, bio = co.band["inference_gain"], co.band["inference_gain_bio"]
     if step.boost_method in SAMPLING:
-        rate = co["inference_exchange_rate"].bands
+        rate = co.band["inference_exchange_rate"]
         earned = [step.boost_samples ** rate[b] for b in range(3)]
         return "sampling", tuple((min(general[b], earned[b]), min(bio[b], earned[b])) for b in range(3))
     if step.boost_method == "cot":
         return "cot", _per_domain(general, bio)
-    return "scaffold", _per_domain(co["scaffold_gain"].bands, co["scaffold_gain_bio"].bands)
+    return "scaffold", _per_domain(co.band["scaffold_gain"], co.band["scaffold_gain_bio"])
 
 
 def _divide(value: float, factor: float) -> float:
@@ -410,7 +412,7 @@ def _compose(step: Step, members: list[_Model], co: Coefficients, cap) -> _Model
     finals = [m.final(cap) for m in members]
     best_index = max(range(len(members)), key=lambda i: finals[i][1][0])
     best = members[best_index]
-    pooling = co["moe_assembly_pooling"].bands if step.kind == "moe_assemble" else None
+    pooling = co.band["moe_assembly_pooling"] if step.kind == "moe_assemble" else None
 
     def combine(rows: list[Bands2], b: int, d: int) -> float:
         values = [r[b][d] for r in rows]
@@ -426,12 +428,12 @@ def _compose(step: Step, members: list[_Model], co: Coefficients, cap) -> _Model
     trained = max(m.trained for m in members) + step.flop
     if step.kind == "ensemble":
         weight = min(1.0, math.log(len(members)) / math.log(15))
-        gain = tuple((g ** weight, s ** weight) for g, s in _per_domain(co["ensemble_gain"].bands, co["ensemble_gain_bio"].bands))
+        gain = tuple((g ** weight, s ** weight) for g, s in _per_domain(co.band["ensemble_gain"], co.band["ensemble_gain_bio"]))
         return _Model(pre, _with_gain(best.gains, "sampling", gain), trained, best.params, ceiling)
     if step.kind == "cascade":  # FrugalGPT measured general tasks only; no bio figure, so no bio gain
-        gain = _per_domain(co["cascade_gain"].bands, (1.0, 1.0, 1.0))
+        gain = _per_domain(co.band["cascade_gain"], (1.0, 1.0, 1.0))
     else:
-        gain = _both(co["merge_gain"].bands)
+        gain = _both(co.band["merge_gain"])
     return _Model(pre, _with_gain(best.gains, step.kind, gain), trained, best.params, ceiling)
 
 
