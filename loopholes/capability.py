@@ -206,7 +206,7 @@ def effective_compute(lc: Lifecycle, reference_date: dt.date, coefficients: Coef
     # the reference date too.
     general = sorted(2.0 ** (months / tau) for tau in co.band["algorithmic_halving_months"])
     bio = sorted(2.0 ** (months / tau) for tau in co.band["algorithmic_halving_months_bio"])
-    vintage = tuple((general[b], bio[b]) for b in range(3))
+    vintage = (tuple((general[b], bio[b]) for b in range(3)), reference_date >= CURATED_DATA_STANDARD_SINCE)
     states: dict[str, _Model] = {}
     for step in lc.steps:
         states[step.id] = _advance(lc, step, states, co, vintage, cap)
@@ -214,14 +214,22 @@ def effective_compute(lc: Lifecycle, reference_date: dt.date, coefficients: Coef
     return Capability({d: (final[0][i], final[1][i], final[2][i]) for i, d in enumerate(DOMAINS)})
 
 
-def _recipe(vintage: float, quality: float | None) -> float:
-    """Recipe factor of a run: algorithmic progress since the reference date, or curated
-    data, whichever is larger -- Ho et al. 2024's rate already includes data improvements,
-    so a later release with curated data does not get both. Before the reference date the
-    older recipe's penalty and the data gain do combine."""
+CURATED_DATA_STANDARD_SINCE = dt.date(2024, 6, 17)
+"""From this date model-based quality filtering of general pre-training data is part of
+the standard recipe (FineWeb-Edu and DCLM, June 2024; docs/coefficient-sources.md)."""
+
+
+def _recipe(vintage: float, quality: float | None, in_reference: bool) -> float:
+    """Recipe factor of a run. Ho et al. 2024's progress rate already includes data
+    improvements, so curated data and a later release do not multiply when curated data
+    was not yet part of the reference-date recipe: the run gets the larger of the two.
+    When it was (`in_reference`), progress since then is on top of it. Before the
+    reference date the older recipe's penalty and the data gain combine."""
     if quality is None:
         return vintage
-    return vintage * quality if vintage < 1.0 else max(vintage, quality)
+    if in_reference or vintage < 1.0:
+        return vintage * quality
+    return max(vintage, quality)
 
 
 def counted_flop_bands(step: Step, co: Coefficients) -> tuple[float, float, float]:
@@ -233,8 +241,11 @@ def counted_flop_bands(step: Step, co: Coefficients) -> tuple[float, float, floa
     return tuple(min(step.flop, step.reported_flop * u) for u in co.band["hardware_estimate_undercount"])
 
 
-def _own(step: Step, co: Coefficients, vintage, extra: tuple[float, float, float] | None = None) -> Bands2:
-    """Effective compute a training run adds by itself, split by domain."""
+def _own(step: Step, co: Coefficients, context, extra: tuple[float, float, float] | None = None) -> Bands2:
+    """Effective compute a training run adds by itself, split by domain. `context` is the
+    vintage per band and domain, and whether curated general data was standard at the
+    reference date (bio data never counts as standard-curated)."""
+    vintage, curated_in_reference = context
     factors = [1.0 if extra is None else extra[b] for b in range(3)]
     if step.integer or step.precision == "fp8":
         bands = co.band["training_4bit" if step.precision == "int4" else "training_8bit"]
@@ -255,8 +266,8 @@ def _own(step: Step, co: Coefficients, vintage, extra: tuple[float, float, float
     out = []
     for b in range(3):
         base = flop[b] * factors[b]
-        g = base * _recipe(vintage[b][0], quality[b])
-        s = base * _recipe(vintage[b][1], quality[b])
+        g = base * _recipe(vintage[b][0], quality[b], curated_in_reference)
+        s = base * _recipe(vintage[b][1], quality[b], False)
         out.append([g * ((1 - bio) + transfer[b] * bio), s * (bio + transfer[b] * (1 - bio))])
     return out
 

@@ -161,17 +161,29 @@ def test_a_bf16_peak_estimate_of_an_fp8_run_is_not_a_fixed_2x_undercount():
 # 4. throttling + curated data vs algorithmic progress ------------------------------------
 
 def test_curated_data_is_not_stacked_on_algorithmic_progress():
-    """Ho et al.'s rate already includes better data: a curated run released a year later
+    """Ho et al.'s rate already includes better data: judged against a reference date when
+    curated data was not yet standard (EO 14110's), a curated run released a year later
     gets the larger of the two factors, not their product."""
-    later = REF + dt.timedelta(days=365)
-    plain = lifecycle(make_step("m", "pretrain", "A", flop=1e24))
-    both = lifecycle(make_step("m", "pretrain", "A", flop=1e24, curated_data=True), released=later)
-    only_later = lifecycle(make_step("m", "pretrain", "A", flop=1e24), released=later)
-    only_data = lifecycle(make_step("m", "pretrain", "A", flop=1e24, curated_data=True))
+    ref = dt.date(2023, 10, 30)
+    later = ref + dt.timedelta(days=365)
+
+    def run(curated, released):
+        return cap(lifecycle(make_step("m", "pretrain", "A", flop=1e24, curated_data=curated), released=released), ref=ref)
+
+    plain, both, only_later, only_data = run(False, ref), run(True, later), run(False, later), run(True, ref)
     for b in range(3):
-        expected = max(cap(only_later)["general"][b], cap(only_data)["general"][b])
-        assert cap(both)["general"][b] == pytest.approx(expected)
-    assert cap(both).get("general") < cap(only_later).get("general") * cap(only_data).get("general") / cap(plain).get("general")
+        assert both["general"][b] == pytest.approx(max(only_later["general"][b], only_data["general"][b]))
+    assert both.get("general") < only_later.get("general") * only_data.get("general") / plain.get("general")
+
+
+def test_once_curated_data_is_standard_progress_comes_on_top_of_it():
+    """Against a reference date when curated data was already standard (the EU's), the
+    honest recipe has it, and a year's progress multiplies it: no free gain, no lost one."""
+    later = REF + dt.timedelta(days=365)
+    now = lifecycle(make_step("m", "pretrain", "A", flop=1e24, curated_data=True))
+    then = lifecycle(make_step("m", "pretrain", "A", flop=1e24, curated_data=True), released=later)
+    months = 365 / (365.25 / 12)
+    assert cap(then).get("general") / cap(now).get("general") == pytest.approx(2 ** (months / 8.0))
 
 
 def test_bio_models_use_their_own_halving_time():

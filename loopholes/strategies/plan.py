@@ -15,6 +15,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
+from ..capability import CURATED_DATA_STANDARD_SINCE
 from ..lifecycle import Hardware, Lifecycle, make_step
 
 ADVERSARY = "Adversary Labs"
@@ -40,7 +41,7 @@ only (the old target). "standard": every practice that was standard by its relea
 
 STANDARD_PRACTICE = {
     # practice: (first date it was standard, domains, source key in docs/coefficient-sources.md)
-    "curated_data": (dt.date(2024, 6, 17), ("general",), "fineweb2024, dclm2024: model-based quality filtering "
+    "curated_data": (CURATED_DATA_STANDARD_SINCE, ("general",), "fineweb2024, dclm2024: model-based quality filtering "
                      "published with open corpora in June 2024 and used by later open releases"),
     "cot": (dt.date(2023, 3, 14), ("general",), "wei2022-cot; GPT-4 technical report (14 March 2023) scored its "
             "headline reasoning benchmarks with chain-of-thought prompting"),
