@@ -191,9 +191,18 @@ class _Model:
         return min(product, cap[b])
 
     def final(self, cap) -> Bands2:
-        out = [[self.pre[b][d] * self.factor(cap, b, d) for d in range(2)] for b in range(3)]
+        gains = tuple(self.gains.values())
+        out = []
+        for b in range(3):
+            row = []
+            for d in (0, 1):
+                product = 1.0
+                for gain in gains:
+                    product *= gain[b][d]
+                row.append(self.pre[b][d] * (product if product < cap[b] else cap[b]))
+            out.append(row)
         if self.ceiling is not None:
-            out = [[min(out[b][d], self.ceiling[b][d]) for d in range(2)] for b in range(3)]
+            out = [[min(out[b][d], self.ceiling[b][d]) for d in (0, 1)] for b in range(3)]
         return out
 
 
@@ -246,30 +255,36 @@ def _own(step: Step, co: Coefficients, context, extra: tuple[float, float, float
     vintage per band and domain, and whether curated general data was standard at the
     reference date (bio data never counts as standard-curated)."""
     vintage, curated_in_reference = context
-    factors = [1.0 if extra is None else extra[b] for b in range(3)]
+    factors = [1.0, 1.0, 1.0] if extra is None else list(extra)
+    band = co.band
     if step.integer or step.precision == "fp8":
-        bands = co.band["training_4bit" if step.precision == "int4" else "training_8bit"]
-        factors = [f * g for f, g in zip(factors, bands)]
+        _scale(factors, band["training_4bit" if step.precision == "int4" else "training_8bit"])
     if step.active_params is not None and step.params and step.active_params < step.params:
-        factors = [f * g for f, g in zip(factors, co.band["moe_gain"])]
+        _scale(factors, band["moe_gain"])
     if step.sparsity > 0 and step.kind != "prune":
         weight = min(step.sparsity, 0.5) / 0.5
-        factors = [f * g ** weight for f, g in zip(factors, co.band["sparse_training_gain"])]
+        _scale(factors, tuple(g ** weight for g in band["sparse_training_gain"]))
     if len(step.sites) > 1:  # one run spread over several sites
-        factors = [f * g for f, g in zip(factors, co.band["decentralized_training"])]
+        _scale(factors, band["decentralized_training"])
     if step.kind == "pretrain" and step.params and step.tokens and step.active_params is None:
-        factors = [f * g for f, g in zip(factors, _offoptimal(step.params, step.tokens, co))]
-    quality = co.band["data_quality_gain"] if step.curated_data else (None, None, None)
+        _scale(factors, _offoptimal(step.params, step.tokens, co))
     flop = counted_flop_bands(step, co)
     bio = step.share("bio")
-    transfer = co.band["domain_transfer"]
+    transfer = band["domain_transfer"]
+    quality = band["data_quality_gain"] if step.curated_data else None
     out = []
     for b in range(3):
         base = flop[b] * factors[b]
-        g = base * _recipe(vintage[b][0], quality[b], curated_in_reference)
-        s = base * _recipe(vintage[b][1], quality[b], False)
+        q = None if quality is None else quality[b]
+        g = base * _recipe(vintage[b][0], q, curated_in_reference)
+        s = base * _recipe(vintage[b][1], q, False)
         out.append([g * ((1 - bio) + transfer[b] * bio), s * (bio + transfer[b] * (1 - bio))])
     return out
+
+
+def _scale(factors: list[float], bands) -> None:
+    for b in range(3):
+        factors[b] *= bands[b]
 
 
 def _offoptimal(params: float, tokens: float, co: Coefficients) -> tuple[float, float, float]:
