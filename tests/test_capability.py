@@ -233,3 +233,21 @@ def test_key_coefficients_name_what_a_finding_rests_on():
     assert keys[0]["name"] == "distill_retention_large" and keys[0]["status"] == "D" and keys[0]["factor"] > 1
     plain = lifecycle(make_step("m", "pretrain", "A", flop=1e24))
     assert key_coefficients(plain, REF, "general") == []  # a plain run at the reference date rests on nothing
+
+
+@settings(max_examples=100, deadline=None)
+@given(lifecycles(kinds=("pretrain", "synthetic_data", "distill", "inference_boost", "ensemble")))
+def test_no_boost_lifts_a_distilled_student_over_its_teacher_ceiling(lc):
+    """Issue 10: an inference-time boost adds no training, so a boosted student stays under
+    its best teacher x retention in every band and domain."""
+    by_id = {s.id: s for s in lc.steps}
+    for step in lc.steps:
+        if step.kind != "inference_boost" or by_id[step.inputs[0]].kind != "distill":
+            continue
+        student = by_id[step.inputs[0]]
+        retention = CO[retention_name(student)].bands
+        boosted = capability_of(lc, step.id)
+        teachers = [capability_of(lc, t) for t in student.inputs]
+        for domain in ("general", "bio"):
+            for b in range(3):
+                assert boosted[domain][b] <= max(t[domain][b] for t in teachers) * retention[b] * (1 + 1e-9)
