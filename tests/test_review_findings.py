@@ -194,3 +194,25 @@ def test_bio_models_use_their_own_halving_time():
     months = 365 / (365.25 / 12)
     assert cap(then).get("bio") / cap(now).get("bio") == pytest.approx(2 ** (months / CO["algorithmic_halving_months_bio"].central))
     assert CO["algorithmic_halving_months_bio"].central != CO["algorithmic_halving_months"].central
+
+
+def test_the_target_profile_is_chosen_and_recorded():
+    """`--target-profile bare` keeps the old target; the JSON says which profile was used."""
+    from loopholes.errors import UsageError
+    from loopholes.registry import load_policy
+    from loopholes.search import honest_target
+
+    policy = load_policy("eu-ai-act")
+    standard, bare = honest_target(policy, "general"), honest_target(policy, "general", profile="bare")
+    assert standard.to_json()["profile"] == "standard" and bare.to_json()["profile"] == "bare"
+    assert standard.effective_flop > bare.effective_flop
+    assert {s.boost_method for s in standard.lifecycle.steps} >= {"cot", "tool_use"}
+    assert not any(s.kind == "inference_boost" for s in bare.lifecycle.steps)
+    with pytest.raises(UsageError, match="target profile"):
+        honest_target(policy, "general", profile="fancy")
+
+
+def test_the_bio_standard_target_gets_no_language_model_affordances():
+    """No chain-of-thought, tools or curated data count as standard for bio sequence models."""
+    lc = build(Plan(domain="bio", released=REF))
+    assert not any(s.kind == "inference_boost" for s in lc.steps) and not any(s.curated_data for s in lc.steps)
