@@ -485,3 +485,11 @@ def key_coefficients(lc: Lifecycle, reference_date: dt.date, domain: str, coeffi
             swings.append({"name": name, "status": c.status, "factor": factor, "central": c.central, "low": c.low})
     swings.sort(key=lambda s: -s["factor"])
     return swings[:top]
+
+
+def assumptions_text(keys: list[dict]) -> str:
+    """One line for a report: the coefficients a finding rests on, with status and how far
+    the finding's capability falls if each were at its low end."""
+    if not keys:
+        return "rests on no coefficient beyond the plain scaling law"
+    return "rests on " + "; ".join(f"{k['name']} ({k['status'] or '?'}, /{k['factor']:.3g} at low)" for k in keys)

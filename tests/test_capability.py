@@ -251,3 +251,11 @@ def test_no_boost_lifts_a_distilled_student_over_its_teacher_ceiling(lc):
         for domain in ("general", "bio"):
             for b in range(3):
                 assert boosted[domain][b] <= max(t[domain][b] for t in teachers) * retention[b] * (1 + 1e-9)
+
+
+def test_assumptions_text_names_status_and_swing():
+    from loopholes.capability import assumptions_text
+
+    line = assumptions_text([{"name": "distill_retention_large", "status": "D", "factor": 2.1}])
+    assert line == "rests on distill_retention_large (D, /2.1 at low)"
+    assert "no coefficient" in assumptions_text([])
