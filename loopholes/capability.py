@@ -179,10 +179,11 @@ class _Model:
     and domain, the post-hoc gains applied so far (per kind, per band and domain), its
     counted training, and the ceiling a teacher imposes (None when it has no teacher)."""
 
-    __slots__ = ("pre", "gains", "trained", "params", "ceiling")
+    __slots__ = ("pre", "gains", "trained", "params", "ceiling", "_final")
 
     def __init__(self, pre, gains, trained, params, ceiling=None):
         self.pre, self.gains, self.trained, self.params, self.ceiling = pre, gains, trained, params, ceiling
+        self._final = None
 
     def factor(self, cap, b: int, d: int) -> float:
         product = 1.0
@@ -191,6 +192,11 @@ class _Model:
         return min(product, cap[b])
 
     def final(self, cap) -> Bands2:
+        if self._final is None:
+            self._final = self._compute_final(cap)
+        return self._final
+
+    def _compute_final(self, cap) -> Bands2:
         gains = tuple(self.gains.values())
         out = []
         for b in range(3):
@@ -275,9 +281,11 @@ def _own(step: Step, co: Coefficients, context, extra: tuple[float, float, float
     out = []
     for b in range(3):
         base = flop[b] * factors[b]
-        q = None if quality is None else quality[b]
-        g = base * _recipe(vintage[b][0], q, curated_in_reference)
-        s = base * _recipe(vintage[b][1], q, False)
+        if quality is None:
+            g, s = base * vintage[b][0], base * vintage[b][1]
+        else:
+            g = base * _recipe(vintage[b][0], quality[b], curated_in_reference)
+            s = base * _recipe(vintage[b][1], quality[b], False)
         out.append([g * ((1 - bio) + transfer[b] * bio), s * (bio + transfer[b] * (1 - bio))])
     return out
 
