@@ -75,3 +75,9 @@ def test_every_cited_source_key_resolves_to_an_entry_in_the_repository():
         assert "capability-evidence" not in coefficient.source
     for pair in pairs():
         assert set(re.findall(r"\[([a-z0-9.-]+)\]", pair["source"])) <= entries, pair["id"]
+
+
+def test_a_known_miss_is_declared_only_where_the_pair_misses():
+    """A stated reason must not hide a pair that a later coefficient change breaks."""
+    for row in run():
+        assert not (row["within"] and row["known_miss"]), row["id"]
