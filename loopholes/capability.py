@@ -3,14 +3,22 @@
 Effective compute is the training FLOP a plain dense transformer with the rule's
 reference-date recipe would need to match the artifact, per domain, in three bands:
 low / central / high. Each band uses the matching end of every coefficient, so "low"
-is the least capability the evidence supports. Rules that keep the model honest:
+is the least capability the evidence supports. Rules that keep the model inside its
+evidence (docs/coefficient-sources.md names every source):
 
-- a distilled student never exceeds its teacher x retention (capability-evidence §15.4);
-- post-training and inference-time gains count once per kind and their product is
-  capped (§15.3);
+- a distilled student, and everything later built on it, stays under its teacher's
+  capability x a retention expressed in compute units (GPQA slope of the R1 students);
+- distillation's own gain fades with student compute (Busbridge et al. 2025);
+- post-training and inference-time gains count once per kind (every way of drawing
+  several answers -- best-of-n, self-consistency, a voting ensemble -- is one kind),
+  differ by domain where the evidence does, and their product is capped;
+- curated data is one of the recipe improvements the algorithmic-progress rate already
+  measures, so the two are not multiplied;
+- a hardware estimate at the wrong peak undercounts by a measured band, not a fixed 2x;
 - domain capability follows the data shares plus a small transfer term;
-- a release later than the reference date buys algorithmic progress (§2).
+- a release later than the reference date buys algorithmic progress at the domain's rate.
 """
+
 
 from __future__ import annotations
 
@@ -58,11 +66,16 @@ class Coefficients(Mapping[str, Coefficient]):
         "moe_assembly_pooling", "distill_gain", "distill_retention_small", "distill_retention_large",
         "prune_half_small", "prune_half_large", "ptq_8bit", "ptq_4bit", "posthoc_cap", "domain_transfer",
         "offoptimal_besiroglu", "offoptimal_hoffmann",
+        # issue 10: per-domain values and coefficients that were module constants
+        "algorithmic_halving_months_bio", "inference_gain_bio", "scaffold_gain_bio", "ensemble_gain_bio",
+        "distill_gain_full_flop", "distill_gain_vanish_flop", "hardware_estimate_undercount",
     )
 
     def __init__(self, table: Mapping[str, Coefficient], origin: str):
         self._table = dict(table)
         self.origin = origin
+        self.band = {name: c.bands for name, c in self._table.items()}
+        """name -> (low, central, high), precomputed: the model reads it thousands of times per search."""
         missing = [name for name in self.REQUIRED if name not in self._table]
         if missing:
             raise CoefficientError(f"{origin}: missing coefficients: {', '.join(missing)}")
@@ -158,39 +171,57 @@ class Capability:
         return {d: dict(zip(BANDS, v)) for d, v in self.values.items()}
 
 
+Bands2 = list  # [band][domain] -> float, domains in DOMAINS order
+
+
 class _Model:
     """A model's state while the lifecycle is walked: pre-gain effective compute per band
-    and domain, the post-hoc gains applied so far (per kind), and its counted training."""
+    and domain, the post-hoc gains applied so far (per kind, per band and domain), its
+    counted training, and the ceiling a teacher imposes (None when it has no teacher)."""
 
-    __slots__ = ("pre", "gains", "trained", "params")
+    __slots__ = ("pre", "gains", "trained", "params", "ceiling", "_final")
 
-    def __init__(self, pre, gains, trained, params):
-        self.pre, self.gains, self.trained, self.params = pre, gains, trained, params
+    def __init__(self, pre, gains, trained, params, ceiling=None):
+        self.pre, self.gains, self.trained, self.params, self.ceiling = pre, gains, trained, params, ceiling
+        self._final = None
 
-    def final(self, cap: tuple[float, float, float]) -> list[list[float]]:
-        out = []
-        for b in range(3):
-            product = 1.0
-            for gain in self.gains.values():
-                product *= gain[b]
-            factor = min(product, cap[b])
-            out.append([value * factor for value in self.pre[b]])
-        return out
-
-    def factor(self, cap, b: int) -> float:
+    def factor(self, cap, b: int, d: int) -> float:
         product = 1.0
         for gain in self.gains.values():
-            product *= gain[b]
+            product *= gain[b][d]
         return min(product, cap[b])
+
+    def final(self, cap) -> Bands2:
+        if self._final is None:
+            self._final = self._compute_final(cap)
+        return self._final
+
+    def _compute_final(self, cap) -> Bands2:
+        gains = tuple(self.gains.values())
+        out = []
+        for b in range(3):
+            row = []
+            for d in (0, 1):
+                product = 1.0
+                for gain in gains:
+                    product *= gain[b][d]
+                row.append(self.pre[b][d] * (product if product < cap[b] else cap[b]))
+            out.append(row)
+        if self.ceiling is not None:
+            out = [[min(out[b][d], self.ceiling[b][d]) for d in (0, 1)] for b in range(3)]
+        return out
 
 
 def effective_compute(lc: Lifecycle, reference_date: dt.date, coefficients: Coefficients | None = None) -> Capability:
     """Effective compute of the deployed artifact, judged against `reference_date`'s recipe."""
     co = coefficients or default_coefficients()
-    cap = co["posthoc_cap"].bands
+    cap = co.band["posthoc_cap"]
     months = (lc.released - reference_date).days / DAYS_PER_MONTH
-    # Sorted so "low" stays the least capable end for releases before the reference date too.
-    vintage = tuple(sorted(2.0 ** (months / tau) for tau in co["algorithmic_halving_months"].bands))
+    # Per band and domain; sorted so "low" stays the least capable end for releases before
+    # the reference date too.
+    general = sorted(2.0 ** (months / tau) for tau in co.band["algorithmic_halving_months"])
+    bio = sorted(2.0 ** (months / tau) for tau in co.band["algorithmic_halving_months_bio"])
+    vintage = (tuple((general[b], bio[b]) for b in range(3)), reference_date >= CURATED_DATA_STANDARD_SINCE)
     states: dict[str, _Model] = {}
     for step in lc.steps:
         states[step.id] = _advance(lc, step, states, co, vintage, cap)
@@ -198,32 +229,75 @@ def effective_compute(lc: Lifecycle, reference_date: dt.date, coefficients: Coef
     return Capability({d: (final[0][i], final[1][i], final[2][i]) for i, d in enumerate(DOMAINS)})
 
 
-def _own(step: Step, co: Coefficients, vintage, extra: tuple[float, float, float] | None = None) -> list[list[float]]:
-    """Effective compute a training run adds by itself, split by domain."""
-    factors = [vintage[b] * (extra[b] if extra else 1.0) for b in range(3)]
+CURATED_DATA_STANDARD_SINCE = dt.date(2024, 6, 17)
+"""From this date model-based quality filtering of general pre-training data is part of
+the standard recipe (FineWeb-Edu and DCLM, June 2024; docs/coefficient-sources.md)."""
+
+
+def _recipe(vintage: float, quality: float | None, in_reference: bool) -> float:
+    """Recipe factor of a run. Ho et al. 2024's progress rate already includes data
+    improvements, so curated data and a later release do not multiply when curated data
+    was not yet part of the reference-date recipe: the run gets the larger of the two.
+    When it was (`in_reference`), progress since then is on top of it. Before the
+    reference date the older recipe's penalty and the data gain combine."""
+    if quality is None:
+        return vintage
+    if in_reference or vintage < 1.0:
+        return vintage * quality
+    return max(vintage, quality)
+
+
+def counted_flop_bands(step: Step, co: Coefficients) -> tuple[float, float, float]:
+    """Operations a run really executed, per band. A hardware estimate made at another
+    precision's (lower) peak undercounts by `hardware_estimate_undercount`, never by more
+    than the peak ratio the lifecycle records (step.flop / step.reported_flop)."""
+    if step.hardware is None or not step.reported_flop or step.reported_flop >= step.flop:
+        return (step.flop, step.flop, step.flop)
+    return tuple(min(step.flop, step.reported_flop * u) for u in co.band["hardware_estimate_undercount"])
+
+
+def _own(step: Step, co: Coefficients, context, extra: tuple[float, float, float] | None = None) -> Bands2:
+    """Effective compute a training run adds by itself, split by domain. `context` is the
+    vintage per band and domain, and whether curated general data was standard at the
+    reference date (bio data never counts as standard-curated)."""
+    vintage, curated_in_reference = context
+    factors = [1.0, 1.0, 1.0] if extra is None else list(extra)
+    band = co.band
     if step.integer or step.precision == "fp8":
-        bands = co["training_4bit" if step.precision == "int4" else "training_8bit"].bands
-        factors = [f * g for f, g in zip(factors, bands)]
-    if step.curated_data:
-        factors = [f * g for f, g in zip(factors, co["data_quality_gain"].bands)]
+        _scale(factors, band["training_4bit" if step.precision == "int4" else "training_8bit"])
     if step.active_params is not None and step.params and step.active_params < step.params:
-        factors = [f * g for f, g in zip(factors, co["moe_gain"].bands)]
+        _scale(factors, band["moe_gain"])
     if step.sparsity > 0 and step.kind != "prune":
         weight = min(step.sparsity, 0.5) / 0.5
-        factors = [f * g ** weight for f, g in zip(factors, co["sparse_training_gain"].bands)]
+        _scale(factors, tuple(g ** weight for g in band["sparse_training_gain"]))
     if len(step.sites) > 1:  # one run spread over several sites
-        factors = [f * g for f, g in zip(factors, co["decentralized_training"].bands)]
+        _scale(factors, band["decentralized_training"])
     if step.kind == "pretrain" and step.params and step.tokens and step.active_params is None:
-        factors = [f * g for f, g in zip(factors, _offoptimal(step.params, step.tokens, co))]
+        _scale(factors, _offoptimal(step.params, step.tokens, co))
+    flop = counted_flop_bands(step, co)
     bio = step.share("bio")
-    transfer = co["domain_transfer"].bands
-    return [[step.flop * factors[b] * ((1 - bio) + transfer[b] * bio),
-             step.flop * factors[b] * (bio + transfer[b] * (1 - bio))] for b in range(3)]
+    transfer = band["domain_transfer"]
+    quality = band["data_quality_gain"] if step.curated_data else None
+    out = []
+    for b in range(3):
+        base = flop[b] * factors[b]
+        if quality is None:
+            g, s = base * vintage[b][0], base * vintage[b][1]
+        else:
+            g = base * _recipe(vintage[b][0], quality[b], curated_in_reference)
+            s = base * _recipe(vintage[b][1], quality[b], False)
+        out.append([g * ((1 - bio) + transfer[b] * bio), s * (bio + transfer[b] * (1 - bio))])
+    return out
+
+
+def _scale(factors: list[float], bands) -> None:
+    for b in range(3):
+        factors[b] *= bands[b]
 
 
 def _offoptimal(params: float, tokens: float, co: Coefficients) -> tuple[float, float, float]:
-    """C_eff / C for an (N, D) pair under a loss law (capability-evidence §1b, D): low takes
-    the worse of the two laws, central the Besiroglu refit, high 1 (no penalty)."""
+    """C_eff / C for an (N, D) pair under a loss law (docs/coefficient-sources.md, D): low
+    takes the worse of the two laws, central the Besiroglu refit, high 1 (no penalty)."""
     ratios = [_loss_matched_ratio(params, tokens, co[name].extra or {}) for name in ("offoptimal_besiroglu", "offoptimal_hoffmann")]
     return (min(ratios), ratios[0], 1.0)
 
@@ -246,15 +320,54 @@ def _loss_matched_ratio(params: float, tokens: float, law: Mapping[str, float]) 
     return _loss_matched_ratio_cached(params, tokens, law["E"], law["A"], law["B"], law["alpha"], law["beta"])
 
 
-def _add(a: list[list[float]], b: list[list[float]]) -> list[list[float]]:
+def _add(a: Bands2, b: Bands2) -> Bands2:
     return [[x + y for x, y in zip(ra, rb)] for ra, rb in zip(a, b)]
 
 
-def _with_gain(gains: dict, kind: str, gain: tuple[float, float, float]) -> dict:
+def _both(bands: tuple[float, float, float]) -> tuple:
+    """A gain that is the same in every domain, as [band][domain]."""
+    return tuple((g, g) for g in bands)
+
+
+def _per_domain(general: tuple[float, float, float], bio: tuple[float, float, float]) -> tuple:
+    return tuple((general[b], bio[b]) for b in range(3))
+
+
+def _with_gain(gains: dict, kind: str, gain: tuple) -> dict:
     out = dict(gains)
     old = out.get(kind)
-    out[kind] = gain if old is None else tuple(max(o, g) for o, g in zip(old, gain))
+    out[kind] = gain if old is None else tuple((max(o[0], g[0]), max(o[1], g[1])) for o, g in zip(old, gain))
     return out
+
+
+def student_params(step: Step) -> float:
+    """A student's parameter count: as given, else compute-optimal for its compute
+    (about 20 tokens per parameter, Hoffmann et al. 2022: N = sqrt(C / 120))."""
+    return step.params if step.params else math.sqrt(max(step.flop, 0.0) / 120.0)
+
+
+def distill_gain_bands(flop: float, co: Coefficients) -> tuple[float, float, float]:
+    """Distillation's gain over training from scratch at a student compute of `flop`: the
+    full small-scale gain up to `distill_gain_full_flop`, fading (log-linearly in compute)
+    to none at `distill_gain_vanish_flop` -- a simplification of Busbridge et al. 2025,
+    who find distillation beats supervised training only below a compute level that
+    grows with student size."""
+    gains, full, vanish = co.band["distill_gain"], co.band["distill_gain_full_flop"], co.band["distill_gain_vanish_flop"]
+    out = []
+    for b in range(3):
+        if flop <= full[b]:
+            weight = 1.0
+        elif flop >= vanish[b] or vanish[b] <= full[b]:
+            weight = 0.0
+        else:
+            weight = math.log(vanish[b] / flop) / math.log(vanish[b] / full[b])
+        out.append(gains[b] ** weight)
+    return tuple(out)
+
+
+def retention_name(step: Step) -> str:
+    """Which retention band binds a student: by its (given or inferred) size."""
+    return "distill_retention_large" if student_params(step) >= 10e9 else "distill_retention_small"
 
 
 def _advance(lc: Lifecycle, step: Step, states: dict[str, _Model], co: Coefficients, vintage, cap) -> _Model:
@@ -266,69 +379,125 @@ def _advance(lc: Lifecycle, step: Step, states: dict[str, _Model], co: Coefficie
         return models[0]  # stands for its generator when a distill step names it as teacher
     if kind == "distill":
         teachers = models + [states[s.id] for s in lc.data_inputs(step)]
-        own = _own(step, co, vintage, co["distill_gain"].bands)
-        retention = co["distill_retention_large" if (step.params or 0) >= 10e9 else "distill_retention_small"].bands
-        ceilings = [t.final(cap) for t in teachers]
-        pre = [[min(own[b][d], max(c[b][d] for c in ceilings) * retention[b]) for d in range(2)] for b in range(3)]
-        return _Model(pre, {}, step.flop, step.params)
+        own = _own(step, co, vintage, distill_gain_bands(step.flop, co))
+        retention = co.band[retention_name(step)]
+        finals = [t.final(cap) for t in teachers]
+        ceiling = [[max(f[b][d] for f in finals) * retention[b] for d in range(2)] for b in range(3)]
+        return _Model(own, {}, step.flop, step.params, ceiling)
     if kind in ("continued_pretrain", "finetune", "rl"):
         base = models[0]
-        pre = _add(base.pre, _own(step, co, vintage))
+        own = _own(step, co, vintage)
+        pre = _add(base.pre, own)
+        ceiling = None if base.ceiling is None else _add(base.ceiling, own)  # own training counts; the gain does not lift it
         gains = base.gains
         if kind != "continued_pretrain":
-            full = co["finetune_full_gain_share"].bands
+            full = co.band["finetune_full_gain_share"]
             ratio = step.flop / base.trained if base.trained > 0 else 1.0
-            bands = co["finetune_gain" if kind == "finetune" else "rl_gain"].bands
-            gain = tuple(g ** min(1.0, ratio / full[b]) for b, g in enumerate(bands))
-            gains = _with_gain(gains, kind, gain)
-        return _Model(pre, gains, base.trained + step.flop, base.params)
+            bands = co.band["finetune_gain" if kind == "finetune" else "rl_gain"]
+            gains = _with_gain(gains, kind, _both(tuple(g ** min(1.0, ratio / full[b]) for b, g in enumerate(bands))))
+        return _Model(pre, gains, base.trained + step.flop, base.params, ceiling)
     if kind == "quantize":
         base = models[0]
-        bands = co["ptq_4bit" if step.precision == "int4" else "ptq_8bit"].bands
-        return _Model([[v * bands[b] for v in base.pre[b]] for b in range(3)], base.gains, base.trained + step.flop, base.params)
+        bands = co.band["ptq_4bit" if step.precision == "int4" else "ptq_8bit"]
+        return _Model([[v * bands[b] for v in base.pre[b]] for b in range(3)], base.gains, base.trained + step.flop,
+                      base.params, base.ceiling)
     if kind == "prune":
         base = models[0]
-        bands = co["prune_half_large" if (base.params or 0) >= 175e9 else "prune_half_small"].bands
+        bands = co.band["prune_half_large" if (base.params or 0) >= 175e9 else "prune_half_small"]
         weight = (step.sparsity or 0.5) / 0.5
         return _Model([[v * bands[b] ** weight for v in base.pre[b]] for b in range(3)], base.gains,
-                      base.trained + step.flop, base.params)
+                      base.trained + step.flop, base.params, base.ceiling)
     if kind == "inference_boost":
         base = models[0]
-        return _Model(base.pre, _with_gain(base.gains, *_boost_gain(step, co)), base.trained, base.params)
+        return _Model(base.pre, _with_gain(base.gains, *boost_gain(step, co)), base.trained, base.params, base.ceiling)
     return _compose(step, models, co, cap)
 
 
-def _boost_gain(step: Step, co: Coefficients) -> tuple[str, tuple[float, float, float]]:
-    """Inference-time gain: sampling methods earn samples^(exchange rate), up to the band's
-    ceiling (Villalobos & Atkinson 2023); CoT and scaffolds earn their band directly."""
-    if step.boost_method in ("best_of_n", "self_consistency"):
-        rate, ceiling = co["inference_exchange_rate"].bands, co["inference_gain"].bands
-        return "inference", tuple(min(ceiling[b], step.boost_samples ** rate[b]) for b in range(3))
+SAMPLING = ("best_of_n", "self_consistency")
+
+
+def boost_gain(step: Step, co: Coefficients) -> tuple[str, tuple]:
+    """Inference-time gain as (kind, [band][domain]). Every way of drawing several answers
+    and picking one -- best-of-n, self-consistency, and a voting ensemble (_compose) --
+    is one kind, "sampling", so samples are counted once (Li et al. 2024's ensemble is
+    sampling-and-voting). Sampling earns samples^(exchange rate) up to the domain's
+    ceiling (Villalobos & Atkinson 2023, measured with verifiers on math/code-like
+    tasks; bio has its own small band); CoT earns the domain's ceiling as its own kind;
+    tools and scaffolds their band."""
+    general, bio = co.band["inference_gain"], co.band["inference_gain_bio"]
+    if step.boost_method in SAMPLING:
+        rate = co.band["inference_exchange_rate"]
+        earned = [step.boost_samples ** rate[b] for b in range(3)]
+        return "sampling", tuple((min(general[b], earned[b]), min(bio[b], earned[b])) for b in range(3))
     if step.boost_method == "cot":
-        return "inference", co["inference_gain"].bands
-    return "scaffold", co["scaffold_gain"].bands
+        return "cot", _per_domain(general, bio)
+    return "scaffold", _per_domain(co.band["scaffold_gain"], co.band["scaffold_gain_bio"])
+
+
+def _divide(value: float, factor: float) -> float:
+    return value / factor if factor > 0 else 0.0
 
 
 def _compose(step: Step, members: list[_Model], co: Coefficients, cap) -> _Model:
     """Ensembles, cascades, merges and assembled MoEs are credited with their strongest
-    member (by general capability) plus the composition's own gain."""
-    best = max(members, key=lambda m: m.pre[1][0] * m.factor(cap, 1))
-    pre = []
-    for b in range(3):
-        best_factor = best.factor(cap, b)
-        row = []
-        for d in range(2):
-            values = [m.pre[b][d] * m.factor(cap, b) / best_factor for m in members]
-            top = max(values)
-            if step.kind == "moe_assemble":
-                top += co["moe_assembly_pooling"].bands[b] * (sum(values) - top)
-            row.append(top)
-        pre.append(row)
+    member (by general capability) plus the composition's own gain. A majority-vote
+    ensemble samples several answers: its gain is of the "sampling" kind, so it does
+    not multiply with best-of-n or self-consistency on top."""
+    finals = [m.final(cap) for m in members]
+    best_index = max(range(len(members)), key=lambda i: finals[i][1][0])
+    best = members[best_index]
+    pooling = co.band["moe_assembly_pooling"] if step.kind == "moe_assemble" else None
+
+    def combine(rows: list[Bands2], b: int, d: int) -> float:
+        values = [r[b][d] for r in rows]
+        top = max(values)
+        return top + pooling[b] * (sum(values) - top) if pooling is not None else top
+
+    pre = [[_divide(combine(finals, b, d), best.factor(cap, b, d)) for d in range(2)] for b in range(3)]
+    ceiling = None
+    if all(m.ceiling is not None for m in members):
+        ceiling = [[combine([m.ceiling for m in members], b, d) for d in range(2)] for b in range(3)]
     if step.kind == "moe_assemble":
-        return _Model(pre, best.gains, sum(m.trained for m in members) + step.flop, best.params)
-    name = {"ensemble": "ensemble_gain", "cascade": "cascade_gain", "merge": "merge_gain"}[step.kind]
-    bands = co[name].bands
+        return _Model(pre, best.gains, sum(m.trained for m in members) + step.flop, best.params, ceiling)
+    trained = max(m.trained for m in members) + step.flop
     if step.kind == "ensemble":
         weight = min(1.0, math.log(len(members)) / math.log(15))
-        bands = tuple(g ** weight for g in bands)
-    return _Model(pre, _with_gain(best.gains, step.kind, bands), max(m.trained for m in members) + step.flop, best.params)
+        gain = tuple((g ** weight, s ** weight) for g, s in _per_domain(co.band["ensemble_gain"], co.band["ensemble_gain_bio"]))
+        return _Model(pre, _with_gain(best.gains, "sampling", gain), trained, best.params, ceiling)
+    if step.kind == "cascade":  # FrugalGPT measured general tasks only; no bio figure, so no bio gain
+        gain = _per_domain(co.band["cascade_gain"], (1.0, 1.0, 1.0))
+    else:
+        gain = _both(co.band["merge_gain"])
+    return _Model(pre, _with_gain(best.gains, step.kind, gain), trained, best.params, ceiling)
+
+
+def key_coefficients(lc: Lifecycle, reference_date: dt.date, domain: str, coefficients: Coefficients | None = None,
+                     top: int = 3) -> list[dict]:
+    """The coefficients a lifecycle's central capability in `domain` depends on most, for a
+    report to name with their status (P / P2 / D / J): each coefficient in turn is set to
+    its low end, and the ones that move the result most come first. `factor` is central
+    capability / capability with that coefficient at low (1 = no dependence)."""
+    import dataclasses
+
+    co = coefficients or default_coefficients()
+    base = effective_compute(lc, reference_date, co).get(domain)
+    swings = []
+    for name, c in co.items():
+        if c.low == c.central:
+            continue
+        table = dict(co.items())
+        table[name] = dataclasses.replace(c, central=c.low, high=c.low)
+        moved = effective_compute(lc, reference_date, Coefficients(table, co.origin)).get(domain)
+        factor = base / moved if moved > 0 else math.inf
+        if factor > 1.0 + 1e-9:
+            swings.append({"name": name, "status": c.status, "factor": factor, "central": c.central, "low": c.low})
+    swings.sort(key=lambda s: -s["factor"])
+    return swings[:top]
+
+
+def assumptions_text(keys: list[dict]) -> str:
+    """One line for a report: the coefficients a finding rests on, with status and how far
+    the finding's capability falls if each were at its low end."""
+    if not keys:
+        return "rests on no coefficient beyond the plain scaling law"
+    return "rests on " + "; ".join(f"{k['name']} ({k['status'] or '?'}, /{k['factor']:.3g} at low)" for k in keys)

@@ -48,7 +48,7 @@ from .registry import load_policy
 from .sanity import check_covers_honest_model
 from .strategies import Setting, Strategy, get_strategy, registry
 from .sensitivity import DRAWS, Analyser, Sensitivity
-from .strategies.plan import Plan, build, round_down
+from .strategies.plan import Plan, build, honest_plan, round_down
 
 DATA_HORIZON = dt.date(2026, 7, 15)
 """Last publication date in the vendored Epoch data: no release is placed later."""
@@ -80,6 +80,7 @@ class Target:
     bands: tuple[float, float, float]
     lifecycle: Lifecycle
     profile: str = "standard"
+    """Which practices the honest model has (strategies.plan.TARGET_PROFILES)."""
 
     @property
     def effective_flop(self) -> float:
@@ -264,18 +265,18 @@ class _Budget:
         return self.max_seconds is not None and time.perf_counter() - self.start > self.max_seconds
 
 
-def honest_target(policy: Policy, domain: str, training_flop: float | None = None) -> Target:
+def honest_target(policy: Policy, domain: str, training_flop: float | None = None, profile: str = "standard") -> Target:
     """The capability of an honest dense model at the rule's line for `domain` (or at
-    `training_flop`), trained with the reference date's recipe and instruction-tuned."""
+    `training_flop`), with the reference date's recipe and the practices of `profile`
+    ("standard": what was standard by then; "bare": the instruction tune only)."""
     if training_flop is None:
         if domain not in policy.target_lines:
             raise UsageError(f"policy '{policy.id}' draws no line for domain '{domain}'; its domains: "
                              f"{', '.join(policy.target_lines)} (or give --target-flop)")
         training_flop = policy.target_lines[domain]
-    plan = Plan(domain=domain, released=policy.reference_date, core_flop=training_flop)
-    lc = build(plan, name=f"honest-{domain}")
+    lc = build(honest_plan(domain, policy.reference_date, training_flop, profile), name=f"honest-{domain}")
     cap = effective_compute(lc, policy.reference_date, policy.coefficients)
-    return Target(domain, training_flop, cap[domain], lc)
+    return Target(domain, training_flop, cap[domain], lc, profile)
 
 
 @watched  # a rule stuck on one lifecycle stops the search with its name (issue 12)
@@ -283,7 +284,7 @@ def search(policy: "str | Policy", *, strategies: Sequence[str] | None = None, d
            target_flop: float | None = None, seed: int = 0, max_evals: int = 400_000, max_seconds: float | None = None,
            depth: int = 3, coefficients: "str | Coefficients | None" = None,
            progress: Callable[[int, int], None] | None = None, material: float = MATERIAL_FACTOR,
-           draws: int = DRAWS) -> SearchResult:
+           draws: int = DRAWS, target_profile: str = "standard") -> SearchResult:
     """Find lifecycles that escape `policy` while keeping the target capability."""
     chosen = load_policy(policy)
     if coefficients is not None:
@@ -302,7 +303,7 @@ def search(policy: "str | Policy", *, strategies: Sequence[str] | None = None, d
         raise UsageError("--draws must be between 1 and 100000")
     pool = [get_strategy(s) for s in (strategies or list(registry()))]
     domains = [domain] if domain else list(chosen.target_lines)
-    targets = {d: honest_target(chosen, d, target_flop) for d in domains}
+    targets = {d: honest_target(chosen, d, target_flop, target_profile) for d in domains}
     check_covers_honest_model(chosen, domains)  # a rule that covers nothing must not look robust
     budget = _Budget(max_evals, max_seconds)
     engine = _Engine(chosen, targets, pool, random.Random(seed), budget, depth)
@@ -469,7 +470,7 @@ class _Engine:
         return [{s.id: p for s, p in zip(combo, choice)} for choice in product]
 
     def _plan(self, combo, params, domain) -> Plan:
-        plan = Plan(domain=domain, released=self.policy.reference_date)
+        plan = Plan(domain=domain, released=self.policy.reference_date, profile=self.targets[domain].profile)
         for strategy in combo:
             strategy.apply(plan, params[strategy.id])
         plan.released = min(plan.released, self.latest)

@@ -16,6 +16,10 @@ def add_parser(sub) -> None:
     parser.add_argument("--domain", help="target domain (default: every domain the rule draws a line in)")
     parser.add_argument("--target-flop", type=float,
                         help="target = capability of an honest dense model trained with this many FLOP")
+    parser.add_argument("--target-profile", choices=("standard", "bare"), default="standard",
+                        help="the honest target's practices: 'standard' (the reference date's standard recipe and "
+                        "deployment: instruction tuning, curated data, chain-of-thought, tools where standard; default) "
+                        "or 'bare' (instruction tuning only)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (same seed, same findings)")
     parser.add_argument("--max-evals", type=int, default=400_000, help="evaluation budget (default 400000)")
     parser.add_argument("--max-seconds", type=float, help="time budget; results are deterministic only when the "
@@ -45,7 +49,7 @@ def run(args) -> int:
         result = search(args.policy, strategies=args.strategies, domain=args.domain, target_flop=args.target_flop,
                         seed=args.seed, max_evals=args.max_evals, max_seconds=args.max_seconds, depth=args.depth,
                         coefficients=args.coefficients, progress=bar.update if bar else None,
-                        material=args.material, draws=args.draws)
+                        material=args.material, draws=args.draws, target_profile=args.target_profile)
     finally:
         if bar:
             bar.close()

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loopholes import CoefficientError, check, load_coefficients
-from loopholes.capability import BANDS, DAYS_PER_MONTH, default_coefficients, effective_compute
+from loopholes.capability import BANDS, DAYS_PER_MONTH, default_coefficients, effective_compute, retention_name
 from loopholes.lifecycle import Lifecycle, make_step
 from loopholes.testing import lifecycles
 
@@ -46,12 +46,13 @@ def test_distilled_student_is_capped_at_teacher_times_retention(params, retentio
 
 
 def test_a_small_distill_run_is_below_its_ceiling():
-    """The ceiling binds only a strong student: a 1e21 run stays near its own compute."""
+    """The ceiling binds only a strong student: a 1e19 run gets its own compute x the full
+    small-scale distillation gain."""
     lc = lifecycle(make_step("teacher", "pretrain", "T", flop=1e25),
-                   make_step("student", "distill", "S", ["teacher"], flop=1e21))
+                   make_step("student", "distill", "S", ["teacher"], flop=1e19))
     central = capability_of(lc).get("general")
     assert central < capability_of(lc, "teacher").get("general") * CO["distill_retention_small"].central / 100
-    assert central == pytest.approx(1e21 * CO["distill_gain"].central)
+    assert central == pytest.approx(1e19 * CO["distill_gain"].central)
 
 
 @settings(max_examples=150, deadline=None)
@@ -62,7 +63,7 @@ def test_no_distilled_student_ever_exceeds_its_best_teacher(lc):
     for step in lc.steps:
         if step.kind != "distill":
             continue
-        retention = CO["distill_retention_large" if (step.params or 0) >= 10e9 else "distill_retention_small"].bands
+        retention = CO[retention_name(step)].bands
         student = capability_of(lc, step.id)
         teachers = [capability_of(lc, t) for t in step.inputs]
         for domain in ("general", "bio"):
@@ -220,3 +221,41 @@ def test_a_loss_law_without_its_constants_is_refused_at_load(tmp_path):
     except CoefficientError:
         return
     effective_compute(lc, REF, custom)  # must not raise a KeyError either
+
+
+def test_key_coefficients_name_what_a_finding_rests_on():
+    """A distilled student's capability rests on the retention ceiling (status D) first."""
+    from loopholes.capability import key_coefficients
+
+    lc = lifecycle(make_step("teacher", "pretrain", "T", flop=1e25),
+                   make_step("student", "distill", "S", ["teacher"], params=70e9, tokens=1e25 / (6 * 70e9)))
+    keys = key_coefficients(lc, REF, "general")
+    assert keys[0]["name"] == "distill_retention_large" and keys[0]["status"] == "D" and keys[0]["factor"] > 1
+    plain = lifecycle(make_step("m", "pretrain", "A", flop=1e24))
+    assert key_coefficients(plain, REF, "general") == []  # a plain run at the reference date rests on nothing
+
+
+@settings(max_examples=100, deadline=None)
+@given(lifecycles(kinds=("pretrain", "synthetic_data", "distill", "inference_boost", "ensemble")))
+def test_no_boost_lifts_a_distilled_student_over_its_teacher_ceiling(lc):
+    """Issue 10: an inference-time boost adds no training, so a boosted student stays under
+    its best teacher x retention in every band and domain."""
+    by_id = {s.id: s for s in lc.steps}
+    for step in lc.steps:
+        if step.kind != "inference_boost" or by_id[step.inputs[0]].kind != "distill":
+            continue
+        student = by_id[step.inputs[0]]
+        retention = CO[retention_name(student)].bands
+        boosted = capability_of(lc, step.id)
+        teachers = [capability_of(lc, t) for t in student.inputs]
+        for domain in ("general", "bio"):
+            for b in range(3):
+                assert boosted[domain][b] <= max(t[domain][b] for t in teachers) * retention[b] * (1 + 1e-9)
+
+
+def test_assumptions_text_names_status_and_swing():
+    from loopholes.capability import assumptions_text
+
+    line = assumptions_text([{"name": "distill_retention_large", "status": "D", "factor": 2.1}])
+    assert line == "rests on distill_retention_large (D, /2.1 at low)"
+    assert "no coefficient" in assumptions_text([])

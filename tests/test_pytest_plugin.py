@@ -82,10 +82,11 @@ def test_a_leaky_draft_fails_like_a_finding(pytester: pytest.Pytester) -> None:
     text = result.stdout.str()
     assert "leaky::integer-precision::as-drafted" in text
     assert "leaky leaks through integer-precision under reading as-drafted" in text
-    assert re.search(r"base\s+pretrain .* ops\s+\(int8", text), text  # one line per step
+    # one line per step (the standard profile may add deployment steps after the base run)
+    assert re.search(r"base( \[deploy\])?\s+pretrain .* ops\s+\(int8", text), text
     assert re.search(r"AI Act Art\. 51\(2\): training operations: [0-9.e+]+ > 1e25\? no", text)  # the clause it slipped past
     assert "capability kept (general, effective FLOP, central)" in text
-    assert re.search(r"leakage (>= )?[0-9.]+x, material", text)
+    assert re.search(r"leakage (>= )?[0-9.]+x, (material|marginal)", text)
     assert "Traceback" not in text and "pytest_plugin.py" not in text and "search.py" not in text
 
     replay = re.search(r"replay: (loopholes check .*)", text)[1].split()
@@ -212,7 +213,7 @@ def test_check_a_spec(loopholes):
 
 
 def test_xdist_gives_the_same_outcomes_as_a_serial_run(pytester: pytest.Pytester) -> None:
-    known = 'KnownLoophole("throttling", "better data"), KnownLoophole("inference-boost", "inference compute"),'
+    known = 'KnownLoophole("measured-vs-theoretical", "estimate"), KnownLoophole("sparsity", "sparse kernels"),'
     draft(pytester, "par_leaky", integer=False, known=known)
     draft(pytester, "par_tight", integer=True, known=known + ' KnownLoophole("algorithmic-progress", "time"),')
     args = ("policies", "-v", "-p", "no:cacheprovider", *FAST)

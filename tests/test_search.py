@@ -28,10 +28,18 @@ def evading(result, strategy, domain=None, reading=None):
             and (reading is None or reading in f.evades_under)]
 
 
-@pytest.mark.parametrize("strategy", ["distillation", "bio-dilution", "cascade", "inference-boost", "throttling",
+@pytest.mark.parametrize("strategy", ["bio-dilution", "cascade", "inference-boost", "throttling",
                                       "algorithmic-progress"])
 def test_finds_the_papers_loopholes_in_eo_14110(results, strategy):
     assert evading(results["us-eo-14110"], strategy), f"no finding needs {strategy} against EO 14110"
+
+
+def test_distillation_alone_no_longer_escapes_with_the_target_capability(results):
+    """Issue 10: in compute units a student keeps at most ~0.3 of its teacher and the
+    distillation gain has faded at these scales, so the papers' distillation route does not
+    reach the standard target by itself (the EO bio and EU/SB 53 findings of the old model)."""
+    for pid in ("us-eo-14110", "eu-ai-act", "ca-sb53"):
+        assert not [f for f in evading(results[pid], "distillation") if f.strategies == ("distillation",)], pid
 
 
 def test_eo_bio_dilution_sits_just_under_primarily(results):
@@ -40,15 +48,6 @@ def test_eo_bio_dilution_sits_just_under_primarily(results):
     bio = next(c for c in finding.verdict.clauses if c.rule == "bio")
     assert not bio.triggered and "does not pass" in bio.note
     assert finding.capability.get("bio") >= finding.target.effective_flop
-
-
-def test_eo_distillation_is_an_ambiguity_of_single_run(results):
-    """A student trained just under 1e23 on a bio teacher escapes only if the teacher's
-    compute is not the student's (reading single-run)."""
-    finding = evading(results["us-eo-14110"], "distillation", domain="bio")[0]
-    assert finding.evades_under == ("single-run",) and finding.covered_under == ("cumulative",)
-    teacher = finding.lifecycle.step("teacher")
-    assert teacher.developer != finding.lifecycle.artifact.developer
 
 
 def test_eu_integer_precision_only_under_float_only(results):
@@ -65,21 +64,14 @@ def test_eu_decentralized_finetune_keeps_each_modifier_under_one_third(results):
     assert finding.lifecycle.artifact.developer.startswith("Modifier")
 
 
-@pytest.mark.parametrize("strategy", ["inference-boost", "distillation"])
+@pytest.mark.parametrize("strategy", ["algorithmic-progress", "measured-vs-theoretical"])
 def test_eu_other_loopholes(results, strategy):
+    """(Issue 10: inference-boost and distillation no longer beat the standard target.)"""
     assert evading(results["eu-ai-act"], strategy)
 
 
-def test_eu_distillation_teacher_is_not_the_providers(results):
-    finding = evading(results["eu-ai-act"], "distillation")[0]
-    teacher = finding.lifecycle.step("teacher")
-    assert teacher.developer != finding.lifecycle.artifact.developer
-    assert teacher.flop > 1e25  # the teacher itself is above the line, and does not count
-
-
-def test_sb53_distillation_and_third_party_finetunes(results):
+def test_sb53_third_party_finetunes(results):
     result = results["ca-sb53"]
-    assert evading(result, "distillation")
     third_party = evading(result, "decentralized-finetune", reading="developer-only")
     assert third_party and all("include-upstream" in f.covered_under for f in third_party)
 
@@ -189,7 +181,7 @@ def test_search_cli_text_and_json(capsys, tmp_path):
     assert "integer-precision" in text and "slipped past" in text and "loopholes check eu-ai-act" in text
     saved = list(tmp_path.glob("*.json"))
     assert saved and parse_lifecycle(json.loads(saved[0].read_text()))
-    assert cli.main(["search", "ca-sb53", "--strategy", "throttling", "--json"]) == 0
+    assert cli.main(["search", "ca-sb53", "--strategy", "measured-vs-theoretical", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert set(data) >= {"policy", "target", "findings", "stats"}
     assert set(data["target"]) >= {"domain", "effective_flop"}  # DESIGN §9: an object, the first domain

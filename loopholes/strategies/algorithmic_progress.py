@@ -21,7 +21,7 @@ def _variants(setting):
 STRATEGY = Strategy(
     id="algorithmic-progress",
     title="Release later with a newer recipe against a line that does not move",
-    cites="Hooker 2024 §2.1.2 and §5.1; capability-evidence §2 (compute halving time 5-14 months)",
+    cites="Hooker 2024 §2.1.2 and §5.1; docs/coefficient-sources.md [ho2024] (halving time 5-14 months; bio: its own J band)",
     attacks=("static-line",),
     bounds={"released": "after the rule's reference date and no later than its revocation or the data horizon"},
     apply=_apply,

@@ -13,7 +13,7 @@ def _apply(plan, params):
 STRATEGY = Strategy(
     id="cascade",
     title="Chain or ensemble several sub-threshold models into one system",
-    cites="Hooker 2024 §3.1.3-3.1.4; primer §2.3; capability-evidence §9 (15-way voting ~5.4x, FrugalGPT cascades)",
+    cites="Hooker 2024 §3.1.3-3.1.4; primer §2.3; docs/coefficient-sources.md [li2024-agents] [frugalgpt2023] (15-way voting ~5.4x, counted once with sampling; FrugalGPT cascades)",
     attacks=("single-run",),
     bounds={"members": "2 to 15 (15-way voting is the largest measured, Li et al. 2024 arXiv 2402.05120)",
             "system": "ensemble (majority vote) or cascade (router)"},

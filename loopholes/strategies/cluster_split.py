@@ -21,7 +21,7 @@ STRATEGY = Strategy(
     cites="EO 14110 §4.2(b)(ii); Hooker 2024 §3.1.2; INTELLECT-1 (arXiv 2412.01152) for decentralized MFU",
     attacks=("cluster-rate",),
     bounds={"training_days": "20 days or more (J: a frontier run on a cluster sized to finish in three weeks)",
-            "sites": "2 or 3 sites; multi-site training keeps 0.9-1.0x capability per op (capability-evidence §11)"},
+            "sites": "2 or 3 sites; multi-site training keeps 0.9-1.0x capability per op (docs/coefficient-sources.md [intellect1-2024])"},
     apply=_apply,
     variants=lambda setting: [{"training_days": 20.0, "sites": 2}, {"training_days": 20.0, "sites": 3}],
     group="cluster",

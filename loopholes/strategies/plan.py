@@ -1,6 +1,8 @@
 """A `Plan` is an adversary's lifecycle in declarative form: the honest recipe by default
-(one dense pre-training run plus the developer's own instruction fine-tune), with fields
-that gaming strategies bend. `build()` turns a plan into a `Lifecycle`.
+(one dense pre-training run, the developer's own instruction fine-tune and, under the
+"standard" profile, whatever else was standard practice by the release date), with
+fields that gaming strategies bend. `build()` turns a plan into a `Lifecycle`;
+`honest_plan()` is the honest target's plan.
 
 Keeping strategies as edits of one plan makes them compose (apply several in any
 order), makes "drop this strategy" well defined (apply the others to a fresh plan) and
@@ -13,23 +15,65 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
+from ..capability import CURATED_DATA_STANDARD_SINCE
 from ..lifecycle import Hardware, Lifecycle, make_step
 
 ADVERSARY = "Adversary Labs"
 TEACHER_OWNER = "Frontier Co (teacher)"
 
 HONEST_FINETUNE_SHARE = 3e-3
-"""Instruction tuning at 0.3 % of pre-training, InstructGPT's share (capability-evidence §3,
-Davidson 2023 via notes, P2): the honest recipe includes it, so a fine-tune alone is no gain."""
+"""Instruction tuning at 0.3 % of pre-training, InstructGPT's share (docs/coefficient-sources.md [davidson2023],
+P2): the honest recipe includes it, so a fine-tune alone is no gain."""
 HONEST_TRAINING_DAYS = 90.0
 """Wall-clock length of an honest frontier run (J: GPT-4 and Llama 3 405B pre-training took
 roughly two to three months, per their reports as summarised by Epoch)."""
 DEFAULT_UTILIZATION = 0.4
 """Epoch AI's default utilisation for hardware estimates of non-LLM runs is 0.4 and 0.3
-for LLMs; measured frontier MFU is 0.35-0.43 (capability-evidence §11)."""
-SYNTHETIC_SHARE_OF_TEACHER = 1e-3
-"""Compute to generate distillation data, as a share of the teacher's pre-training: the
-upper end of R1-style generation, 0.02-0.1 % (capability-evidence §5b, D)."""
+for LLMs; measured frontier MFU is 0.35-0.43 (docs/coefficient-sources.md [epoch-hardware-estimates])."""
+TOKENS_PER_PARAM = 20.0
+"""Compute-optimal tokens per parameter (Hoffmann et al. 2022, Table 3): a run given only
+as FLOP is taken to have N = sqrt(C / (6 x 20)) parameters and D = 20 N tokens."""
+
+TARGET_PROFILES = ("standard", "bare")
+"""What the honest model gets besides its pre-training run. "bare": the instruction tune
+only (the old target). "standard": every practice that was standard by its release date
+(STANDARD_PRACTICE), so an adversary's finding must beat ordinary deployment."""
+
+STANDARD_PRACTICE = {
+    # practice: (first date it was standard, domains, source key in docs/coefficient-sources.md)
+    "curated_data": (CURATED_DATA_STANDARD_SINCE, ("general",), "fineweb2024, dclm2024: model-based quality filtering "
+                     "published with open corpora in June 2024 and used by later open releases"),
+    "cot": (dt.date(2023, 3, 14), ("general",), "wei2022-cot; GPT-4 technical report (14 March 2023) scored its "
+            "headline reasoning benchmarks with chain-of-thought prompting"),
+    "tool_use": (dt.date(2023, 6, 13), ("general",), "openai-function-calling-2023: function calling in the public "
+                 "API on 13 June 2023"),
+}
+"""Deployment affordances and recipe parts counted as standard, with the date they
+became so (J dates, cited in docs/coefficient-sources.md). The instruction tune is in
+every profile (InstructGPT, March 2022). No bio practice is listed: biological
+sequence models are not served with chain-of-thought or tools."""
+
+
+def standard(practice: str, domain: str, released: dt.date, profile: str) -> bool:
+    """Whether `practice` is part of the honest recipe for `domain` at `released`."""
+    if profile == "bare":
+        return False
+    since, domains, _ = STANDARD_PRACTICE[practice]
+    return domain in domains and released >= since
+
+
+def params_of(flop: float) -> float:
+    """Compute-optimal parameter count of a run of `flop` (N = sqrt(C / 120))."""
+    return math.sqrt(max(flop, 0.0) / (6.0 * TOKENS_PER_PARAM))
+
+
+def generation_flop(teacher_flop: float, student_flop: float) -> float:
+    """The teacher's forward passes over the student's training tokens, 2 x N_teacher x
+    D_student (Kaplan et al. 2020: a forward pass costs 2 N per token), both models taken
+    as compute-optimal for their compute. The distilled student depends on this compute;
+    rules that count synthetic-data generation count it."""
+    student_tokens = TOKENS_PER_PARAM * params_of(student_flop)
+    return 2.0 * params_of(teacher_flop) * student_tokens
 
 
 @dataclass
@@ -63,6 +107,8 @@ class Plan:
     modifiers: int = 0
     boost: tuple[str, int] | None = None
     reach: tuple[int, int] | None = None
+    profile: str = "standard"
+    """Which honest practices the plan starts from (TARGET_PROFILES)."""
     external: set[str] = field(default_factory=set)
     """Ids of steps the adversary does not pay for (an existing teacher)."""
 
@@ -77,11 +123,13 @@ def build(plan: Plan, name: str = "finding") -> Lifecycle:
         steps.append(make_step(teacher_id, "pretrain", TEACHER_OWNER, flop=plan.teacher_flop,
                                data={plan.teacher_domain or plan.domain: 1.0}))
         steps.append(make_step("teacher-data", "synthetic_data", ADVERSARY, [teacher_id],
-                               flop=plan.teacher_flop * SYNTHETIC_SHARE_OF_TEACHER))
+                               flop=round_down(generation_flop(plan.teacher_flop, plan.core_flop))))
         plan.external.add(teacher_id)
 
+    curated = plan.curated_data or standard("curated_data", plan.domain, plan.released, plan.profile)
+
     def run(step_id: str, kind: str, inputs: list[str]):
-        return make_step(step_id, kind, ADVERSARY, inputs, data=data, curated_data=plan.curated_data,
+        return make_step(step_id, kind, ADVERSARY, inputs, data=data, curated_data=curated,
                          sites=_sites(plan), **_compute(plan))
 
     members = []
@@ -118,10 +166,25 @@ def build(plan: Plan, name: str = "finding") -> Lifecycle:
         deployer = f"Modifier {j + 1}"
         steps.append(make_step(f"tune-{j + 1}", "finetune", deployer, [top], flop=plan.modifier_flop, data=data))
         top = f"tune-{j + 1}"
+    for method in ("cot", "tool_use"):
+        if standard(method, plan.domain, plan.released, plan.profile):
+            steps.append(make_step(f"deploy-{method.replace('_', '-')}", "inference_boost", deployer, [top], flop=0.0,
+                                   boost=(method, 1)))
+            top = steps[-1].id
     if plan.boost is not None:
         steps.append(make_step("boosted", "inference_boost", deployer, [top], flop=0.0, boost=plan.boost))
         top = "boosted"
     return Lifecycle.trusted(name, plan.released, top, tuple(steps), plan.reach)
+
+
+def honest_plan(domain: str, released: dt.date, flop: float, profile: str = "standard") -> Plan:
+    """The honest target's plan: one dense run of `flop` for `domain`, released at the
+    rule's reference date, with the practices of `profile` (TARGET_PROFILES)."""
+    if profile not in TARGET_PROFILES:
+        from ..errors import UsageError
+
+        raise UsageError(f"unknown target profile '{profile}'; valid: {', '.join(TARGET_PROFILES)}")
+    return Plan(domain=domain, released=released, core_flop=flop, profile=profile)
 
 
 def _shares(data: dict[str, float]) -> tuple[tuple[str, float], ...]:

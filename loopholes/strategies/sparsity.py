@@ -13,9 +13,9 @@ def _apply(plan, params):
 STRATEGY = Strategy(
     id="sparsity",
     title="Train a 50 % sparse model with zero-skipping kernels: 6·N·D counts only non-zero weights",
-    cites="Hooker 2024 Appendix A; capability-evidence §1c, §7 (2:4 sparse tensor cores, Mishra et al. 2021)",
+    cites="Hooker 2024 Appendix A; docs/coefficient-sources.md [mishra2021] (2:4 sparse tensor cores)",
     attacks=("compute-total",),
-    bounds={"sparsity": "0.5, the 2:4 pattern hardware supports (capability-evidence §1c)"},
+    bounds={"sparsity": "0.5, the 2:4 pattern hardware supports (docs/coefficient-sources.md [mishra2021])"},
     apply=_apply,
     variants=lambda setting: [{"sparsity": 0.5}],
     group="form",

@@ -11,9 +11,9 @@ def _apply(plan, params):
 STRATEGY = Strategy(
     id="throttling",
     title="Train just under the line on filtered, deduplicated data",
-    cites="Hooker 2024 §2.1.1; primer §2.1; capability-evidence §10 (data quality 1.45-10x)",
+    cites="Hooker 2024 §2.1.1; primer §2.1; docs/coefficient-sources.md [ankner2024] [fineweb2024] (data quality 1.45-10x, not stacked on algorithmic progress)",
     attacks=("static-line", "compute-total"),
-    bounds={"data_quality_gain": "1.45x (Ankner et al. 2024) to 10x (FineWeb-Edu), capability-evidence §10"},
+    bounds={"data_quality_gain": "1.45x (Ankner et al. 2024) to 10x (FineWeb-Edu); no gain over the standard honest profile once curated data is standard (June 2024)"},
     apply=_apply,
     variants=lambda setting: [{}],
     group="quality",
