@@ -289,8 +289,6 @@ def search(policy: "str | Policy", *, strategies: Sequence[str] | None = None, d
     chosen = load_policy(policy)
     if coefficients is not None:
         chosen = chosen.with_coefficients(coefficients if isinstance(coefficients, Coefficients) else load_coefficients(coefficients))
-    if chosen.coefficients is None:
-        chosen = chosen.with_coefficients(load_coefficients())
     if max_evals < 1:
         raise UsageError("--max-evals must be at least 1")
     if depth < 1 or depth > 4:

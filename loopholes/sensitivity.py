@@ -27,7 +27,7 @@ import random
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .capability import Coefficient, Coefficients, effective_compute
+from .capability import Coefficient, Coefficients, effective_compute, load_coefficients
 from .policy import Context
 
 DRAWS = 300
@@ -98,7 +98,7 @@ class Analyser:
     per (draw, target) since every finding of a domain shares its target."""
 
     def __init__(self, policy: Any, material: float, seed: int, draws: int = DRAWS):
-        table = policy.coefficients
+        table = policy.coefficients or load_coefficients()  # the policy object itself stays as given
         self.policy, self.material = policy, material
         self.table = table
         self.draws = joint_draws(table, draws, seed)
