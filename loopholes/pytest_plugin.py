@@ -4,7 +4,10 @@
 once per rule and turns its matrix into tests named `[rule::strategy::reading]`. A test
 fails when some finding needs that strategy under that reading, and the failure reads
 like `loopholes search` output: the minimal lifecycle, the clauses it slipped past, the
-capability kept and a `loopholes check` command that replays it. Loopholes a rule
+capability kept and a `loopholes check` command that replays it. Only *material* findings
+fail a test (leakage at least `--loopholes-material`, default 2x an honest model at the
+line; docs/findings.md): a marginal gain of a few per cent is listed by `loopholes search`
+but is not a loophole a drafter should chase. Loopholes a rule
 declares in `known_loopholes` run as strict xfail, so a known loophole that stops being
 found turns the run red.
 
@@ -70,6 +73,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="random seed of the search (default 0; same seed, same outcomes)")
     group.addoption("--loopholes-depth", type=int, default=3, metavar="N",
                     help="largest number of strategies composed in one lifecycle (1-4, default 3)")
+    group.addoption("--loopholes-material", type=float, default=2.0, metavar="X",
+                    help="a test fails only on findings whose leakage reaches X times an honest model at the line "
+                         "(default 2; 1 fails on any evasion)")
     group.addoption("--loopholes-save", metavar="DIR",
                     help="write every finding as a replayable lifecycle spec (.json) into DIR")
 
@@ -80,6 +86,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("--loopholes-max-evals must be at least 1")
     if not 1 <= config.getoption("loopholes_depth") <= 4:
         raise pytest.UsageError("--loopholes-depth must be between 1 and 4")
+    if not config.getoption("loopholes_material") >= 1:
+        raise pytest.UsageError("--loopholes-material must be a factor of at least 1")
     save = config.getoption("loopholes_save")
     if save:
         from .errors import UsageError
@@ -328,12 +336,12 @@ class _RuleFailed(Exception):
 
 
 _OUTCOMES = pytest.StashKey[dict]()
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 def _options(config: pytest.Config, **kwargs: Any) -> dict[str, Any]:
     options = {"seed": config.getoption("loopholes_seed"), "max_evals": config.getoption("loopholes_max_evals"),
-               "depth": config.getoption("loopholes_depth")}
+               "depth": config.getoption("loopholes_depth"), "material": config.getoption("loopholes_material")}
     options.update({k: v for k, v in kwargs.items() if v is not None})
     if options.get("strategies") is not None:
         options["strategies"] = tuple(options["strategies"])
@@ -432,7 +440,7 @@ def _search_outcomes(config: pytest.Config, policy: "Policy", ref: str) -> dict[
         readings = [r.id for r in policy.readings]
         for key in _expected_keys(policy):
             strategy, reading = key.split("::")
-            findings = [f for f in result.findings if strategy in f.strategies
+            findings = [f for f in result.findings if strategy in f.strategies and f.material
                         and (reading == ALL_READINGS or reading in f.evades_under)]
             text = None
             if findings and (reading == ALL_READINGS or reading in readings):
