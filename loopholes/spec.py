@@ -26,6 +26,9 @@ Precision = Literal[PRECISIONS]  # type: ignore[valid-type]
 BoostMethod = Literal[BOOST_METHODS]  # type: ignore[valid-type]
 
 Count = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
+ExactCount = Annotated[int, Field(strict=True, ge=0)] | Count
+"""An operation count: an integer stays exact (10**25 + 10**8 is above 10^25; as a float
+it would round to 10^25), a decimal or exponent form is a float."""
 Positive = Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
 Name = Annotated[str, Field(strict=True, min_length=1, max_length=200)]
 Flag = Annotated[bool, Field(strict=True)]
@@ -55,6 +58,10 @@ class Boost(_Strict):
 class Site(_Strict):
     ops_per_second: Count
     colocated: Flag = True
+    networking_gbps: Positive | None = None
+    """Data-centre networking that transitively connects the site's machines, in Gbit/s
+    (EO 14110 §4.2(b)(ii) counts a cluster only over 100 Gbit/s). Absent = unknown: how a
+    rule treats an unknown value is one of its readings, never a silent yes."""
 
 
 class Reach(_Strict):
@@ -74,7 +81,7 @@ class StepSpec(_Strict):
     kind: Kind
     developer: Name
     inputs: list[Name] = []
-    flop: Count | None = None
+    flop: ExactCount | None = None
     params: Positive | None = None
     tokens: Positive | None = None
     active_params: Positive | None = None
