@@ -139,6 +139,11 @@ class Rule:
                             ctx.lifecycle.deploy, ctx.lifecycle.artifact.developer)
 
 
+def plain(value: Any) -> Any:
+    """A number as JSON can hold it: an int stays exact, anything else (Fraction) is a float."""
+    return value if type(value) in (int, float) else float(value)
+
+
 def is_finite_amount(value: Any) -> bool:
     """A finite, non-negative real number (int, float or Fraction; not bool)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -172,8 +177,8 @@ class ClauseResult:
         return self.measured / self.threshold if self.threshold else math.inf
 
     def to_json(self) -> dict[str, Any]:
-        return {"clause": self.clause, "rule": self.rule, "measures": self.measures, "measured": self.measured,
-                "threshold": self.threshold, "comparator": self.comparator, "triggered": self.triggered,
+        return {"clause": self.clause, "rule": self.rule, "measures": self.measures, "measured": plain(self.measured),
+                "threshold": plain(self.threshold), "comparator": self.comparator, "triggered": self.triggered,
                 "tier": self.tier, "unit": self.unit, "note": self.note, "artifact": self.artifact,
                 "party": self.party}
 
@@ -351,7 +356,7 @@ class Policy:
                 "status": self.status, "dates": dict(self.dates), "reference_date": self.reference_date.isoformat(),
                 "readings": [{"id": r.id, "question": r.question, "answer": r.answer} for r in self.readings],
                 "rules": [{"id": r.id, "clause": r.clause, "measures": r.measures, "comparator": r.comparator,
-                           "threshold": r.threshold, "tier": r.tier} for r in self.rules],
+                           "threshold": plain(r.threshold), "tier": r.tier} for r in self.rules],
                 "tiers": list(self.tiers), "covered_tiers": sorted(self.covered_tiers),
                 "target_lines": dict(self.target_lines), "duty": self.duty,
                 "in_force_until": self.in_force_until.isoformat() if self.in_force_until else None,

@@ -11,7 +11,7 @@ import datetime as dt
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WrapValidator, field_validator, model_validator
 
 KINDS = (
     "pretrain", "continued_pretrain", "finetune", "rl", "distill", "synthetic_data", "merge",
@@ -26,7 +26,15 @@ Precision = Literal[PRECISIONS]  # type: ignore[valid-type]
 BoostMethod = Literal[BOOST_METHODS]  # type: ignore[valid-type]
 
 Count = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
-ExactCount = Annotated[int, Field(strict=True, ge=0)] | Count
+
+
+def _keep_integer(value, handler):
+    """Validate as a count, then hand back an integer input unchanged (not as a float)."""
+    checked = handler(value)
+    return value if type(value) is int else checked
+
+
+ExactCount = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False), WrapValidator(_keep_integer)]
 """An operation count: an integer stays exact (10**25 + 10**8 is above 10^25; as a float
 it would round to 10^25), a decimal or exponent form is a float."""
 Positive = Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]

@@ -46,15 +46,16 @@ def test_eo_distillation_is_an_ambiguity_of_single_run(results):
     """A student trained just under 1e23 on a bio teacher escapes only if the teacher's
     compute is not the student's (reading single-run)."""
     finding = evading(results["us-eo-14110"], "distillation", domain="bio")[0]
-    assert finding.evades_under == ("single-run",) and finding.covered_under == ("cumulative",)
+    assert "single-run" in finding.evades_under and finding.covered_under == ("cumulative",)
     teacher = finding.lifecycle.step("teacher")
     assert teacher.developer != finding.lifecycle.artifact.developer
 
 
 def test_eu_integer_precision_only_under_float_only(results):
-    """Art. 3(67) defines floating-point operations: INT8 training escapes only that reading."""
+    """Art. 3(67) defines floating-point operations: INT8 training escapes only the readings
+    that count floating-point operations alone."""
     findings = evading(results["eu-ai-act"], "integer-precision")
-    assert findings and all(f.evades_under == ("float-only",) for f in findings)
+    assert findings and all(f.covered_under == ("all-operations",) and "float-only" in f.evades_under for f in findings)
     assert all(f.lifecycle.step(s.id).integer for f in findings for s in f.lifecycle.steps if s.kind == "pretrain")
 
 
@@ -157,8 +158,8 @@ def test_a_stricter_rule_never_has_more_loopholes(pid, factor):
     policy = load_policy(pid)
     strategies = ["throttling", "inference-boost", "decentralized-finetune", "integer-precision", "split-runs"]
     kwargs = dict(strategies=strategies, depth=2, seed=1, domain="general", target_flop=policy.target_lines["general"])
-    loose = {(f.reading, s) for f in search(policy, **kwargs).findings for s in f.strategies}
-    strict = {(f.reading, s) for f in search(scaled(policy, factor), **kwargs).findings for s in f.strategies}
+    loose = {(r, s) for f in search(policy, **kwargs).findings for s in f.strategies for r in f.evades_under}
+    strict = {(r, s) for f in search(scaled(policy, factor), **kwargs).findings for s in f.strategies for r in f.evades_under}
     assert strict <= loose
 
 

@@ -41,6 +41,8 @@ CAPABILITY_BAND = Parameter("central", "AI Act Art. 51(1)(a) (assessed with tech
                             "band of the capability model used for both the artifact and the real models")
 FRONTIER_CLASS = Parameter("language", "AI Act Art. 3(63)-(64) (general-purpose models); Epoch Language and Multimodal",
                            "reference class of the real models the artifact is compared with")
+RULES_APPLY_FROM = Parameter(dt.date(2025, 8, 2), "AI Act Art. 113(b); Art. 111(3)",
+                             "GPAI obligations apply from this day; earlier models are compared with its frontier")
 HONEST_POSTTRAINING_SHARE = 3e-3
 """Real models are released instruction-tuned: their yardstick gets the search's honest
 recipe (a fine-tune at 0.3 % of pre-training, InstructGPT's share), so the artifact and
@@ -203,9 +205,16 @@ def _capability(ctx: Context) -> float:
     return ctx.capability().get("general", ctx.parameter("capability_band"))
 
 
+def judged_on(ctx: Context) -> dt.date:
+    """The day whose frontier the artifact is compared with: its release, or the day the
+    GPAI rules began to apply for a model released earlier (such models must comply by
+    2 Aug 2027, Art. 111(3), so they are judged against the frontier the rules met)."""
+    return max(ctx.lifecycle.released, ctx.parameter("rules_apply_from"))
+
+
 def frontier_line(ctx: Context) -> float:
     days, values, _ = _series(ctx)
-    return value_on(days, values, ctx.lifecycle.released)
+    return value_on(days, values, judged_on(ctx))
 
 
 def _capability_note(ctx: Context) -> tuple[bool, str]:
@@ -213,7 +222,7 @@ def _capability_note(ctx: Context) -> tuple[bool, str]:
         return False, "capability limb not applied under this reading (compute presumption only)"
     rank = int(ctx.option("frontier_rank", ctx.parameter("frontier_rank")))
     return True, (f"vs the {'most' if rank == 1 else f'{rank}th most'} capable general-purpose model released by "
-                  f"{ctx.lifecycle.released.isoformat()} ({ctx.parameter('capability_band')} effective compute)")
+                  f"{judged_on(ctx).isoformat()} ({ctx.parameter('capability_band')} effective compute)")
 
 
 # -- the policy --------------------------------------------------------------------------
@@ -275,7 +284,8 @@ POLICY = Policy(
     target_lines={"general": 1e25},
     parameters={"systemic_line": SYSTEMIC_LINE, "gpai_line": GPAI_LINE, "modifier_share": MODIFIER_SHARE,
                 "fallback_systemic": FALLBACK_SYSTEMIC, "fallback_gpai": FALLBACK_GPAI,
-                "frontier_rank": FRONTIER_RANK, "capability_band": CAPABILITY_BAND, "frontier_class": FRONTIER_CLASS},
+                "frontier_rank": FRONTIER_RANK, "capability_band": CAPABILITY_BAND, "frontier_class": FRONTIER_CLASS,
+                "rules_apply_from": RULES_APPLY_FROM},
     # Provider duties attach on placing a model on the market, which includes supplying its
     # weights to a downstream modifier (Art. 3(9)-(10)): every model handed on is judged.
     duty="developer",
