@@ -315,8 +315,9 @@ POLICY = Policy(
         KnownLoophole("inference-boost", "inference-time compute is not training compute (Art. 51(2), Recital 111; "
                       "Hooker 2024 §3.1.1)"),
         KnownLoophole("integer-precision", "Art. 3(67) defines floating-point operations only: INT8 training counts "
-                      "nothing under the float-only reading (Hooker 2024 Appendix A)",
-                      ("float-only", "presumption-only", "frontier-top-1", "modifier-own-compute")),
+                      "nothing under float-only and the readings that share it, up to the capability limb's line "
+                      "(beyond it under presumption-only); under all-operations only together with an inference "
+                      "boost (Hooker 2024 Appendix A)"),
         KnownLoophole("measured-vs-theoretical", "no estimation method is fixed: a hardware estimate at the BF16 peak "
                       "reports half of an FP8 run (Hooker 2024 Appendix A)"),
         KnownLoophole("sparsity", "zero-skipping sparse training halves the counted operations while capability "
