@@ -314,11 +314,11 @@ class Policy:
         return binding([tuple(rule.evaluate(ctx) for rule in self.rules) for ctx in contexts])
 
     def is_covered(self, lifecycle: Lifecycle, reading: Reading) -> bool:
-        """Fast path for the search: coverage only, no capability, no trace."""
-        for ctx in self._contexts(lifecycle, reading):
-            if any(rule.tier in self.covered_tiers and rule.triggers(ctx) for rule in self.rules):
-                return True
-        return False
+        """Fast path for the search: coverage only, no trace. Rule by rule across the judged
+        models, so an expensive rule listed last (a capability limb) runs only when the
+        cheaper ones cover no model."""
+        contexts = self._contexts(lifecycle, reading)
+        return any(rule.triggers(ctx) for rule in self.rules if rule.tier in self.covered_tiers for ctx in contexts)
 
     def duty_of(self, reading: Reading) -> str:
         duty = reading.options.get("duty", self.duty)
@@ -382,8 +382,9 @@ def handed_over(lc: Lifecycle) -> tuple[str, ...]:
 
 
 def rooted(lc: Lifecycle, step_id: str) -> Lifecycle:
-    """The same lifecycle with `step_id` as its artifact (same steps, date and revenue)."""
-    out = Lifecycle.trusted(lc.name, lc.released, step_id, lc.steps, lc.reach)
+    """The lifecycle up to `step_id`, with it as the artifact (same date and revenue):
+    its lineage is already a valid DAG in topological order."""
+    out = Lifecycle.trusted(lc.name, lc.released, step_id, lc.lineage(step_id), lc.reach)
     object.__setattr__(out, "revenue_usd", lc.revenue_usd)
     return out
 
