@@ -85,7 +85,7 @@ def make_step(
     cost_usd: float | None = None, open_weights: bool = False, curated_data: bool = False,
     sparsity: float = 0.0, disclosed: bool = True, site_networking: Iterable[float | None] = (),
 ) -> Step:
-    """Build a step and resolve its compute (DESIGN §4): a given figure, 6·N·D with active
+    """Build a step and resolve its compute : a given figure, 6·N·D with active
     parameters for MoE and only non-zero weights when kernels skip zeros, or accelerators
     x hours x peak x utilization."""
     if hardware is not None:
@@ -240,7 +240,7 @@ class Lifecycle:
         return graph
 
     def to_spec(self) -> dict[str, Any]:
-        """A plain spec dict (DESIGN §3) that round-trips through `loopholes check`."""
+        """A plain spec dict (the format of `loopholes schema`) that round-trips through `loopholes check`."""
         spec: dict[str, Any] = {"name": self.name, "released": self.released.isoformat(), "deploy": self.deploy,
                                 "steps": [_step_to_spec(step) for step in self.steps]}
         if self.revenue_usd:

@@ -198,7 +198,8 @@ class Verdict:
     """Every model judged (developer-level duties) and whether its developer is obliged."""
 
     def to_json(self) -> dict[str, Any]:
-        """The stable `check --json` fields of DESIGN §9."""
+        """The stable `check --json` fields (policy, reading, artifact, covered, tier, clauses, capability,
+        compute), plus `obligated`: every model judged under a developer-level duty."""
         return {"policy": self.policy, "reading": self.reading, "artifact": self.artifact, "covered": self.covered,
                 "tier": self.tier, "clauses": [c.to_json() for c in self.clauses],
                 "capability": self.capability.to_json(),
@@ -250,7 +251,7 @@ class Policy:
     tiers: tuple[str, ...]
     """All tiers, lowest first."""
     covered_tiers: frozenset[str]
-    """Tiers that mean heightened scrutiny (DESIGN §6 'covered')."""
+    """Tiers that mean heightened scrutiny: a verdict is `covered` when one of them triggers."""
     target_lines: Mapping[str, float]
     """Per capability domain, the compute line the rule draws there (default search target)."""
     parameters: Mapping[str, Parameter] = field(default_factory=dict)

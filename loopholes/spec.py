@@ -1,4 +1,4 @@
-"""The lifecycle spec: the file format drafters and scripts write (DESIGN §3).
+"""The lifecycle spec: the file format drafters and scripts write (`loopholes schema`).
 
 Pydantic validates the shape of one file; cross-step checks (unique ids, references,
 cycles) live in `lifecycle.py`, which builds the graph the engine works on. Numbers are
@@ -101,7 +101,7 @@ class StepSpec(_Strict):
     sites: list[Site] = []
     open_weights: Flag = False
     curated_data: Flag = False
-    """Trained on filtered / deduplicated data (capability-evidence §10)."""
+    """Trained on filtered / deduplicated data (coefficient data_quality_gain in loopholes/data/coefficients.toml)."""
     sparsity: Annotated[float, Field(strict=True, ge=0, lt=1, allow_inf_nan=False)] = 0.0
     """Share of weights held at zero by kernels that skip them (training) or removed (prune)."""
     disclosed: Flag = True

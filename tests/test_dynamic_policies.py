@@ -36,7 +36,7 @@ def index():
     return load_policy("risk-index")
 
 
-# -- both policies: the contract of DESIGN §6 ------------------------------------------------
+# -- both policies: the policy contract ------------------------------------------------
 
 @pytest.mark.parametrize("policy_id", ["dynamic-percentile", "risk-index"])
 def test_policy_metadata(policy_id):

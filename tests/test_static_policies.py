@@ -1,7 +1,7 @@
 """Verdicts of the three bundled static instruments, per reading, on real models and on
-small lifecycles built here (DESIGN §6, policy-reference.md §1-3 and §5).
+small lifecycles built here (docs/legal-sources.md).
 
-Real-model figures are Epoch AI's (shared data README §4, capability-evidence §12), kept in
+Real-model figures are Epoch AI's (loopholes/data/EPOCH_DATA.md), kept in
 `examples/*.yaml`.
 """
 
@@ -330,7 +330,7 @@ def test_sb53_revenue_alone_does_not_cover():
 
 @pytest.mark.parametrize("policy", list(READINGS))
 def test_check_json_has_the_design_fields(policy, capsys):
-    """`check --json` carries the stable fields of DESIGN §9 with the right types."""
+    """`check --json` carries its stable fields with the right types."""
     assert main(["check", policy, str(example("grok-3")), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["policy"] == policy and out["reading"] == READINGS[policy][0]

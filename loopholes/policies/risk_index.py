@@ -62,8 +62,7 @@ IMPUTED_END_USERS = Parameter(
     10_000, f"{ANNEX} (g) (number of registered end users; no figure given) - J: the (f) figure reused",
     "registered end users assumed where none are known, under the presumed-reach reading")
 TOKENS_PER_PARAMETER = Parameter(
-    20.0, "Hoffmann et al. 2022 (arXiv 2203.15556) Table 3, ~20 tokens per parameter at the compute optimum; "
-    "capability-evidence §1",
+    20.0, "Hoffmann et al. 2022 (arXiv 2203.15556) Table 3, ~20 tokens per parameter at the compute optimum",
     "parameters of a model that states none are imputed as sqrt(C / (6 x 20)), the compute-optimal size for its "
     "compute; tokens of a model that states none as C / (6 N)")
 
