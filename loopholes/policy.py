@@ -300,7 +300,7 @@ class Policy:
         chosen = reading if isinstance(reading, Reading) else self.reading(reading)
         contexts = self._contexts(lifecycle, chosen)
         per_model = [tuple(rule.evaluate(ctx) for rule in self.rules) for ctx in contexts]
-        obligations = tuple(self._obligation(ctx, results) for ctx, results in zip(contexts, per_model))
+        obligations = tuple(self._obligation(ctx, results, lifecycle) for ctx, results in zip(contexts, per_model))
         tier = self._top_tier({o.tier for o in obligations if o.tier is not None})
         covered = any(o.covered for o in obligations)
         return Verdict(self.id, chosen.id, lifecycle.deploy, covered, tier, binding(per_model),
@@ -337,13 +337,11 @@ class Policy:
     def _top_tier(self, triggered: set[str]) -> str | None:
         return next((t for t in reversed(self.tiers) if t in triggered), None)
 
-    def _obligation(self, ctx: Context, results: tuple[ClauseResult, ...]) -> Obligation:
+    def _obligation(self, ctx: Context, results: tuple[ClauseResult, ...], whole: Lifecycle) -> Obligation:
         triggered = {r.tier for r in results if r.triggered}
-        lc = ctx.lifecycle
-        takers = tuple(sorted({s.developer for s in lc.steps if lc.deploy in s.inputs
-                               and s.developer != lc.artifact.developer}))
-        return Obligation(lc.deploy, lc.artifact.developer, bool(triggered & self.covered_tiers),
-                          self._top_tier(triggered), takers)
+        model, party = ctx.lifecycle.deploy, ctx.lifecycle.artifact.developer
+        takers = tuple(sorted({s.developer for s in whole.steps if model in s.inputs and s.developer != party}))
+        return Obligation(model, party, bool(triggered & self.covered_tiers), self._top_tier(triggered), takers)
 
     def with_coefficients(self, coefficients: Coefficients | None) -> "Policy":
         return self if coefficients is None else replace(self, coefficients=coefficients)
