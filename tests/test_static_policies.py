@@ -19,6 +19,8 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from loopholes import Lifecycle, check, load_lifecycle, load_policy, make_step
 from loopholes.cli import main
@@ -366,3 +368,14 @@ def test_check_works_from_another_folder(tmp_path):
                           text=True, timeout=60, env={**os.environ, "LOOPHOLES_NO_PLUGINS": "1"})
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["covered"] is True
+
+
+@settings(max_examples=30, deadline=None)
+@given(row=st.sampled_from(BOUNDARIES), offset=st.integers(-10**12, 10**12))
+def test_integer_counts_near_a_line_are_judged_exactly(row, offset):
+    """Property: within 10^12 operations of any bundled line (well inside one float step at
+    10^26), the verdict is the comparator applied to exact integers."""
+    policy_id, reading, rule, line, data, _ = row
+    comparator = next(r.comparator for r in load_policy(policy_id).rules if r.id == rule)
+    expected = line + offset > line if comparator == ">" else line + offset >= line
+    assert _triggers(policy_id, reading, rule, line + offset, data) is expected
