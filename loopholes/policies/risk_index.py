@@ -247,6 +247,10 @@ READINGS = (
     Reading("with-imputed", "Do Epoch's benchmark-imputed compute estimates join the population?",
             "Yes: closed models with imputed compute are ranked too (reach as in at-release).",
             {"reach": "at-release", "scope": "model", "include_imputed": True}),
+    Reading("developer-duty", "Who is obliged: the deployer of a model, or every developer that hands one on?",
+            "Every model a developer deploys or hands to another party is indexed, not only the deployed one "
+            "(reach as in at-release); the proposals do not say who is obliged.",
+            {"reach": "at-release", "scope": "model", "include_imputed": False, "duty": "developer"}),
 )
 
 PARAMETERS = {
@@ -306,6 +310,7 @@ _DRAFT = Policy(
         KnownLoophole("index-underreporting", "reach is self-reported: under 10,000 registered business users (AI Act Annex XIII (f)) lowers the index (Hooker 2024 §5.3)", ("presumed-reach",)),
     ),
     ambiguities=(
+        "Who is obliged is not said: the deployed model only, or (reading developer-duty) every model deployed or handed on.",
         f"{ESSAY_INDEX} names no measures or weights: the Annex XIII criteria an authority can observe are used "
         "(parameters, tokens, compute, reach), equally weighted per decade (parameter weights); benchmarks (e) and "
         "effective compute are left out, since no outsider can measure them.",
