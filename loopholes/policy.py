@@ -323,7 +323,7 @@ class Policy:
 
     def duty_of(self, reading: Reading) -> str:
         duty = reading.options.get("duty", self.duty)
-        if duty not in DUTIES:
+        if duty != "developer" and duty != "artifact":
             raise PolicyError(f"policy '{self.id}': reading '{reading.id}' sets duty '{duty}'; valid: {', '.join(DUTIES)}")
         return duty
 
@@ -331,7 +331,8 @@ class Policy:
         """The deployed artifact first, then (developer-level duty) every model handed on."""
         contexts = [Context(lifecycle, reading, self)]
         if self.duty_of(reading) == "developer":
-            contexts.extend(Context(rooted(lifecycle, step_id), reading, self) for step_id in handed_over(lifecycle))
+            for step_id in handed_over(lifecycle):
+                contexts.append(Context(rooted(lifecycle, step_id), reading, self))
         return contexts
 
     def _top_tier(self, triggered: set[str]) -> str | None:
@@ -372,10 +373,14 @@ def handed_over(lc: Lifecycle) -> tuple[str, ...]:
     key = ("handed", lc.deploy)
     memo = lc._memo
     if key not in memo:
-        ids = []
+        ids: list[str] = []
+        index = lc.index
         for step in lc.lineage():
-            if step.kind in ON_BASE_KINDS or step.kind in COMPOSITE_KINDS:
-                ids.extend(m.id for m in lc.model_inputs(step) if m.developer != step.developer and m.id not in ids)
+            if step.inputs and (step.kind in ON_BASE_KINDS or step.kind in COMPOSITE_KINDS):
+                for source in step.inputs:
+                    model = index[source]
+                    if model.developer != step.developer and model.kind != "synthetic_data" and source not in ids:
+                        ids.append(source)
         memo[key] = tuple(ids)  # type: ignore[assignment]
     return memo[key]  # type: ignore[return-value]
 
