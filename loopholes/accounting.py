@@ -1,4 +1,4 @@
-"""How much compute a step, a developer or a lineage used (DESIGN §4).
+"""How much compute a step, a developer or a lineage used.
 
 Conventions follow Epoch AI and the instruments: one multiply-add = 2 operations; 6·N·D
 for dense transformers (active parameters for MoE); accelerators x hours x peak x
@@ -6,6 +6,9 @@ utilization for hardware estimates. Every sum can leave out integer operations (
 AI Act defines floating-point operations only, Art. 3(67)) and can use either the
 operations executed or the developer's own estimate (they differ when a hardware
 estimate uses another precision's peak, essay Appendix A "theoretical vs measured").
+
+Sums are exact when every counted figure is an integer (a spec may give `flop` as an
+integer), so a threshold test at the line does not depend on float rounding.
 """
 
 from __future__ import annotations
@@ -33,12 +36,16 @@ ALL_OPERATIONS = Counting()
 
 def counted(step: Step, counting: Counting = ALL_OPERATIONS) -> float:
     if not counting.integer and step.integer:
-        return 0.0
+        return 0
     return step.reported_flop if counting.estimate == "reported" else step.flop
 
 
 def total(steps: Iterable[Step], counting: Counting = ALL_OPERATIONS) -> float:
-    return math.fsum(counted(step, counting) for step in steps)
+    """The sum: exact (an int) when every term is an int, else correctly rounded."""
+    values = [counted(step, counting) for step in steps]
+    if all(type(v) is int for v in values):
+        return sum(values)
+    return math.fsum(values)
 
 
 def lineage_compute(lc: Lifecycle, counting: Counting = ALL_OPERATIONS, artifact: str | None = None) -> float:
@@ -102,6 +109,19 @@ def domain_share(steps: Iterable[Step], domain: str) -> float:
     return math.fsum(w * step.share(domain) for w, step in zip(weights, runs)) / whole
 
 
-def colocated_capacity(steps: Iterable[Step]) -> float:
-    """The largest theoretical rate (ops/s) of one co-located site used by any of `steps`."""
-    return max((ops for step in steps for ops, colocated in step.sites if colocated), default=0.0)
+def colocated_capacity(steps: Iterable[Step], min_networking_gbps: float | None = None,
+                       unknown_networking: bool = True) -> float:
+    """The largest theoretical rate (ops/s) of one co-located site used by any of `steps`.
+    With `min_networking_gbps`, only sites networked above it count; a site whose
+    networking is not given counts only if `unknown_networking` (a reading decides)."""
+    best = 0.0
+    for step in steps:
+        for i, (ops, colocated) in enumerate(step.sites):
+            if not colocated or ops <= best:
+                continue
+            if min_networking_gbps is not None:
+                gbps = step.site_networking[i] if i < len(step.site_networking) else None
+                if (gbps is None and not unknown_networking) or (gbps is not None and not gbps > min_networking_gbps):
+                    continue
+            best = ops
+    return best

@@ -57,6 +57,8 @@ class Step:
     boost_method: str | None = None
     boost_samples: int = 1
     sites: tuple[tuple[float, bool], ...] = ()
+    site_networking: tuple[float | None, ...] = ()
+    """Networking (Gbit/s) of each site, aligned with `sites`; missing or None = unknown."""
     cost_usd: float | None = None
     open_weights: bool = False
     curated_data: bool = False
@@ -81,9 +83,9 @@ def make_step(
     hardware: Hardware | None = None, precision: str = "bf16", data: Mapping[str, float] | None = None,
     boost: tuple[str, int] | None = None, sites: Iterable[tuple[float, bool]] = (),
     cost_usd: float | None = None, open_weights: bool = False, curated_data: bool = False,
-    sparsity: float = 0.0, disclosed: bool = True,
+    sparsity: float = 0.0, disclosed: bool = True, site_networking: Iterable[float | None] = (),
 ) -> Step:
-    """Build a step and resolve its compute (DESIGN §4): a given figure, 6·N·D with active
+    """Build a step and resolve its compute : a given figure, 6·N·D with active
     parameters for MoE and only non-zero weights when kernels skip zeros, or accelerators
     x hours x peak x utilization."""
     if hardware is not None:
@@ -100,7 +102,8 @@ def make_step(
         executed = reported = 6.0 * (active_params or params) * (1.0 - sparsity) * tokens
         given = False
     else:
-        executed = reported = float(flop or 0.0)
+        # an integer count stays exact, so a line of 10**25 is compared without rounding
+        executed = reported = flop if isinstance(flop, int) and not isinstance(flop, bool) else float(flop or 0.0)
         given = True
     if not executed <= MAX_OPERATIONS:
         raise SpecError(f"the step's compute comes to {executed:.3g} operations; more than {MAX_OPERATIONS:.0e} "
@@ -110,6 +113,7 @@ def make_step(
         precision=precision, params=params, tokens=tokens, active_params=active_params, hardware=hardware,
         flop_given=given, data=_normalise_shares(data), boost_method=boost[0] if boost else None,
         boost_samples=boost[1] if boost else 1, sites=tuple(sites), cost_usd=cost_usd,
+        site_networking=tuple(site_networking),
         open_weights=open_weights, curated_data=curated_data, sparsity=sparsity, disclosed=disclosed,
     )
 
@@ -236,7 +240,7 @@ class Lifecycle:
         return graph
 
     def to_spec(self) -> dict[str, Any]:
-        """A plain spec dict (DESIGN §3) that round-trips through `loopholes check`."""
+        """A plain spec dict (the format of `loopholes schema`) that round-trips through `loopholes check`."""
         spec: dict[str, Any] = {"name": self.name, "released": self.released.isoformat(), "deploy": self.deploy,
                                 "steps": [_step_to_spec(step) for step in self.steps]}
         if self.revenue_usd:
@@ -268,6 +272,7 @@ def _step_from_spec(raw: StepSpec) -> Step:
         active_params=raw.active_params, hardware=hardware, precision=raw.precision, data=raw.data,
         boost=(raw.boost.method, raw.boost.samples) if raw.boost else None,
         sites=[(s.ops_per_second, s.colocated) for s in raw.sites], cost_usd=raw.cost_usd,
+        site_networking=[s.networking_gbps for s in raw.sites],
         open_weights=raw.open_weights, curated_data=raw.curated_data, sparsity=raw.sparsity, disclosed=raw.disclosed,
     )
 
@@ -295,6 +300,9 @@ def _step_to_spec(step: Step) -> dict[str, Any]:
         out["boost"] = {"method": step.boost_method, "samples": step.boost_samples}
     if step.sites:
         out["sites"] = [{"ops_per_second": ops, "colocated": colocated} for ops, colocated in step.sites]
+        for site, gbps in zip(out["sites"], step.site_networking):
+            if gbps is not None:
+                site["networking_gbps"] = gbps
     for name, default in (("cost_usd", None), ("open_weights", False), ("curated_data", False),
                           ("sparsity", 0.0), ("disclosed", True)):
         value = getattr(step, name)

@@ -1,9 +1,20 @@
-"""Rules as predicates (DESIGN §6).
+"""Rules as predicates.
 
 A `Policy` is data: readings (named interpretations of open text), rules (each with its
 clause, what it measures, comparator, threshold and the tier it triggers) and metadata.
 `Policy.evaluate(lifecycle, reading)` gives a `Verdict` with a trace of every rule.
 Combinators build the common rule shapes; a plain function works for anything else.
+
+Numbers stay exact where they can: thresholds are held as given (write `10**25`, not
+`1e25`, whose float is 10^25 + 905,969,664) and measures are compared without a float
+conversion, so an integer count of 10^25 + 10^8 operations is above 10^25 and exactly
+10^23 is not above 10^23. Python compares int, float and Fraction exactly.
+
+Who is obliged: a rule either judges only the deployed artifact (`duty="artifact"`) or,
+where the instrument attaches its duties to a developer or provider, every model in the
+lifecycle that is deployed or whose weights are handed to another party
+(`duty="developer"`); a lifecycle then escapes only if no party in it incurs the duty.
+A reading can override the policy's choice with the option `duty`.
 """
 
 from __future__ import annotations
@@ -19,10 +30,14 @@ from . import accounting
 from .accounting import Counting
 from .capability import Capability, Coefficients, effective_compute
 from .errors import PolicyError, ReadingError
-from .lifecycle import Lifecycle
+from .lifecycle import COMPOSITE_KINDS, ON_BASE_KINDS, Lifecycle
 
 COMPARATORS: dict[str, Callable[[float, float], bool]] = {">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
-STATUSES = ("in force", "revoked", "vetoed", "proposal")
+STATUSES = ("in force", "enacted", "revoked", "vetoed", "proposal", "draft", "superseded")
+"""`enacted`: law, not yet in force; `draft`: a drafter's text under discussion;
+`superseded`: replaced by another instrument
+(name it in `Policy.superseded_by`); `revoked` and `superseded` need `in_force_until`."""
+DUTIES = ("artifact", "developer")
 
 
 @dataclass(frozen=True)
@@ -100,30 +115,53 @@ class Rule:
     def __post_init__(self) -> None:
         if self.comparator not in COMPARATORS:
             raise PolicyError(f"rule '{self.id}': comparator '{self.comparator}' is not one of > or >=")
-        if not (isinstance(self.threshold, (int, float)) and math.isfinite(self.threshold) and self.threshold >= 0):
+        if not is_finite_amount(self.threshold):
             raise PolicyError(f"rule '{self.id}': threshold must be a finite non-negative number")
+
+    def measured(self, ctx: Context) -> float:
+        """The measure's value, checked (`_measured`) but unconverted (an int stays exact)."""
+        return _measured(self, ctx, self.measure)
+
+    def threshold_for(self, ctx: Context) -> float:
+        """The line this lifecycle faces: fixed, or computed by `line` (dynamic rules)."""
+        return _measured(self, ctx, self.line) if self.line is not None else self.threshold
 
     def triggers(self, ctx: Context) -> bool:
         """Whether the rule fires, without building its trace (the search's hot path)."""
-        threshold = _measured(self, ctx, self.line) if self.line is not None else self.threshold
-        if not COMPARATORS[self.comparator](_measured(self, ctx, self.measure), threshold):
+        if not COMPARATORS[self.comparator](self.measured(ctx), self.threshold_for(ctx)):
             return False
         return self.condition is None or self.condition(ctx)[0]
 
     def evaluate(self, ctx: Context) -> "ClauseResult":
-        measured = _measured(self, ctx, self.measure)
-        threshold = _measured(self, ctx, self.line) if self.line is not None else self.threshold
+        measured = self.measured(ctx)
+        threshold = self.threshold_for(ctx)
         passes_line = COMPARATORS[self.comparator](measured, threshold)
         note = ""
         condition_holds = True
         if self.condition is not None:
             condition_holds, note = self.condition(ctx)
         return ClauseResult(self.id, self.clause, self.measures, measured, threshold, self.comparator,
-                            passes_line and condition_holds, self.tier, note, self.unit)
+                            passes_line and condition_holds, self.tier, note, self.unit,
+                            ctx.lifecycle.deploy, ctx.lifecycle.artifact.developer)
+
+
+def plain(value: Any) -> Any:
+    """A number as JSON can hold it: an int stays exact, anything else (Fraction) is a float."""
+    return value if type(value) in (int, float) else float(value)
+
+
+def is_finite_amount(value: Any) -> bool:
+    """A finite, non-negative real number (int, float or Fraction; not bool)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    try:
+        return math.isfinite(value) and value >= 0
+    except OverflowError:  # an int too large for a float is finite but absurd as a line
+        return False
 
 
 def _measured(rule: Rule, ctx: Context, function: Callable[[Context], float]) -> float:
-    """What a rule's measure (or dynamic line) gives, as a non-negative float. A drafter's
+    """What a rule's measure (or dynamic line) gives, as a non-negative number. A drafter's
     function that raises, or returns NaN, a negative number or no number at all, is a
     PolicyError naming the rule, its clause and where it failed: never a traceback, and
     never a silent "not covered". +infinity stays allowed: a share of zero compute (EU
@@ -137,11 +175,12 @@ def _measured(rule: Rule, ctx: Context, function: Callable[[Context], float]) ->
         detail = str(error).splitlines()[0][:200] if str(error) else ""
         raise PolicyError(f"policy '{ctx.policy.id}', rule '{rule.id}' ({rule.clause}): {name}(){where} raised {type(error).__name__}"
                           + (f": {detail}" if detail else "")) from None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value) or value < 0:
+    exact = isinstance(value, numbers.Rational) and not isinstance(value, bool)  # int or Fraction: no NaN possible
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or (not exact and math.isnan(value)) or value < 0:
         name = getattr(function, "__qualname__", repr(function))
         raise PolicyError(f"policy '{ctx.policy.id}', rule '{rule.id}' ({rule.clause}): {name}() returned {value!r:.80}; "
                           "a measure must be a non-negative number (infinity only for a share of nothing)")
-    return float(value)
+    return value  # unconverted: an exact integer stays exact at the line (issue 11)
 
 
 @dataclass(frozen=True)
@@ -156,6 +195,10 @@ class ClauseResult:
     tier: str
     note: str = ""
     unit: str = "operations"
+    artifact: str = ""
+    """The model this result judges (the deployed one, or a model handed to another party)."""
+    party: str = ""
+    """The developer of that model: who incurs the duty if it triggers."""
 
     @property
     def margin(self) -> float:
@@ -163,9 +206,10 @@ class ClauseResult:
         return self.measured / self.threshold if self.threshold else math.inf
 
     def to_json(self) -> dict[str, Any]:
-        return {"clause": self.clause, "rule": self.rule, "measures": self.measures, "measured": self.measured,
-                "threshold": self.threshold, "comparator": self.comparator, "triggered": self.triggered,
-                "tier": self.tier, "unit": self.unit, "note": self.note}
+        return {"clause": self.clause, "rule": self.rule, "measures": self.measures, "measured": plain(self.measured),
+                "threshold": plain(self.threshold), "comparator": self.comparator, "triggered": self.triggered,
+                "tier": self.tier, "unit": self.unit, "note": self.note, "artifact": self.artifact,
+                "party": self.party}
 
 
 @dataclass(frozen=True)
@@ -179,16 +223,36 @@ class Verdict:
     capability: Capability
     total_flop: float
     lifecycle: Lifecycle
+    obligated: tuple["Obligation", ...] = ()
+    """Every model judged (developer-level duties) and whether its developer is obliged."""
 
     def to_json(self) -> dict[str, Any]:
-        """The stable `check --json` fields of DESIGN §9."""
+        """The stable `check --json` fields (policy, reading, artifact, covered, tier, clauses, capability,
+        compute), plus `obligated`: every model judged under a developer-level duty."""
         return {"policy": self.policy, "reading": self.reading, "artifact": self.artifact, "covered": self.covered,
                 "tier": self.tier, "clauses": [c.to_json() for c in self.clauses],
                 "capability": self.capability.to_json(),
                 "compute": {"total_flop": self.total_flop,
                             "by_developer": accounting.by_developer(self.lifecycle),
                             "by_kind": accounting.by_kind(self.lifecycle),
-                            "by_precision": accounting.by_precision_class(self.lifecycle)}}
+                            "by_precision": accounting.by_precision_class(self.lifecycle)},
+                "obligated": [o.to_json() for o in self.obligated]}
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """One model judged under a developer-level duty and what it incurs."""
+
+    artifact: str
+    party: str
+    covered: bool
+    tier: str | None
+    handed_to: tuple[str, ...]
+    """Other developers that build on this model (empty: the deployed artifact)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"artifact": self.artifact, "party": self.party, "covered": self.covered, "tier": self.tier,
+                "handed_to": list(self.handed_to)}
 
 
 @dataclass(frozen=True)
@@ -216,7 +280,7 @@ class Policy:
     tiers: tuple[str, ...]
     """All tiers, lowest first."""
     covered_tiers: frozenset[str]
-    """Tiers that mean heightened scrutiny (DESIGN §6 'covered')."""
+    """Tiers that mean heightened scrutiny: a verdict is `covered` when one of them triggers."""
     target_lines: Mapping[str, float]
     """Per capability domain, the compute line the rule draws there (default search target)."""
     parameters: Mapping[str, Parameter] = field(default_factory=dict)
@@ -225,10 +289,23 @@ class Policy:
     coefficients: Coefficients | None = None
     population_based: bool = False
     """True when verdicts depend on the real-model population (dynamic rules)."""
+    duty: str = "artifact"
+    """Who is obliged: "artifact" judges the deployed model only; "developer" judges every
+    model deployed or handed to another party (a reading's `duty` option overrides)."""
+    in_force_until: dt.date | None = None
+    """Last day the rule applied (revoked or superseded); the search releases nothing later."""
+    superseded_by: str | None = None
+    """The instrument that replaced this one (status "superseded")."""
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise PolicyError(f"policy '{self.id}': status '{self.status}' is not one of {', '.join(STATUSES)}")
+        if self.status in ("revoked", "superseded") and self.in_force_until is None:
+            raise PolicyError(f"policy '{self.id}': status '{self.status}' needs in_force_until (the last day it applied)")
+        if self.status == "superseded" and not self.superseded_by:
+            raise PolicyError(f"policy '{self.id}': status 'superseded' needs superseded_by (the instrument that replaced it)")
+        if self.duty not in DUTIES:
+            raise PolicyError(f"policy '{self.id}': duty '{self.duty}' is not one of {', '.join(DUTIES)}")
         if not self.readings:
             raise PolicyError(f"policy '{self.id}' needs at least one reading")
         if not self.rules:
@@ -250,23 +327,51 @@ class Policy:
 
     def evaluate(self, lifecycle: Lifecycle, reading: str | Reading | None = None) -> Verdict:
         chosen = reading if isinstance(reading, Reading) else self.reading(reading)
-        ctx = Context(lifecycle, chosen, self)
-        results = tuple(rule.evaluate(ctx) for rule in self.rules)
-        triggered = {r.tier for r in results if r.triggered}
-        tier = next((t for t in reversed(self.tiers) if t in triggered), None)
-        covered = bool(triggered & self.covered_tiers)
-        return Verdict(self.id, chosen.id, lifecycle.deploy, covered, tier, results, ctx.capability(),
-                       accounting.lineage_compute(lifecycle, Counting(estimate="executed")), lifecycle)
+        contexts = self._contexts(lifecycle, chosen)
+        per_model = [tuple(rule.evaluate(ctx) for rule in self.rules) for ctx in contexts]
+        obligations = tuple(self._obligation(ctx, results, lifecycle) for ctx, results in zip(contexts, per_model))
+        tier = self._top_tier({o.tier for o in obligations if o.tier is not None})
+        covered = any(o.covered for o in obligations)
+        return Verdict(self.id, chosen.id, lifecycle.deploy, covered, tier, binding(per_model),
+                       contexts[0].capability(), accounting.lineage_compute(lifecycle, Counting(estimate="executed")),
+                       lifecycle, obligations if len(contexts) > 1 else ())
 
     def evaluate_rules(self, lifecycle: Lifecycle, reading: Reading) -> tuple[ClauseResult, ...]:
-        """The trace without capability: what the search reads to place its knobs."""
-        ctx = Context(lifecycle, reading, self)
-        return tuple(rule.evaluate(ctx) for rule in self.rules)
+        """The trace without capability: what the search reads to place its knobs. Under a
+        developer-level duty each rule shows its binding model (the one nearest to, or
+        furthest past, the line), so the trace stays linear in the search's knobs."""
+        contexts = self._contexts(lifecycle, reading)
+        return binding([tuple(rule.evaluate(ctx) for rule in self.rules) for ctx in contexts])
 
     def is_covered(self, lifecycle: Lifecycle, reading: Reading) -> bool:
-        """Fast path for the search: coverage only, no capability, no trace."""
-        ctx = Context(lifecycle, reading, self)
-        return any(rule.tier in self.covered_tiers and rule.triggers(ctx) for rule in self.rules)
+        """Fast path for the search: coverage only, no trace. Rule by rule across the judged
+        models, so an expensive rule listed last (a capability limb) runs only when the
+        cheaper ones cover no model."""
+        contexts = self._contexts(lifecycle, reading)
+        return any(rule.triggers(ctx) for rule in self.rules if rule.tier in self.covered_tiers for ctx in contexts)
+
+    def duty_of(self, reading: Reading) -> str:
+        duty = reading.options.get("duty", self.duty)
+        if duty != "developer" and duty != "artifact":
+            raise PolicyError(f"policy '{self.id}': reading '{reading.id}' sets duty '{duty}'; valid: {', '.join(DUTIES)}")
+        return duty
+
+    def _contexts(self, lifecycle: Lifecycle, reading: Reading) -> list[Context]:
+        """The deployed artifact first, then (developer-level duty) every model handed on."""
+        contexts = [Context(lifecycle, reading, self)]
+        if self.duty_of(reading) == "developer":
+            for step_id in handed_over(lifecycle):
+                contexts.append(Context(rooted(lifecycle, step_id), reading, self))
+        return contexts
+
+    def _top_tier(self, triggered: set[str]) -> str | None:
+        return next((t for t in reversed(self.tiers) if t in triggered), None)
+
+    def _obligation(self, ctx: Context, results: tuple[ClauseResult, ...], whole: Lifecycle) -> Obligation:
+        triggered = {r.tier for r in results if r.triggered}
+        model, party = ctx.lifecycle.deploy, ctx.lifecycle.artifact.developer
+        takers = tuple(sorted({s.developer for s in whole.steps if model in s.inputs and s.developer != party}))
+        return Obligation(model, party, bool(triggered & self.covered_tiers), self._top_tier(triggered), takers)
 
     def with_coefficients(self, coefficients: Coefficients | None) -> "Policy":
         return self if coefficients is None else replace(self, coefficients=coefficients)
@@ -280,9 +385,53 @@ class Policy:
                 "status": self.status, "dates": dict(self.dates), "reference_date": self.reference_date.isoformat(),
                 "readings": [{"id": r.id, "question": r.question, "answer": r.answer} for r in self.readings],
                 "rules": [{"id": r.id, "clause": r.clause, "measures": r.measures, "comparator": r.comparator,
-                           "threshold": r.threshold, "tier": r.tier} for r in self.rules],
+                           "threshold": plain(r.threshold), "tier": r.tier} for r in self.rules],
                 "tiers": list(self.tiers), "covered_tiers": sorted(self.covered_tiers),
-                "target_lines": dict(self.target_lines)}
+                "target_lines": dict(self.target_lines), "duty": self.duty,
+                "in_force_until": self.in_force_until.isoformat() if self.in_force_until else None,
+                "superseded_by": self.superseded_by}
+
+
+# -- developer-level duties -------------------------------------------------------------
+
+def handed_over(lc: Lifecycle) -> tuple[str, ...]:
+    """Models in the artifact's lineage whose weights another developer builds on (as the
+    base of its fine-tune, boost, quantization or pruning, or as a member it combines).
+    A teacher that only generates data or labels is not handed over: its weights stay
+    with its developer, whose own duties for it do not depend on this lifecycle."""
+    key = ("handed", lc.deploy)
+    memo = lc._memo
+    if key not in memo:
+        ids: list[str] = []
+        index = lc.index
+        for step in lc.lineage():
+            if step.inputs and (step.kind in ON_BASE_KINDS or step.kind in COMPOSITE_KINDS):
+                for source in step.inputs:
+                    model = index[source]
+                    if model.developer != step.developer and model.kind != "synthetic_data" and source not in ids:
+                        ids.append(source)
+        memo[key] = tuple(ids)  # type: ignore[assignment]
+    return memo[key]  # type: ignore[return-value]
+
+
+def rooted(lc: Lifecycle, step_id: str) -> Lifecycle:
+    """The lifecycle up to `step_id`, with it as the artifact (same date and revenue):
+    its lineage is already a valid DAG in topological order."""
+    out = Lifecycle.trusted(lc.name, lc.released, step_id, lc.lineage(step_id), lc.reach)
+    object.__setattr__(out, "revenue_usd", lc.revenue_usd)
+    # Lineages and model trees are keyed by step id and the same in both: share the
+    # parent's index and memo instead of recomputing them per judged model.
+    out.__dict__["index"] = lc.index
+    out.__dict__["_memo"] = lc._memo
+    return out
+
+
+def binding(per_model: list[tuple[ClauseResult, ...]]) -> tuple[ClauseResult, ...]:
+    """Per rule, the result that binds across the judged models: a triggered one first
+    (the deployed artifact's if it triggers), else the one with the largest margin."""
+    if len(per_model) == 1:
+        return per_model[0]
+    return tuple(max(results, key=lambda r: (r.triggered, r.margin)) for results in zip(*per_model))
 
 
 # -- measures shared by several instruments ------------------------------------------
@@ -376,14 +525,21 @@ def _steps_in(ctx: Context, scope: str):
     raise PolicyError(f"unknown scope '{scope}'; valid: single-run, model, lineage, developer")
 
 
-def cluster_rate(id: str, clause: str, threshold: float, *, tier: str, comparator: str = ">=") -> Rule:
-    """Covered when one co-located site used for training reaches `threshold` ops/s."""
+def cluster_rate(id: str, clause: str, threshold: float, *, tier: str, comparator: str = ">=",
+                 networking_above_gbps: float | None = None) -> Rule:
+    """Covered when one co-located site used for training reaches `threshold` ops/s. With
+    `networking_above_gbps`, only a site networked above that rate counts; whether a site
+    of unknown networking counts is the reading's option `unknown_networking` (default
+    True, and a rule that relies on it must say so in its readings)."""
 
     def measure(ctx: Context) -> float:
-        return accounting.colocated_capacity(s for s in ctx.lifecycle.lineage() if s.kind in accounting.TRAINING_KINDS)
+        return accounting.colocated_capacity((s for s in ctx.lifecycle.lineage() if s.kind in accounting.TRAINING_KINDS),
+                                             networking_above_gbps, ctx.option("unknown_networking", True))
 
-    return Rule(id, clause, "largest co-located cluster capacity", threshold, comparator, tier, measure,
-                unit="operations per second")
+    what = "largest co-located cluster capacity"
+    if networking_above_gbps is not None:
+        what += f" (networked over {networking_above_gbps:g} Gbit/s)"
+    return Rule(id, clause, what, threshold, comparator, tier, measure, unit="operations per second")
 
 
 def revenue_threshold(id: str, clause: str, threshold: float, *, tier: str, requires: Rule, comparator: str = ">") -> Rule:

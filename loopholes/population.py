@@ -397,3 +397,35 @@ def load_population(*, collapse: bool = True) -> Population:
     rows = read_rows()
     pairs = collapse_versions(rows) if collapse else [(row, ()) for row in rows]
     return Population(_record(row, versions) for row, versions in pairs)
+
+
+def kth_largest_series(points: Iterable[tuple[datetime.date, float]], k: int) -> tuple[list[int], list[float]]:
+    """A step function of release day: the k-th largest value among the points released on
+    or before each day (the smallest of them while fewer than k exist). Days are ordinals,
+    ascending; read it with `value_on`."""
+    import heapq
+
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    heap: list[float] = []
+    days: list[int] = []
+    values: list[float] = []
+    for day, value in sorted(points):
+        if len(heap) < k:
+            heapq.heappush(heap, value)
+        elif value > heap[0]:
+            heapq.heapreplace(heap, value)
+        if days and days[-1] == day.toordinal():
+            values[-1] = heap[0]
+        else:
+            days.append(day.toordinal())
+            values.append(heap[0])
+    return days, values
+
+
+def value_on(days: list[int], values: list[float], day: datetime.date, before: float = math.inf) -> float:
+    """The step function's value on `day` (`before` until its first day)."""
+    import bisect
+
+    i = bisect.bisect_right(days, day.toordinal()) - 1
+    return values[i] if i >= 0 else before

@@ -741,12 +741,8 @@ def _latest_date(policy: Policy) -> dt.date:
     """No release after the rule was revoked, after the data horizon, or — for rules that
     rank real models — after the last fully covered year."""
     latest = FULL_COVERAGE if policy.population_based else DATA_HORIZON
-    for key, value in policy.dates.items():
-        if key.startswith("revoked"):
-            try:
-                latest = min(latest, dt.date.fromisoformat(value[:10]))
-            except ValueError:
-                pass
+    if policy.in_force_until is not None:
+        latest = min(latest, policy.in_force_until)
     return max(latest, policy.reference_date)
 
 

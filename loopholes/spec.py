@@ -1,4 +1,4 @@
-"""The lifecycle spec: the file format drafters and scripts write (DESIGN §3).
+"""The lifecycle spec: the file format drafters and scripts write (`loopholes schema`).
 
 Pydantic validates the shape of one file; cross-step checks (unique ids, references,
 cycles) live in `lifecycle.py`, which builds the graph the engine works on. Numbers are
@@ -11,7 +11,7 @@ import datetime as dt
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WrapValidator, field_validator, model_validator
 
 KINDS = (
     "pretrain", "continued_pretrain", "finetune", "rl", "distill", "synthetic_data", "merge",
@@ -36,6 +36,18 @@ RELEASED_MIN, RELEASED_MAX = dt.date(1950, 1, 1), dt.date(2100, 12, 31)
 """Release dates the capability model and the model population can be evaluated at."""
 
 Count = Annotated[float, Field(strict=True, ge=0, le=MAX_QUANTITY, allow_inf_nan=False)]
+
+
+def _keep_integer(value, handler):
+    """Validate as a count, then hand back an integer input unchanged (not as a float)."""
+    checked = handler(value)
+    return value if type(value) is int else checked
+
+
+ExactCount = Annotated[float, Field(strict=True, ge=0, le=MAX_QUANTITY, allow_inf_nan=False),
+                       WrapValidator(_keep_integer)]
+"""An operation count: an integer stays exact (10**25 + 10**8 is above 10^25; as a float
+it would round to 10^25), a decimal or exponent form is a float."""
 Positive = Annotated[float, Field(strict=True, gt=0, le=MAX_QUANTITY, allow_inf_nan=False)]
 Name = Annotated[str, Field(strict=True, min_length=1, max_length=200)]
 Flag = Annotated[bool, Field(strict=True)]
@@ -65,6 +77,10 @@ class Boost(_Strict):
 class Site(_Strict):
     ops_per_second: Count
     colocated: Flag = True
+    networking_gbps: Positive | None = None
+    """Data-centre networking that transitively connects the site's machines, in Gbit/s
+    (EO 14110 §4.2(b)(ii) counts a cluster only over 100 Gbit/s). Absent = unknown: how a
+    rule treats an unknown value is one of its readings, never a silent yes."""
 
 
 class Reach(_Strict):
@@ -84,7 +100,7 @@ class StepSpec(_Strict):
     kind: Kind
     developer: Name
     inputs: Annotated[list[Name], Field(max_length=MAX_STEPS)] = []
-    flop: Count | None = None
+    flop: ExactCount | None = None
     params: Positive | None = None
     tokens: Positive | None = None
     active_params: Positive | None = None
@@ -96,7 +112,7 @@ class StepSpec(_Strict):
     sites: Annotated[list[Site], Field(max_length=MAX_STEPS)] = []
     open_weights: Flag = False
     curated_data: Flag = False
-    """Trained on filtered / deduplicated data (capability-evidence §10)."""
+    """Trained on filtered / deduplicated data (coefficient data_quality_gain in loopholes/data/coefficients.toml)."""
     sparsity: Annotated[float, Field(strict=True, ge=0, lt=1, allow_inf_nan=False)] = 0.0
     """Share of weights held at zero by kernels that skip them (training) or removed (prune)."""
     disclosed: Flag = True

@@ -36,7 +36,7 @@ def index():
     return load_policy("risk-index")
 
 
-# -- both policies: the contract of DESIGN §6 ------------------------------------------------
+# -- both policies: the policy contract ------------------------------------------------
 
 @pytest.mark.parametrize("policy_id", ["dynamic-percentile", "risk-index"])
 def test_policy_metadata(policy_id):
@@ -163,23 +163,35 @@ def test_custom_percentile_parameter_changes_the_line(percentile):
 
 # -- risk-index ------------------------------------------------------------------------------
 
-def test_underreporting_reach_lowers_the_index(index):
+def test_underreporting_reach_lowers_the_index_under_presumed_reach(index):
     def value(reach):
-        return index.evaluate(plain(5e24, reach=reach)).clauses[0].measured
+        return index.evaluate(plain(5e24, reach=reach), "presumed-reach").clauses[0].measured
 
     assert value((1_000_000, 10_000_000)) > value(None) > value((100, 100)) > value((0, 0))
-    presumed = index.evaluate(plain(5e24))
+    presumed = index.evaluate(plain(5e24), "presumed-reach")
     assert presumed.covered, presumed.clauses[0]
-    assert not index.evaluate(plain(5e24, reach=(100, 100))).covered  # the index-underreporting loophole
+    assert not index.evaluate(plain(5e24, reach=(100, 100)), "presumed-reach").covered  # the index-underreporting loophole
+
+
+def test_reach_is_treated_alike_for_the_artifact_and_the_population(index):
+    """At release every model has no registered users: an artifact that reports none and
+    one that reports zero get the same index, and the population is not presumed either."""
+    silent, zero = index.evaluate(plain(5e24)), index.evaluate(plain(5e24, reach=(0, 0)))
+    assert silent.clauses[0].measured == zero.clauses[0].measured and silent.covered == zero.covered
+    assert "0.00 B*" in silent.clauses[0].note
+    presumed = index.evaluate(plain(5e24), "presumed-reach")
+    # presuming 10,000 users for everyone moves the artifact and its peers alike: the line rises with them
+    assert presumed.clauses[0].threshold > silent.clauses[0].threshold
 
 
 def test_index_trace_names_its_measures(index):
     clause = index.evaluate(plain(5e24)).clauses[0]
     assert clause.unit == "index points" and clause.comparator == ">="
-    assert "* imputed" in clause.note and "N*" in clause.note and "class language" in clause.note
+    assert "* imputed" in clause.note and "N*" in clause.note and "D*" in clause.note and "class language" in clause.note
     measures = ri.measures(index_ctx(index, plain(5e24)))
     assert measures["parameters"] == (pytest.approx(math.sqrt(5e24 / 120)), True)
-    assert measures["business_users"] == (10_000.0, True)
+    assert measures["data_tokens"] == (pytest.approx(5e24 / (6 * math.sqrt(5e24 / 120))), True)
+    assert measures["business_users"] == (0.0, True)
 
 
 def index_ctx(policy, lc):
@@ -188,18 +200,15 @@ def index_ctx(policy, lc):
     return Context(lc, policy.reading(), policy)
 
 
-def test_zero_reach_reading(index):
-    zero = index.evaluate(plain(5e24), "zero-reach")
-    assert "0.00 B*" in zero.clauses[0].note
-    assert zero.clauses[0].threshold < index.evaluate(plain(5e24)).clauses[0].threshold
-
-
-def test_capability_counts_not_only_compute(index):
-    """An inference-time boost raises effective compute, hence the index, at equal training compute."""
+def test_the_index_reads_only_observable_measures(index):
+    """No effective compute: an inference-time boost, which no outsider can measure, leaves
+    the index where it was, and so does a different coefficient table."""
     base = make_step("base", "pretrain", "Lab", flop=3e24)
     boosted = make_step("boost", "inference_boost", "Lab", ["base"], boost=("best_of_n", 64))
     lc = Lifecycle("boosted", REFERENCE, "boost", (base, boosted))
-    assert index.evaluate(lc).clauses[0].measured > index.evaluate(plain(3e24)).clauses[0].measured
+    assert index.evaluate(lc).clauses[0].measured == index.evaluate(plain(3e24)).clauses[0].measured
+    assert set(ri.MEASURES) == {"training_compute", "parameters", "data_tokens", "business_users", "end_users"}
+    assert "effective_compute" not in index.parameters["weights"].value
 
 
 def test_model_params_walks_bases_and_members():

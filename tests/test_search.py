@@ -51,9 +51,11 @@ def test_eo_bio_dilution_sits_just_under_primarily(results):
 
 
 def test_eu_integer_precision_only_under_float_only(results):
-    """Art. 3(67) defines floating-point operations: INT8 training escapes only that reading."""
-    findings = evading(results["eu-ai-act"], "integer-precision")
-    assert findings and all(f.evades_under == ("float-only",) for f in findings)
+    """Art. 3(67) defines floating-point operations: INT8 training escapes only the readings
+    that count floating-point operations alone."""
+    # alone: paired with an inference boost, the drop-one attribution credits it wrongly (issue 9)
+    findings = [f for f in evading(results["eu-ai-act"], "integer-precision") if f.strategies == ("integer-precision",)]
+    assert findings and all(f.covered_under == ("all-operations",) and "float-only" in f.evades_under for f in findings)
     assert all(f.lifecycle.step(s.id).integer for f in findings for s in f.lifecycle.steps if s.kind == "pretrain")
 
 

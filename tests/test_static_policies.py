@@ -1,7 +1,7 @@
 """Verdicts of the three bundled static instruments, per reading, on real models and on
-small lifecycles built here (DESIGN §6, policy-reference.md §1-3 and §5).
+small lifecycles built here (docs/legal-sources.md).
 
-Real-model figures are Epoch AI's (shared data README §4, capability-evidence §12), kept in
+Real-model figures are Epoch AI's (loopholes/data/EPOCH_DATA.md), kept in
 `examples/*.yaml`.
 """
 
@@ -19,6 +19,8 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from loopholes import Lifecycle, check, load_lifecycle, load_policy, make_step
 from loopholes.cli import main
@@ -117,20 +119,67 @@ def test_every_example_loads_and_cites_its_figures():
 
 # -- where the lines sit: strict or not --------------------------------------------------
 
-@pytest.mark.parametrize("policy, rule", [(EO, "general"), (SB53, "frontier")])
-def test_exactly_1e26_is_not_over_the_line(policy, rule):
-    """EO 14110 and SB 53 say 'greater than' 1e26: exactly 1e26 is not covered, the next
-    float up is."""
-    on_line = load_policy(policy).evaluate(pretrain(1e26))
-    assert not on_line.covered and clause(on_line, rule).measured == 1e26
-    assert load_policy(policy).evaluate(pretrain(math.nextafter(1e26, math.inf))).covered
+# Every bundled compute line, exactly on it and one operation either side, as integers
+# (a float literal moves the line: int(1e25) is 10^25 + 905,969,664). (policy, reading,
+# rule, line, data, covered exactly on the line)
+BOUNDARIES = [
+    (EO, "single-run", "general", 10**26, None, False),
+    (EO, "single-run", "bio", 10**23, {"bio": 1.0}, False),
+    (EU, "presumption-only", "systemic", 10**25, None, False),
+    (EU, "presumption-only", "gpai", 10**23, None, False),
+    (SB53, "developer-only", "frontier", 10**26, None, False),
+    ("ny-raise", "developer-only", "frontier", 10**26, None, False),
+    ("kr-ai-basic-act", "all-operations", "cumulative", 10**26, None, True),
+]
 
 
-def test_exactly_1e25_is_not_presumed_systemic_in_the_eu():
-    """Art. 51(2) says 'greater than' 1e25: exactly 1e25 is only a general-purpose model."""
-    verdict = load_policy(EU).evaluate(pretrain(1e25))
-    assert not verdict.covered and verdict.tier == "general-purpose"
-    assert load_policy(EU).evaluate(pretrain(math.nextafter(1e25, math.inf))).covered
+def _triggers(policy_id, reading, rule, flop, data):
+    options = {"data": data} if data else {}
+    return clause(load_policy(policy_id).evaluate(pretrain(flop, **options), reading), rule).triggered
+
+
+@pytest.mark.parametrize("policy_id, reading, rule, line, data, on_line", BOUNDARIES)
+def test_every_bundled_line_is_exact_on_both_sides(policy_id, reading, rule, line, data, on_line):
+    """One operation under the line never triggers, one over always does, and the line itself
+    follows the comparator: '>' for EO 14110, the EU, SB 53 and RAISE; '>=' for Korea."""
+    assert not _triggers(policy_id, reading, rule, line - 1, data)
+    assert _triggers(policy_id, reading, rule, line, data) is on_line
+    assert _triggers(policy_id, reading, rule, line + 1, data)
+
+
+def test_just_over_1e25_as_an_integer_is_over_the_eu_line():
+    """10^25 + 10^8 given as an integer is above 10^25 (as a float it rounds to 1e25)."""
+    verdict = load_policy(EU).evaluate(pretrain(10**25 + 10**8), "presumption-only")
+    assert verdict.covered and clause(verdict, "systemic").measured == 10**25 + 10**8
+
+
+def test_exactly_1e23_is_not_over_the_eo_bio_line():
+    """The float 1e23 is 10^23 - 8,388,608; the integer 10^23 is exactly on the line and not above it."""
+    eo = load_policy(EO)
+    assert not clause(eo.evaluate(pretrain(10**23, data={"bio": 1.0})), "bio").triggered
+    assert clause(eo.evaluate(pretrain(10**23 + 1, data={"bio": 1.0})), "bio").triggered
+
+
+def test_integer_specs_keep_their_exact_count(tmp_path):
+    """A spec's integer flop reaches the verdict unrounded (JSON and YAML alike)."""
+    spec = tmp_path / "just-over.json"
+    spec.write_text(json.dumps({"name": "just over", "released": "2025-09-01", "deploy": "base",
+                                "steps": [{"id": "base", "kind": "pretrain", "developer": "A",
+                                           "flop": 10**25 + 10**8}]}))
+    verdict = check(EU, spec, reading="presumption-only")
+    assert verdict.covered and clause(verdict, "systemic").measured == 10**25 + 10**8
+
+
+def test_korea_covers_exactly_1e26_and_new_york_does_not():
+    assert check("kr-ai-basic-act", pretrain(10**26)).covered
+    assert not check("ny-raise", pretrain(10**26)).covered
+
+
+def test_eu_modifier_share_is_exact_at_one_third():
+    """A modification of exactly a third of the original is not 'more than' a third."""
+    eu = load_policy(EU)
+    assert clause(eu.evaluate(fine_tune(3 * 10**22, 10**22), "presumption-only"), "modifier").triggered is False
+    assert clause(eu.evaluate(fine_tune(3 * 10**22, 10**22 + 1), "presumption-only"), "modifier").triggered
 
 
 def test_a_cluster_of_exactly_1e20_ops_per_second_is_covered():
@@ -283,7 +332,7 @@ def test_sb53_revenue_alone_does_not_cover():
 
 @pytest.mark.parametrize("policy", list(READINGS))
 def test_check_json_has_the_design_fields(policy, capsys):
-    """`check --json` carries the stable fields of DESIGN §9 with the right types."""
+    """`check --json` carries its stable fields with the right types."""
     assert main(["check", policy, str(example("grok-3")), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["policy"] == policy and out["reading"] == READINGS[policy][0]
@@ -319,3 +368,14 @@ def test_check_works_from_another_folder(tmp_path):
                           text=True, timeout=60, env={**os.environ, "LOOPHOLES_NO_PLUGINS": "1"})
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["covered"] is True
+
+
+@settings(max_examples=30, deadline=None)
+@given(row=st.sampled_from(BOUNDARIES), offset=st.integers(-10**12, 10**12))
+def test_integer_counts_near_a_line_are_judged_exactly(row, offset):
+    """Property: within 10^12 operations of any bundled line (well inside one float step at
+    10^26), the verdict is the comparator applied to exact integers."""
+    policy_id, reading, rule, line, data, _ = row
+    comparator = next(r.comparator for r in load_policy(policy_id).rules if r.id == rule)
+    expected = line + offset > line if comparator == ">" else line + offset >= line
+    assert _triggers(policy_id, reading, rule, line + offset, data) is expected

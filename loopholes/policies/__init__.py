@@ -6,4 +6,6 @@ BUNDLED = {
     "ca-sb53": "loopholes.policies.ca_sb53",
     "dynamic-percentile": "loopholes.policies.dynamic_percentile",
     "risk-index": "loopholes.policies.risk_index",
+    "ny-raise": "loopholes.policies.ny_raise",
+    "kr-ai-basic-act": "loopholes.policies.kr_ai_basic_act",
 }

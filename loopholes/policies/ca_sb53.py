@@ -1,14 +1,22 @@
 """California SB 53, Transparency in Frontier Artificial Intelligence Act (2025).
 
-Facts and clause citations: ../shared/reference/policy-reference.md §5 (Bus. & Prof. Code
-§22757.11).
+Every element and its source: docs/legal-sources.md, "California SB 53" (Bus. & Prof.
+Code §22757.11).
+
+Who is obliged: §22757.11 makes a "frontier developer" of whoever has trained (or begun
+training) a frontier model, and the duties (frameworks, transparency reports before
+deploying, incident reports) attach to that developer and its frontier models. So every
+model in a lifecycle that its developer deploys or hands to another party is judged
+(`duty="developer"`): a lab that trains a >10^26 base and hands it to a third party is a
+frontier developer even if the third party's fine-tune is what gets deployed. No reading
+judges the deployed artifact alone: no text of the Act supports one.
 """
 
 import datetime as dt
 
 from loopholes.policy import KnownLoophole, Parameter, Policy, Reading, compute_threshold, revenue_threshold
 
-FRONTIER_LINE = Parameter(1e26, "Cal. Bus. & Prof. Code §22757.11 ('frontier model')",
+FRONTIER_LINE = Parameter(10**26, "Cal. Bus. & Prof. Code §22757.11 ('frontier model')",
                           "integer or floating-point operations, original run plus the developer's later modifications")
 LARGE_REVENUE = Parameter(500_000_000, "Cal. Bus. & Prof. Code §22757.11 ('large frontier developer')",
                           "annual gross revenue with affiliates in the preceding calendar year")
@@ -25,6 +33,7 @@ POLICY = Policy(
     source="https://leginfo.legislature.ca.gov/faces/billTextClient.xhtml?bill_id=202520260SB53",
     status="in force",
     dates={"approved": "2025-09-29", "in_force": "2026-01-01"},
+    duty="developer",
     reference_date=dt.date(2025, 9, 29),
     readings=(
         Reading("developer-only",
@@ -48,6 +57,7 @@ POLICY = Policy(
         "Whether a downstream fine-tuner counts the upstream run is contested: readings developer-only and include-upstream.",
         "'Material modifications' is undefined; distillation and synthetic-data generation are not mentioned.",
         "Revenue is measured for the corporate group: a low-revenue lab is a frontier developer but not a large one.",
+        "Duties attach to the frontier developer (§22757.11): every model it deploys or hands to another party is judged.",
     ),
     known_loopholes=(
         KnownLoophole("distillation", "§22757.11 does not mention distillation: the student's own run is counted, "

@@ -224,6 +224,10 @@ READINGS = (
     Reading("pooled", "Is a model ranked within its reference class or against every recent model?",
             "Against every recent model whatever its modality (the essay's grouping is a suggestion, not a rule).",
             {"scope": "model", "include_imputed": False, "pooled": True}),
+    Reading("developer-duty", "Who is obliged: the deployer of a model, or every developer that hands one on?",
+            "Every model a developer deploys or hands to another party is ranked, not only the deployed one "
+            "(compute as in 'model'); the proposals do not say who is obliged.",
+            {"scope": "model", "include_imputed": False, "duty": "developer"}),
 )
 
 PARAMETERS = {
@@ -279,10 +283,11 @@ POLICY = Policy(
         KnownLoophole("moe-assembly", "experts trained separately, each ranked under the percentile, then assembled (Hooker 2024 §3.1.3; primer §2.3)"),
         KnownLoophole("throttling", "better data buys capability that a compute ranking does not see (Hooker 2024 §2.1.1; primer §2.1)"),
         KnownLoophole("split-runs", "pre-training split into runs that each rank under the line (Hooker 2024 §3.1.2, §5.3)"),
-        KnownLoophole("reference-class", "a mostly biological model with enough general data is ranked among language models, whose line is far higher (Hooker 2024 §5.2; primer §4.1)", ("model", "lineage", "with-imputed")),
+        KnownLoophole("reference-class", "a mostly biological model with enough general data is ranked among language models, whose line is far higher (Hooker 2024 §5.2; primer §4.1)", ("model", "lineage", "with-imputed", "developer-duty")),
         KnownLoophole("release-timing", "released right after a wave of large models, when the trailing 12-month line is highest (Hooker 2024 §5.2; primer §4.1)"),
     ),
     ambiguities=(
+        "Who is obliged is not said: the deployed model only, or (reading developer-duty) every model deployed or handed on.",
         f"Neither paper fixes p: {ESSAY} suggests 5-10 %; parameter percentile (default 5 %).",
         "The peer window is not fixed; 'annual reporting' suggests a trailing year: parameter window_months.",
         "How to round p x N is open; rounded up, so the largest model of every non-empty class is always covered.",

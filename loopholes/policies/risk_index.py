@@ -5,10 +5,15 @@ for risk: a threshold should rest on a basket of metrics combined into a risk in
 §5.2 puts the line at the top 5-10 % of models ranked by such an index. The Cohere For
 AI primer (July 2024) §4.1 recommends complementary measures beside FLOP. Neither paper
 names the measures or their weights; this module takes them from the criteria the EU AI
-Act already lists for designating systemic-risk models (Annex XIII): parameters (a),
-training compute (c), capabilities (e, here the capability model's effective compute,
-which credits distillation, inference boosts and algorithmic progress), and reach:
-registered business users (f) and registered end users (g).
+Act already lists for designating systemic-risk models (Annex XIII), keeping only those an
+outside authority can observe or require a developer to report: parameters (a), data-set
+size in tokens (b), training compute (c), and reach: registered business users (f) and
+registered end users (g). Effective compute is left out: it is the tool's own estimate,
+which nobody outside the developer can measure (docs/legal-sources.md, "Risk index").
+
+Reach is treated alike for the artifact and the real models it is ranked with: at
+release every model has zero registered users (default reading at-release); reading
+presumed-reach presumes the Annex XIII (f) figure for every model that reports none.
 
 The index is a weighted sum of log10 measures, so one order of magnitude of any measure
 moves it by its weight. The line is the same top-p % cut as `dynamic_percentile`, taken
@@ -25,8 +30,7 @@ import math
 from typing import Any, Mapping
 
 from loopholes.probes import coverage_line, member_reading, probe, record_lifecycle
-from loopholes.capability import BANDS, DOMAINS
-from loopholes.lifecycle import COMPOSITE_KINDS, ON_BASE_KINDS, Lifecycle, Step
+from loopholes.lifecycle import COMPOSITE_KINDS, ON_BASE_KINDS, TRAINING_KINDS, Lifecycle, Step
 from loopholes.policy import Context, KnownLoophole, Parameter, Policy, Reading, Rule, training_compute
 from loopholes.policies.dynamic_percentile import (
     ARTIFACT_CLASSES, ESSAY, GENERAL_CLASS, PERCENTILE, POPULATION_CLASSES, PRIMER, PROPOSAL_DATES, PROPOSAL_SOURCE,
@@ -38,30 +42,29 @@ from loopholes.population import months_before
 ANNEX = "AI Act Annex XIII"
 ESSAY_INDEX = "Hooker 2024 §5.3"
 
-MEASURES = ("training_compute", "effective_compute", "parameters", "business_users", "end_users")
-"""What the index combines, each as log10 (reach as log10(1 + users))."""
-_LABELS = tuple(zip(MEASURES, ("C", "E", "N", "B", "U")))
+MEASURES = ("training_compute", "parameters", "data_tokens", "business_users", "end_users")
+"""What the index combines, each as log10 (reach as log10(1 + users)): only quantities an
+authority can observe or require to be reported."""
+_LABELS = tuple(zip(MEASURES, ("C", "N", "D", "B", "U")))
 
 WEIGHTS = Parameter(
-    {"training_compute": 1.0, "effective_compute": 1.0, "parameters": 1.0, "business_users": 1.0, "end_users": 1.0},
-    f"{ESSAY_INDEX} (an index of several metrics, weights not given); {ANNEX} (a), (c), (e), (f), (g)",
+    {"training_compute": 1.0, "parameters": 1.0, "data_tokens": 1.0, "business_users": 1.0, "end_users": 1.0},
+    f"{ESSAY_INDEX} (an index of several metrics, weights not given); {ANNEX} (a)-(c), (f), (g)",
     "equal weight per Annex XIII criterion, which the Annex lists without order or weight; per decade of each measure",
 )
 INDEX_PERCENTILE = Parameter(PERCENTILE.value, f"{ESSAY} ('top 5-10 percentile', ranked by an index of metrics)",
                              "share of the ranking that is covered; the low end of the essay's range")
 IMPUTED_BUSINESS_USERS = Parameter(
     10_000, f"{ANNEX} (f) (high impact presumed at 10,000 registered business users in the Union)",
-    "registered business users assumed where none are known: every population model (Epoch records no reach) "
-    "and an artifact whose spec gives no reach, under the presumed-reach reading")
+    "registered business users assumed for every model, real or not, that reports none, under the "
+    "presumed-reach reading (Epoch records no reach, so every real model is presumed)")
 IMPUTED_END_USERS = Parameter(
     10_000, f"{ANNEX} (g) (number of registered end users; no figure given) - J: the (f) figure reused",
     "registered end users assumed where none are known, under the presumed-reach reading")
 TOKENS_PER_PARAMETER = Parameter(
-    20.0, "Hoffmann et al. 2022 (arXiv 2203.15556) Table 3, ~20 tokens per parameter at the compute optimum; "
-    "capability-evidence §1",
-    "parameters of a model that states none are imputed as sqrt(C / (6 x 20)), the compute-optimal size for its compute")
-CAPABILITY_BAND = Parameter("central", "DESIGN §5 (low / central / high effective compute)",
-                            "which band of the capability model the index uses")
+    20.0, "Hoffmann et al. 2022 (arXiv 2203.15556) Table 3, ~20 tokens per parameter at the compute optimum",
+    "parameters of a model that states none are imputed as sqrt(C / (6 x 20)), the compute-optimal size for its "
+    "compute; tokens of a model that states none as C / (6 N)")
 
 TIER = "top-risk-index"
 
@@ -84,26 +87,36 @@ def model_params(lc: Lifecycle, step: Step) -> float | None:
     return None
 
 
+def model_tokens(lc: Lifecycle) -> float | None:
+    """Training tokens of the artifact's model (its runs, bases and members), or None
+    when a run states none."""
+    runs = [s for s in lc.model_tree() if s.kind in TRAINING_KINDS]
+    if not runs or any(s.tokens is None for s in runs):
+        return None
+    return math.fsum(s.tokens for s in runs)
+
+
 def measures(ctx: Context) -> dict[str, tuple[float, bool]]:
     """Each measure of the artifact and whether it was imputed (memoised per evaluation)."""
     def compute() -> dict[str, tuple[float, bool]]:
-        flop = training_compute(None)(ctx)
-        band = BANDS.index(ctx.parameter("capability_band"))
-        capability = ctx.capability()
-        effective = max(capability[d][band] for d in DOMAINS)
+        flop = float(training_compute(None)(ctx))
         params = model_params(ctx.lifecycle, ctx.lifecycle.artifact)
         imputed_params = params is None
         if params is None:
             params = math.sqrt(flop / (6.0 * ctx.parameter("tokens_per_parameter")))
+        tokens = model_tokens(ctx.lifecycle)
+        imputed_tokens = tokens is None
+        if tokens is None:
+            tokens = flop / (6.0 * params) if params > 0 else 0.0
         reach = ctx.lifecycle.reach
         if reach is None:
-            presumed = ctx.option("reach", "presumed") == "presumed"
+            presumed = ctx.option("reach", "at-release") == "presumed"
             business = ctx.parameter("imputed_business_users") if presumed else 0
             end = ctx.parameter("imputed_end_users") if presumed else 0
         else:
             business, end = reach
-        return {"training_compute": (flop, False), "effective_compute": (effective, False),
-                "parameters": (params, imputed_params), "business_users": (float(business), reach is None),
+        return {"training_compute": (flop, False), "parameters": (params, imputed_params),
+                "data_tokens": (tokens, imputed_tokens), "business_users": (float(business), reach is None),
                 "end_users": (float(end), reach is None)}
 
     return ctx.memo("risk-measures", compute)
@@ -145,8 +158,8 @@ def _policy_key(policy: Policy) -> tuple:
     if hit is not None and hit[0] is policy:
         return hit[1]
     p = policy.parameters
-    key = (policy.reference_date, id(policy.coefficients), tuple(sorted(p["weights"].value.items())),
-           p["tokens_per_parameter"].value, p["capability_band"].value, p["imputed_business_users"].value,
+    key = (policy.reference_date, tuple(sorted(p["weights"].value.items())),
+           p["tokens_per_parameter"].value, p["imputed_business_users"].value,
            p["imputed_end_users"].value, id(p["population_classes"].value))
     _POLICY_KEYS[id(policy)] = (policy, key)
     return key
@@ -154,7 +167,7 @@ def _policy_key(policy: Policy) -> tuple:
 
 def _config(ctx: Context) -> tuple:
     """Everything a population model's index depends on: the policy's part and the reading's."""
-    return _policy_key(ctx.policy) + (ctx.option("reach", "presumed"), ctx.option("scope", "model"),
+    return _policy_key(ctx.policy) + (ctx.option("reach", "at-release"), ctx.option("scope", "model"),
                                       bool(ctx.option("include_imputed", False)))
 
 
@@ -223,16 +236,21 @@ _QUESTION_REACH = ("How does a model whose reach is unknown enter the index (Epo
                    "and a spec may give none)?")
 
 READINGS = (
+    Reading("at-release", _QUESTION_REACH,
+            "As at release, when every model, real or not, has no registered users: only reach a spec reports "
+            "raises an index; compute as Epoch counts it (the model and its bases), numeric estimates only.",
+            {"reach": "at-release", "scope": "model", "include_imputed": False}),
     Reading("presumed-reach", _QUESTION_REACH,
-            "At the Annex XIII (f) presumption: 10,000 registered business users (and as many end users); "
-            "compute as Epoch counts it (the model and its bases), numeric estimates only.",
+            "At the Annex XIII (f) presumption for every model that reports none, real or not: 10,000 registered "
+            "business users (and as many end users).",
             {"reach": "presumed", "scope": "model", "include_imputed": False}),
-    Reading("zero-reach", _QUESTION_REACH,
-            "As no users: only reach a developer reports raises an index.",
-            {"reach": "zero", "scope": "model", "include_imputed": False}),
     Reading("with-imputed", "Do Epoch's benchmark-imputed compute estimates join the population?",
-            "Yes: closed models with imputed compute are ranked too (reach presumed as in presumed-reach).",
-            {"reach": "presumed", "scope": "model", "include_imputed": True}),
+            "Yes: closed models with imputed compute are ranked too (reach as in at-release).",
+            {"reach": "at-release", "scope": "model", "include_imputed": True}),
+    Reading("developer-duty", "Who is obliged: the deployer of a model, or every developer that hands one on?",
+            "Every model a developer deploys or hands to another party is indexed, not only the deployed one "
+            "(reach as in at-release); the proposals do not say who is obliged.",
+            {"reach": "at-release", "scope": "model", "include_imputed": False, "duty": "developer"}),
 )
 
 PARAMETERS = {
@@ -242,19 +260,18 @@ PARAMETERS = {
     "imputed_business_users": IMPUTED_BUSINESS_USERS,
     "imputed_end_users": IMPUTED_END_USERS,
     "tokens_per_parameter": TOKENS_PER_PARAMETER,
-    "capability_band": CAPABILITY_BAND,
     "population_classes": POPULATION_CLASSES,
     "artifact_classes": ARTIFACT_CLASSES,
     "specialised_share": SPECIALISED_SHARE,
 }
 
-_CLAUSE = f"Hooker 2024 §5.2-5.3; {PRIMER}; {ANNEX} (a), (c), (e)-(g)"
+_CLAUSE = f"Hooker 2024 §5.2-5.3; {PRIMER}; {ANNEX} (a)-(c), (f), (g)"
 
 
 def _rule(nominal: float) -> Rule:
     return Rule(
         "top-risk-index", _CLAUSE,
-        "risk index (weighted log10 of compute, effective compute, parameters, business and end users) vs the "
+        "risk index (weighted log10 of training compute, parameters, data tokens, business and end users) vs the "
         "top-p % line of the artifact's reference class, trailing 12 months",
         nominal,
         ">=",  # ties share a rank, as in dynamic_percentile: at most k-1 peers above means in the top k
@@ -279,11 +296,10 @@ _DRAFT = Policy(
     parameters=PARAMETERS,
     population_based=True,
     known_loopholes=(
-        KnownLoophole("distillation", "effective compute is one term of five in the index: a student's small compute and parameter count keep the sum under the line (Hooker 2024 §3.1.1, §5.3; primer §2.1)"),
+        KnownLoophole("distillation", "the index sees the student's own compute, parameters and tokens, not the capability it inherits from its teacher (Hooker 2024 §3.1.1, §5.3; primer §2.1)"),
         KnownLoophole("cascade", "members are indexed one by one; found together with third-party fine-tunes, an inference boost or a timed release (Hooker 2024 §3.1.3-3.1.4; primer §2.3)"),
-        KnownLoophole("decentralized-finetune", "fine-tunes by other parties, found together with a cascade, better data or a timed release (Hooker 2024 §3.1.2; primer §2.3)"),
-        KnownLoophole("inference-boost", "inference-time compute raises only the capability term, one of five in the index (Hooker 2024 §3.1.1, §5.3)"),
-        KnownLoophole("integer-precision", "found only together with an inference boost (Hooker 2024 Appendix A)"),
+        KnownLoophole("decentralized-finetune", "fine-tunes by other parties, found together with a cascade, better data or a timed release, when imputed compute joins the ranking (Hooker 2024 §3.1.2; primer §2.3)", ("with-imputed",)),
+        KnownLoophole("inference-boost", "inference-time compute enters no measure of the index (Hooker 2024 §3.1.1, §5.3)"),
         KnownLoophole("measured-vs-theoretical", "no estimation method is fixed: a hardware estimate at the BF16 peak reports half of an FP8 run (Hooker 2024 Appendix A)"),
         KnownLoophole("sparsity", "zero-skipping sparse training halves the counted operations while capability largely stays (Hooker 2024 Appendix A)"),
         KnownLoophole("moe-assembly", "found only together with an inference boost (Hooker 2024 §3.1.3; primer §2.3)"),
@@ -291,13 +307,16 @@ _DRAFT = Policy(
         KnownLoophole("split-runs", "found only together with an inference boost (Hooker 2024 §3.1.2, §5.3)"),
         KnownLoophole("reference-class", "the data mix picks the peer group a model is ranked in (Hooker 2024 §5.2; primer §4.1)"),
         KnownLoophole("release-timing", "released when the trailing 12-month line is highest (Hooker 2024 §5.2; primer §4.1)"),
-        KnownLoophole("index-underreporting", "reach is self-reported: under 10,000 registered business users (AI Act Annex XIII (f)) lowers the index (Hooker 2024 §5.3)", ("presumed-reach", "with-imputed")),
+        KnownLoophole("index-underreporting", "reach is self-reported: under 10,000 registered business users (AI Act Annex XIII (f)) lowers the index (Hooker 2024 §5.3)", ("presumed-reach",)),
     ),
     ambiguities=(
-        f"{ESSAY_INDEX} names no measures or weights: Annex XIII's criteria are used, equally "
-        "weighted per decade (parameter weights); benchmarks (e) are stood in for by the capability model.",
-        "Reach is unknown for every real model: readings presumed-reach (Annex XIII (f)'s 10,000) and zero-reach. "
-        "Either way a developer that reports less than the presumption lowers its own index.",
+        "Who is obliged is not said: the deployed model only, or (reading developer-duty) every model deployed or handed on.",
+        f"{ESSAY_INDEX} names no measures or weights: the Annex XIII criteria an authority can observe are used "
+        "(parameters, tokens, compute, reach), equally weighted per decade (parameter weights); benchmarks (e) and "
+        "effective compute are left out, since no outsider can measure them.",
+        "Reach is unknown for every real model: readings at-release (none, for every model) and presumed-reach "
+        "(Annex XIII (f)'s 10,000 for every model that reports none); under presumed-reach a developer that "
+        "reports less than the presumption lowers its own index.",
         "Parameters are missing for many models and are imputed at the compute-optimal size: parameter "
         "tokens_per_parameter. Total, not active, parameters for MoE (as Epoch records them).",
         "Percentile, window, rounding and reference classes as in dynamic-percentile.",

@@ -1,0 +1,6 @@
+"""Korea AI Basic Act Art. 32 with its Enforcement Decree: bundled id `kr-ai-basic-act`.
+
+Re-exported here so that `pytest policies` runs its loophole suite; the rule itself lives
+in loopholes/policies/kr_ai_basic_act.py. Its known loopholes run as strict xfail."""
+
+from loopholes.policies.kr_ai_basic_act import POLICY  # noqa: F401

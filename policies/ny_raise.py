@@ -1,0 +1,6 @@
+"""New York RAISE Act as enacted (L.2026 c.96): bundled id `ny-raise`.
+
+Re-exported here so that `pytest policies` runs its loophole suite; the rule itself lives
+in loopholes/policies/ny_raise.py. Its known loopholes run as strict xfail."""
+
+from loopholes.policies.ny_raise import POLICY  # noqa: F401
