@@ -68,18 +68,10 @@ POLICY = Policy(
     target_lines={"general": 1e25},
     parameters={"systemic_line": SYSTEMIC_LINE, "gpai_line": GPAI_LINE},
     known_loopholes=(
-        # Beyond any compute line: capability bought without training operations.
-        KnownLoophole("inference-boost", "inference-time compute is not training compute (Hooker 2024 §3.1.1)"),
-        KnownLoophole("throttling", "better data buys capability that no operation count sees (Hooker 2024 §2.1.1; "
-                      "primer §2.1)"),
+        # Beyond any compute line: capability bought without training operations. Of the
+        # three (inference compute, better data, a later recipe), only the later recipe is
+        # material (leakage at least 2x) at this line and reference date.
         KnownLoophole("algorithmic-progress", "a fixed line meets a better recipe every year (Hooker 2024 §2.1.2, "
                       "§5.1); only a line that moves, or a capability test, closes it"),
-        # Closed on their own (the lineage sums every run, member and expert at its dense
-        # size); found only composed with one of the three above, which they make cheaper.
-        KnownLoophole("cascade", "closed alone; found only with an inference-time boost or curated data "
-                      "(Hooker 2024 §3.1.3-3.1.4; primer §2.3)"),
-        KnownLoophole("moe-assembly", "closed alone; found only with curated data (Hooker 2024 §3.1.3; primer §2.3)"),
-        KnownLoophole("split-runs", "closed alone; found only with curated data (Hooker 2024 §3.1.2, §5.3)"),
-        KnownLoophole("sparsity", "closed alone; found only with a cascade and curated data (Hooker 2024 Appendix A)"),
     ),
 )

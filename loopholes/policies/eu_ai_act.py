@@ -306,29 +306,20 @@ POLICY = Policy(
         "The indicative GPAI criterion also needs a generative modality; every lifecycle is assumed to generate text.",
     ),
     known_loopholes=(
-        KnownLoophole("distillation", "a model's lifecycle starts at its own large pre-training run (GPAI Guidelines "
-                      "para ~22-23), so the teacher's compute is not counted (Hooker 2024 §3.1.1; primer §2.1)"),
-        KnownLoophole("cascade", "members are counted together, but with fine-tunes by parties each under the "
-                      "one-third test the system escapes (Hooker 2024 §3.1.3-3.1.4; primer §2.3)"),
-        KnownLoophole("decentralized-finetune", "a modifier under one third of the original's compute is no new "
-                      "provider and its compute is not added (GPAI Guidelines Sec. 3; Hooker 2024 §3.1.2; primer §2.3)"),
-        KnownLoophole("inference-boost", "inference-time compute is not training compute (Art. 51(2), Recital 111; "
-                      "Hooker 2024 §3.1.1)"),
-        KnownLoophole("integer-precision", "Art. 3(67) defines floating-point operations only: INT8 training counts "
-                      "nothing under float-only and the readings that share it, up to the capability limb's line "
-                      "(beyond it under presumption-only); under all-operations only together with an inference "
-                      "boost (Hooker 2024 Appendix A)"),
-        KnownLoophole("measured-vs-theoretical", "no estimation method is fixed: a hardware estimate at the BF16 peak "
-                      "reports half of an FP8 run (Hooker 2024 Appendix A)"),
+        KnownLoophole("integer-precision", "Art. 3(67) defines floating-point operations only, so INT8 training "
+                      "counts nothing toward the 10^25 presumption; the capability limb (Art. 51(1)(a)) catches it, "
+                      "so it escapes only where that limb is left out (presumption-only) (Hooker 2024 Appendix A)",
+                      ("presumption-only",)),
         KnownLoophole("sparsity", "zero-skipping sparse training halves the counted operations while capability "
-                      "largely stays (Hooker 2024 Appendix A)"),
-        KnownLoophole("moe-assembly", "separately trained experts, then fine-tunes by parties each under the "
-                      "one-third test (Hooker 2024 §3.1.3; primer §2.3)"),
-        KnownLoophole("throttling", "better data buys capability that a compute line does not see "
-                      "(Hooker 2024 §2.1.1; primer §2.1)"),
+                      "largely stays; found only together with integer-precision under presumption-only "
+                      "(Hooker 2024 Appendix A)", ("presumption-only",)),
+        KnownLoophole("moe-assembly", "separately trained experts assembled afterwards; found only together with "
+                      "integer-precision under presumption-only (Hooker 2024 §3.1.3; primer §2.3)",
+                      ("presumption-only",)),
         KnownLoophole("algorithmic-progress", "the 10^25 line moves only by delegated act (Art. 51(3)) while recipes "
-                      "improve (Hooker 2024 §2.1.2, §5.1)"),
-        KnownLoophole("split-runs", "split pre-training followed by fine-tunes by parties each under the one-third "
-                      "test (Hooker 2024 §3.1.2, §5.3)"),
+                      "improve; the capability limb (Art. 51(1)(a)) catches it, so it escapes only under "
+                      "presumption-only (Hooker 2024 §2.1.2, §5.1)", ("presumption-only",)),
+        KnownLoophole("split-runs", "pre-training split into runs; found only together with integer-precision under "
+                      "presumption-only (Hooker 2024 §3.1.2, §5.3)", ("presumption-only",)),
     ),
 )

@@ -78,24 +78,22 @@ POLICY = Policy(
         "The Notice's final text is not confirmed [U]; figures here follow the decree and the pre-announced Notice.",
     ),
     known_loopholes=(
-        KnownLoophole("distillation", "a teacher's training is another model's compute; the student's own run is "
-                      "what is counted (Hooker 2024 §3.1.1; primer §2.1)"),
-        KnownLoophole("cascade", "the line applies per model, so sub-threshold models served together escape; "
-                      "found together with an inference-time boost (Hooker 2024 §3.1.3-3.1.4; primer §2.3)"),
-        KnownLoophole("inference-boost", "inference-time compute is not training compute (Hooker 2024 §3.1.1)"),
+        KnownLoophole("decentralized-finetune", "others' fine-tunes count toward the cumulative total, so this is "
+                      "found only together with integer-precision under float-only: a counted fine-tune just under "
+                      "the line on an uncounted INT8 base, adding about 7 % (Hooker 2024 §3.1.2; primer §2.3)",
+                      ("float-only",)),
         KnownLoophole("integer-precision", "if the decree's 'FLOPs' means floating-point operations only, INT8 "
                       "training counts nothing (Hooker 2024 Appendix A)", ("float-only",)),
-        KnownLoophole("measured-vs-theoretical", "the draft Notice allows three estimation methods: a hardware "
-                      "estimate at the BF16 peak reports half of an FP8 run (Hooker 2024 Appendix A)"),
         KnownLoophole("sparsity", "zero-skipping sparse training halves the counted operations while capability "
-                      "largely stays (Hooker 2024 Appendix A)"),
-        KnownLoophole("moe-assembly", "experts trained separately and assembled; found only together with a "
-                      "hardware estimate at another precision's peak (Hooker 2024 §3.1.3; primer §2.3)"),
-        KnownLoophole("throttling", "better data buys capability that a compute line does not see "
-                      "(Hooker 2024 §2.1.1; primer §2.1)"),
-        KnownLoophole("algorithmic-progress", "the 10^26 line moves only by decree while recipes improve "
-                      "(Hooker 2024 §2.1.2, §5.1)"),
+                      "largely stays; found together with algorithmic-progress, or with integer-precision under "
+                      "float-only (Hooker 2024 Appendix A)"),
+        KnownLoophole("moe-assembly", "experts trained separately and assembled; the cumulative count sums them, so "
+                      "it is found only together with integer-precision under float-only "
+                      "(Hooker 2024 §3.1.3; primer §2.3)", ("float-only",)),
+        KnownLoophole("algorithmic-progress", "the 10^26 line moves only by decree while recipes improve; found "
+                      "together with sparsity, or with integer-precision under float-only (Hooker 2024 §2.1.2, §5.1)"),
         KnownLoophole("split-runs", "cumulative compute sums the runs, so split pre-training is found only together "
-                      "with a hardware estimate at another precision's peak (Hooker 2024 §3.1.2, §5.3)"),
+                      "with sparsity and algorithmic-progress (where it adds about 5 %), or with integer-precision "
+                      "under float-only (Hooker 2024 §3.1.2, §5.3)"),
     ),
 )
