@@ -70,7 +70,8 @@ POLICY = Policy(
         KnownLoophole("algorithmic-progress", "the 10^26 line changes only by legislation (§22757.14 asks for "
                       "recommendations) while recipes improve (Hooker 2024 §2.1.2, §5.1)"),
         KnownLoophole("split-runs", "pre-training split into runs; the runs of one model are summed, so it is found "
-                      "only together with sparsity and algorithmic-progress, where it adds about 5 % "
-                      "(Hooker 2024 §3.1.2, §5.3)"),
+                      "only together with sparsity and algorithmic-progress, where it adds about 5 %; that gain comes "
+                      "from the capability model (its token/parameter penalty applies to the first run only), not "
+                      "from the count (Hooker 2024 §3.1.2, §5.3)"),
     ),
 )

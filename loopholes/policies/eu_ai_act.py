@@ -307,8 +307,9 @@ POLICY = Policy(
     ),
     known_loopholes=(
         KnownLoophole("integer-precision", "Art. 3(67) defines floating-point operations only, so INT8 training "
-                      "counts nothing toward the 10^25 presumption; the capability limb (Art. 51(1)(a)) catches it, "
-                      "so it escapes only where that limb is left out (presumption-only) (Hooker 2024 Appendix A)",
+                      "counts nothing toward the 10^25 presumption; it escapes only under presumption-only, since the "
+                      "capability limb (Art. 51(1)(a)) catches it under the other readings (and all-operations counts "
+                      "it) (Hooker 2024 Appendix A)",
                       ("presumption-only",)),
         KnownLoophole("sparsity", "zero-skipping sparse training halves the counted operations while capability "
                       "largely stays; found only together with integer-precision under presumption-only "

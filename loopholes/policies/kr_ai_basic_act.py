@@ -93,7 +93,8 @@ POLICY = Policy(
         KnownLoophole("algorithmic-progress", "the 10^26 line moves only by decree while recipes improve; found "
                       "together with sparsity, or with integer-precision under float-only (Hooker 2024 §2.1.2, §5.1)"),
         KnownLoophole("split-runs", "cumulative compute sums the runs, so split pre-training is found only together "
-                      "with sparsity and algorithmic-progress (where it adds about 5 %), or with integer-precision "
-                      "under float-only (Hooker 2024 §3.1.2, §5.3)"),
+                      "with sparsity and algorithmic-progress (where it adds about 5 %, a gain of the capability model, "
+                      "whose token/parameter penalty applies to the first run only), or with integer-precision under "
+                      "float-only (Hooker 2024 §3.1.2, §5.3)"),
     ),
 )

@@ -84,10 +84,10 @@ POLICY = Policy(
         KnownLoophole("inference-boost", "inference-time compute is not compute 'used to train'; found only together "
                       "with bio-dilution (Hooker 2024 §3.1.1)"),
         KnownLoophole("measured-vs-theoretical", "no estimation method is fixed: a hardware estimate at the BF16 peak "
-                      "reports half of an FP8 run; found together with algorithmic-progress "
+                      "reports half of an FP8 run; found together with algorithmic-progress or bio-dilution "
                       "(Hooker 2024 Appendix A)"),
         KnownLoophole("sparsity", "zero-skipping sparse training halves the counted operations while capability "
-                      "largely stays; found together with algorithmic-progress (Hooker 2024 Appendix A)"),
+                      "largely stays; found together with algorithmic-progress or bio-dilution (Hooker 2024 Appendix A)"),
         KnownLoophole("moe-assembly", "experts trained separately under the line and assembled afterwards escape "
                       "under single-run and networking-shown; cumulative sums the experts and closes it "
                       "(Hooker 2024 §3.1.3; primer §2.3)", ("single-run", "networking-shown")),
@@ -96,7 +96,8 @@ POLICY = Policy(
         KnownLoophole("algorithmic-progress", "the 10^26 line stays where it was drawn while recipes improve "
                       "(Hooker 2024 §2.1.2, §5.1)"),
         KnownLoophole("split-runs", "pre-training split into runs each under the line, 'fractured pre-training'; "
-                      "under cumulative only together with sparsity and algorithmic-progress, where it adds about 5 % "
+                      "under cumulative only together with sparsity and algorithmic-progress, where it adds about 5 %, a "
+                      "gain of the capability model (its token/parameter penalty applies to the first run only) "
                       "(Hooker 2024 §3.1.2, §5.3)"),
     ),
 )
