@@ -1,4 +1,4 @@
-"""Backtest a rule on real models (DESIGN §8 "burden", §9 `loopholes backtest`).
+"""Backtest a rule on real models (docs/design.md §8 "burden", §9 `loopholes backtest`).
 
 Every model in the vendored Epoch population becomes a one-step lifecycle (a pretrain
 run with the model's training compute, released on its publication date, by its
@@ -100,7 +100,7 @@ class BacktestResult:
         return next((row for row in self.years if row.year == year), None)
 
     def to_json(self) -> dict[str, Any]:
-        """The stable `backtest --json` fields (DESIGN §9) and a few more."""
+        """The stable `backtest --json` fields (docs/design.md §9) and a few more."""
         return {
             "policy": self.policy,
             "reading": self.reading,

@@ -1,4 +1,4 @@
-"""`loopholes backtest POLICY [--reading R] [--json] [--out DIR] [--include-imputed]` (DESIGN §9).
+"""`loopholes backtest POLICY [--reading R] [--json] [--out DIR] [--include-imputed]` (docs/design.md §9).
 
 Text output: a per-year table (models, with compute, covered, unknown), then the covered
 models. `--out DIR` also writes backtest-<policy>.png and backtest-<policy>.json, each
@@ -28,7 +28,7 @@ def add_parser(sub: Any) -> None:
                             "models have a compute estimate, how many the rule covers and how many cannot be judged.")
     parser.add_argument("policy", help="bundled policy id or path to a policy module")
     parser.add_argument("--reading", help="named reading of the policy (default: its first)")
-    parser.add_argument("--json", action="store_true", help="machine-readable output (DESIGN §9 fields)")
+    parser.add_argument("--json", action="store_true", help="machine-readable output (docs/design.md §9 fields)")
     parser.add_argument("--out", metavar="DIR", help="also write backtest-<policy>.png (figure) and .json to DIR")
     parser.add_argument("--include-imputed", action="store_true",
                         help="also judge the closed models whose compute Epoch imputed from benchmarks only")

@@ -1,4 +1,4 @@
-"""Capability as effective compute (DESIGN §5).
+"""Capability as effective compute (docs/design.md §5).
 
 Effective compute is the training FLOP a plain dense transformer with the rule's
 reference-date recipe would need to match the artifact, per domain, in three bands:

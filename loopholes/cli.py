@@ -1,4 +1,4 @@
-"""The `loopholes` command (DESIGN §9). Exit 0 on success, 2 on a usage or input error
+"""The `loopholes` command (docs/design.md §9). Exit 0 on success, 2 on a usage or input error
 with one line on stderr. Heavy modules (search, plotting) are imported per command so
 `loopholes check` stays fast."""
 
@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("spec", help="lifecycle spec (.json, .yaml, .yml or .toml)")
     check.add_argument("--reading", help="named reading of the policy (default: its first)")
     check.add_argument("--coefficients", help="TOML file of capability coefficients to lay over the bundled ones")
-    check.add_argument("--json", action="store_true", help="machine-readable output (DESIGN §9 fields)")
+    check.add_argument("--json", action="store_true", help="machine-readable output (docs/design.md §9 fields)")
 
     _add_later_commands(sub)
     return parser

@@ -1,6 +1,6 @@
-"""Rules side by side on the same attacks (DESIGN §1 step 4, §8, §9 `loopholes compare`, §12).
+"""Rules side by side on the same attacks (docs/design.md §1 step 4, §8, §9 `loopholes compare`, §12).
 
-Per rule (DESIGN §8, §12):
+Per rule (docs/design.md §8, §12):
 
 - **leakage** per domain, a size: the capability (central effective compute) of the most
   capable artifact the rule does not cover, over that of an honest model trained exactly
@@ -27,7 +27,7 @@ import math
 from typing import Any, Callable, Iterable, Sequence
 
 COMMON_TARGETS = {"general": 1e26, "bio": 1e23}
-"""DESIGN §12: every rule is also measured against these honest models (training FLOP)."""
+"""docs/design.md §12: every rule is also measured against these honest models (training FLOP)."""
 STATES = ("robust", "material", "marginal", "reading", "blocked", "n/a")
 """Matrix cell states, worst first."""
 STATE_TEXT = {
@@ -109,7 +109,7 @@ def cell(result: Any, strategy_id: str) -> dict[str, Any]:
 
 
 def burden(backtest: Any) -> dict[str, Any]:
-    """Covered real models per year (DESIGN §8 burden), with the mean over the last
+    """Covered real models per year (docs/design.md §8 burden), with the mean over the last
     fully covered years so rules compare on one number."""
     from .search import FULL_COVERAGE
 
@@ -154,7 +154,7 @@ def worst_material(leaks: dict[str, dict[str, Any]], material: float) -> dict[st
 
 
 def policy_measures(result: Any, backtest: Any, commons: dict[str, Any] | None = None) -> dict[str, Any]:
-    """DESIGN §8 measures of one rule, plus the matrix row, from its searches and backtest."""
+    """docs/design.md §8 measures of one rule, plus the matrix row, from its searches and backtest."""
     policy = result.policy
     material = result.material_factor
     cells = {s: cell(result, s) for s in result.strategies}
@@ -205,7 +205,7 @@ def rank_key(metrics: dict[str, Any]) -> tuple:
 
 
 def comparison(measures: Sequence[dict[str, Any]], *, seed: int, max_evals: int) -> dict[str, Any]:
-    """The DESIGN §9 compare document: policies, strategies, matrix, metrics, plus the
+    """The docs/design.md §9 compare document: policies, strategies, matrix, metrics, plus the
     ranking with its rule and the meaning of every cell state."""
     strategies = _union(m["cells"] for m in measures)
     matrix = []

@@ -1,4 +1,4 @@
-"""`loopholes compare`: rules ranked by robustness on the same attacks (DESIGN §8, §9)."""
+"""`loopholes compare`: rules ranked by robustness on the same attacks (docs/design.md §8, §9)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def add_parser(sub) -> None:
                             "leakage, evasion cost, burden")
     parser.add_argument("policies", nargs="*", metavar="POLICY",
                         help="bundled policy id or path to a policy module (default: every bundled policy)")
-    parser.add_argument("--json", action="store_true", help="machine-readable output (DESIGN §9 fields)")
+    parser.add_argument("--json", action="store_true", help="machine-readable output (docs/design.md §9 fields)")
     parser.add_argument("--out", metavar="DIR", help="also write compare.md, compare.json and figures into DIR")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the searches (default 0)")
     parser.add_argument("--max-evals", type=int, default=DEFAULT_MAX_EVALS,

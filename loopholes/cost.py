@@ -1,4 +1,4 @@
-"""What training compute costs, when a spec gives no `cost_usd` (DESIGN §3).
+"""What training compute costs, when a spec gives no `cost_usd` (docs/design.md §3).
 
 The price per operation comes from Epoch AI's own cost estimates (column 'Training
 compute cost (2023 USD)' of the vendored data): the median cost / compute of the models

@@ -1,4 +1,4 @@
-"""pytest plugin (DESIGN §10): one test per gaming strategy against a rule.
+"""pytest plugin (docs/design.md §10): one test per gaming strategy against a rule.
 
 `pytest policies/my_draft.py` or `pytest --policy ID_OR_PATH` runs the loophole search
 once per rule and turns its matrix into tests named `[rule::strategy::reading]`. A test

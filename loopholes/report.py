@@ -1,4 +1,4 @@
-"""Loophole reports (DESIGN §1 step 3, §11): one Markdown file per rule, the same content
+"""Loophole reports (docs/design.md §1 step 3, §11): one Markdown file per rule, the same content
 as JSON, and PNG figures, written atomically and byte for byte reproducibly.
 
 The work splits in two so it can run in parallel: `analyse` (search + backtest + every
@@ -577,7 +577,7 @@ def stage_report(stage: "Staging", analysis: Analysis) -> None:
 
 Staging = StagedSet
 """A run's files, produced in a hidden folder inside the output folder and swapped in as
-one set (DESIGN §11: a failed or killed run leaves the old reports or the new ones)."""
+one set (docs/design.md §11: a failed or killed run leaves the old reports or the new ones)."""
 
 
 class ReportError(LoopholesError):

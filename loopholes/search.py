@@ -1,4 +1,4 @@
-"""The search (DESIGN §7): compose gaming strategies into lifecycles, place each counted
+"""The search (docs/design.md §7): compose gaming strategies into lifecycles, place each counted
 quantity just under the line that binds, and keep what escapes the rule while keeping
 the capability the rule exists to catch.
 
@@ -10,7 +10,7 @@ How a finding is made, per target domain and reading:
    that binds (the verdict is monotone in each), then backed off 1 % and rounded down.
    A knob that stays uncovered up to its search bound is recorded: the finding's
    leakage is then bounded by the search (`bounded_by`), not measured.
-3. Leakage is a size (DESIGN §12): the artifact's central effective compute over that
+3. Leakage is a size (docs/design.md §12): the artifact's central effective compute over that
    of the honest target, an honest model trained exactly at the line with the same
    coefficients. The artifact must be uncovered with leakage >= 1.
 4. Attribution is counterfactual: a strategy is credited only if no composition without
@@ -106,7 +106,7 @@ class Finding:
     evades_under: tuple[str, ...]
     covered_under: tuple[str, ...]
     robust: bool
-    """DESIGN §12: P(material) >= 0.9 over joint coefficient draws (set by the sensitivity pass)."""
+    """docs/design.md §12: P(material) >= 0.9 over joint coefficient draws (set by the sensitivity pass)."""
     margins: dict
     cost: dict
     bounded_by: tuple[str, ...] = ()
@@ -114,6 +114,10 @@ class Finding:
     release date): the figure is then a lower bound, not a measurement."""
     material_factor: float = MATERIAL_FACTOR
     sensitivity: Sensitivity | None = None
+    simpler_under: tuple[str, ...] = ()
+    """Readings under which the artifact is uncovered too, but a composition without one of
+    its strategies does as well there: it is not credited under them (`evades_under` lists
+    only readings where it is uncovered AND needs every strategy it names)."""
     adds: Mapping[str, float] = field(default_factory=dict)
     """Per strategy, the counterfactual factor: this leakage over the best any composition
     without that strategy reached (knobs re-placed). Every credited strategy adds more than
@@ -126,7 +130,7 @@ class Finding:
 
     @property
     def leakage(self) -> float:
-        """Central effective compute over the honest target's (DESIGN §12): 1 = exactly what
+        """Central effective compute over the honest target's (docs/design.md §12): 1 = exactly what
         the rule exists to catch; 3 = about an honest model of three times the line."""
         return self.capability.get(self.domain) / self.target.effective_flop
 
@@ -157,7 +161,8 @@ class Finding:
                 "bounded_by": list(self.bounded_by), "p_evades": sens.get("p_evades"),
                 "p_material": sens.get("p_material"), "hinge": sens.get("hinge"),
                 "assumptions": sens.get("assumptions", []), "draws": sens.get("draws"),
-                "adds": {k: (v if math.isfinite(v) else None) for k, v in self.adds.items()}}
+                "adds": {k: (v if math.isfinite(v) else None) for k, v in self.adds.items()},
+                "simpler_under": list(self.simpler_under)}
 
 
 @dataclass(frozen=True)
@@ -208,7 +213,7 @@ class SearchResult:
         return max(findings, key=lambda f: (f.leakage, not f.bounded), default=None)
 
     def leakage(self) -> dict[str, float]:
-        """Per domain: the largest leakage of an uncovered artifact (DESIGN §8, §12), with or
+        """Per domain: the largest leakage of an uncovered artifact (docs/design.md §8, §12), with or
         without a strategy; 0 where nothing leaked. `leakage_detail` says what reached it and
         whether the figure is bounded by the search."""
         return {domain: detail["leakage"] for domain, detail in self.leakage_detail().items()}
@@ -238,7 +243,7 @@ class SearchResult:
         stats = {"evaluated": self.evaluated, "seconds": round(self.seconds, 3) if timing else None, "seed": self.seed,
                  "budget_exhausted": self.exhausted, "rejected_on_recheck": self.rejected}
         return {"policy": self.policy.id, "readings": [r.id for r in self.policy.readings],
-                "target": next(iter(self.targets.values())).to_json(),  # DESIGN §9: the first domain's
+                "target": next(iter(self.targets.values())).to_json(),  # docs/design.md §9: the first domain's
                 "targets": [t.to_json() for t in self.targets.values()],  # every domain searched
                 "strategies": list(self.strategies), "material_factor": self.material_factor,
                 "evaded": {s: [f.id for f in self.evading(s)] for s in self.strategies},
@@ -304,7 +309,7 @@ def search(policy: "str | Policy", *, strategies: Sequence[str] | None = None, d
     targets = {d: honest_target(chosen, d, target_flop, target_profile) for d in domains}
     check_covers_honest_model(chosen, domains)  # a rule that covers nothing must not look robust
     budget = _Budget(max_evals, max_seconds)
-    engine = _Engine(chosen, targets, pool, random.Random(seed), budget, depth)
+    engine = _Engine(chosen, targets, pool, random.Random(seed), budget, depth, seed)
     findings, rejected = engine.run(progress)
     analyser = Analyser(chosen, material, seed, draws)
     for finding in findings:
@@ -338,14 +343,17 @@ class _Best:
 
 class _Engine:
     def __init__(self, policy: Policy, targets: dict[str, Target], pool: list[Strategy], rng: random.Random,
-                 budget: _Budget, depth: int):
+                 budget: _Budget, depth: int, seed: int = 0):
         self.policy, self.targets, self.pool, self.rng, self.budget, self.depth = policy, targets, pool, rng, budget, depth
+        self.seed = seed
+        self.found: dict[tuple[str, str], Finding] = {}
         self.latest = _latest_date(policy)
         self.rejected = 0
         self.first_found: dict[str, int] = {}
         self.done: set[tuple[str, str, tuple[str, ...]]] = set()
         """(domain, reading, strategies) that already have a finding evading under that reading."""
         self.memo: dict[tuple, _Best] = {}
+        self.memo_params: dict[tuple, float] = {}
         self.model_hint: dict[str, int] = {}
         self.leakiest: dict[tuple[str, str], tuple[float, tuple[str, ...]]] = {}
         """Per (domain, reading), the leakiest finding's strategies: compositions that extend
@@ -359,7 +367,7 @@ class _Engine:
     def run(self, progress) -> tuple[list[Finding], int]:
         """Breadth first: single strategies for every domain and reading, then pairs, then
         triples, so a simple finding is never waiting behind compositions elsewhere."""
-        found: dict[tuple[str, str], Finding] = {}
+        found = self.found
         for domain in self.targets:
             for reading in self.policy.readings:
                 best = self._best((), domain, reading)
@@ -381,8 +389,9 @@ class _Engine:
             if self.budget.exhausted:
                 return
             ids = tuple(s.id for s in combo)
-            if (domain, reading.id, ids) in self.done:
-                continue  # an earlier reading's finding already evades under this one
+            if size > 1 and (domain, reading.id, ids) in self.done:
+                continue  # an earlier reading's finding already evades under this one (singles are
+                # searched under every reading: a reading can let the same strategy leak further)
             extends_leakiest = len(leakiest) == size - 1 and set(leakiest) < set(ids)
             if size > 1 and all(s in covered_strategies for s in ids) and not extends_leakiest:
                 continue  # budget: compositions of strategies that already evade, except to grow the leakiest
@@ -444,26 +453,54 @@ class _Engine:
         return best
 
     def _credited(self, strategy: Strategy, combo, best: _Best, domain: str, reading: Reading) -> float | None:
-        """DESIGN §12: how much `strategy` adds — this leakage over the best that every
+        """docs/design.md §12: how much `strategy` adds — this leakage over the best that every
         subset of the other strategies reaches with knobs re-placed and variants
         re-searched — or None when some subset comes within SAME_LEAKAGE of it."""
+        return self._adds(strategy, combo, best.leakage, domain, reading, best.params)
+
+    def _adds(self, strategy: Strategy, combo, leakage: float, domain: str, reading: Reading,
+              params: Mapping[str, Any] | None = None) -> float | None:
+        """`leakage` over the best without `strategy` under `reading` (None when that is
+        within SAME_LEAKAGE): every subset of the rest searched afresh, the same subset with
+        the finding's own parameters for what remains (knobs re-placed), and every finding
+        already made from such a subset that evades under this reading."""
         rest = [s for s in combo if s is not strategy]
-        without = 0.0
+        names = {s.id for s in rest}
+        rivals = [f.leakage for f in self.found.values()
+                  if f.domain == domain and reading.id in f.evades_under and set(f.strategies) <= names]
         for size in range(len(rest) + 1):
             for subset in itertools.combinations(rest, size):
                 alternative = self._best(subset, domain, reading)
-                if alternative.plan is None:
-                    continue
-                if alternative.leakage >= best.leakage * (1 - SAME_LEAKAGE):
-                    return None
-                without = max(without, alternative.leakage)
-        return best.leakage / without if without > 0 else math.inf
+                if alternative.plan is not None:
+                    rivals.append(alternative.leakage)
+                if params is not None and subset:
+                    rivals.append(self._leakage_with(subset, {s.id: params[s.id] for s in subset}, domain, reading))
+        without = max(rivals, default=0.0)
+        if without >= leakage * (1 - SAME_LEAKAGE):
+            return None
+        return leakage / without if without > 0 else math.inf
+
+    def _leakage_with(self, combo, params, domain: str, reading: Reading) -> float:
+        """Leakage of one composition with given parameters, knobs placed (0 if it cannot
+        be placed uncovered); memoised."""
+        key = (domain, reading.id, tuple(s.id for s in combo), repr(sorted(params.items())))
+        if key not in self.memo_params:
+            placed = self._placed_plan(combo, params, domain, reading)
+            value = 0.0
+            if placed is not None:
+                value = self._capability(build(placed[0]))[domain][1] / self.targets[domain].bands[1]
+            self.memo_params[key] = value
+        return self.memo_params[key]
 
     def _variant_sets(self, combo, setting) -> list[dict[str, Mapping[str, Any]]]:
+        """Every variant of a single strategy; for compositions with many, a sample drawn
+        from the search seed and the composition alone, so a composition is tried with the
+        same variants under every reading and in every counterfactual."""
         options = [list(s.variants(setting)) or [{}] for s in combo]
         product = list(itertools.product(*options))
-        if len(product) > MAX_VARIANTS:
-            keep = [product[0]] + self.rng.sample(product[1:], MAX_VARIANTS - 1)
+        if len(combo) > 1 and len(product) > MAX_VARIANTS:
+            rng = random.Random(f"{self.seed}:{setting.domain}:{'+'.join(s.id for s in combo)}")
+            keep = [product[0]] + rng.sample(product[1:], MAX_VARIANTS - 1)
             product = sorted(keep, key=product.index)
         return [{s.id: p for s, p in zip(combo, choice)} for choice in product]
 
@@ -584,7 +621,7 @@ class _Engine:
     # minimality ---------------------------------------------------------------------
     def _minimised(self, lc: Lifecycle, domain: str, reading: Reading, leakage: float) -> Lifecycle:
         """Drop steps one at a time while the artifact stays uncovered and keeps its leakage
-        (DESIGN §7: no step can be dropped from a finding)."""
+        (docs/design.md §7: no step can be dropped from a finding)."""
         changed = True
         while changed:
             changed = False
@@ -608,9 +645,16 @@ class _Engine:
         if verdict.covered or cap[domain][1] < target.bands[1]:
             self.rejected += 1
             return None
-        evades, covered = [], []
+        evades, covered, simpler = [], [], []
+        leakage = cap[domain][1] / target.bands[1]
         for other in self.policy.readings:
-            (covered if self.policy.evaluate(replayed, other).covered else evades).append(other.id)
+            if self.policy.evaluate(replayed, other).covered:
+                covered.append(other.id)
+            elif other is reading or all(self._adds(s, combo, leakage, domain, other, params) is not None
+                                         for s in combo):
+                evades.append(other.id)
+            else:  # uncovered there, but a simpler composition does as well under that reading
+                simpler.append(other.id)
         external = {s.id for s in replayed.steps if s.id in plan.external}
         cost_flop = math.fsum(s.flop for s in replayed.lineage() if s.id not in external)
         honest_cost = accounting.lineage_compute(target.lifecycle, accounting.Counting(estimate="executed"))
@@ -622,7 +666,8 @@ class _Engine:
         finding_id = f"{domain}/{'+'.join(strategies)}/{_graph_key(replayed)[:6]}"
         return Finding(finding_id, self.policy.id, domain, strategies, params, reading.id, replayed, verdict, cap,
                        target, tuple(evades), tuple(covered), False, margins,
-                       {"flop": cost_flop, "ratio_to_honest": cost_flop / honest_cost}, best.bounds, adds=adds)
+                       {"flop": cost_flop, "ratio_to_honest": cost_flop / honest_cost}, best.bounds, adds=adds,
+                       simpler_under=tuple(simpler))
 
 
 # -- helpers -------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""`loopholes search`: findings best first, or the DESIGN §9 JSON."""
+"""`loopholes search`: findings best first, or the docs/design.md §9 JSON."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def add_parser(sub) -> None:
     parser.add_argument("--draws", type=int, default=300, metavar="N",
                         help="joint coefficient draws per finding for P(evades) and P(material) (default 300)")
     parser.add_argument("--save", metavar="DIR", help="write every finding as a replayable spec (.json) into DIR")
-    parser.add_argument("--json", action="store_true", help="machine-readable output (DESIGN §9 fields)")
+    parser.add_argument("--json", action="store_true", help="machine-readable output (docs/design.md §9 fields)")
     parser.set_defaults(run=run)
 
 

@@ -1,4 +1,4 @@
-"""How much a finding rests on the capability coefficients (DESIGN §12: uncertainty is a
+"""How much a finding rests on the capability coefficients (docs/design.md §12: uncertainty is a
 probability).
 
 Every coefficient of the table is drawn at once, each within its own low–high band, with

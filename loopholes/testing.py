@@ -1,4 +1,4 @@
-"""Hypothesis strategies for lifecycles, for drafters' own property tests (DESIGN §2).
+"""Hypothesis strategies for lifecycles, for drafters' own property tests (docs/design.md §2).
 
 Three public strategies:
 
@@ -282,7 +282,7 @@ def near_threshold_lifecycles(threshold: float, *, factor: float = 2.0, min_step
 
 
 def spec_dicts(**options: Any) -> st.SearchStrategy[dict[str, Any]]:
-    """Plain spec dicts (DESIGN §3) of the lifecycles `lifecycles(**options)` draws, ready
+    """Plain spec dicts (docs/design.md §3) of the lifecycles `lifecycles(**options)` draws, ready
     for `json.dumps`, `yaml.safe_dump` or `loopholes.parse_lifecycle`.
 
         @given(spec_dicts(max_steps=3))

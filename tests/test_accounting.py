@@ -1,4 +1,4 @@
-"""Compute accounting (DESIGN §4): how a step's compute is resolved and the sums a rule
+"""Compute accounting (docs/design.md §4): how a step's compute is resolved and the sums a rule
 may need (one step, one developer, a lineage with teachers and synthetic data, a stage
 type, the largest single run, floating point vs integer)."""
 

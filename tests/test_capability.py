@@ -1,4 +1,4 @@
-"""The capability model (DESIGN §5): effective compute per domain as low / central / high,
+"""The capability model (docs/design.md §5): effective compute per domain as low / central / high,
 with the rules that keep it honest, and swappable cited coefficients."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`loopholes compare`: the DESIGN §9 fields, the §8 measures, the ranking rule, the
+"""`loopholes compare`: the docs/design.md §9 fields, the §8 measures, the ranking rule, the
 files it writes, and its errors."""
 
 from __future__ import annotations

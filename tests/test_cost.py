@@ -1,4 +1,4 @@
-"""Cost of training compute, and rules that test it (DESIGN §3 cost_usd, §6 cost threshold)."""
+"""Cost of training compute, and rules that test it (docs/design.md §3 cost_usd, §6 cost threshold)."""
 
 import datetime as dt
 

@@ -1,4 +1,4 @@
-"""What a finding means (DESIGN §12, issue 9): counterfactual attribution, leakage as a
+"""What a finding means (docs/design.md §12, issue 9): counterfactual attribution, leakage as a
 size, bounds labelled as bounds, probabilities over joint coefficient draws."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Reading lifecycle specs: every malformed input ends in exit code 2 and one plain line.
 
-DESIGN §3 and §9: bad input gets one clear error naming the file, the step and the field;
+docs/design.md §3 and §9: bad input gets one clear error naming the file, the step and the field;
 no traceback reaches a user. Each malformed class has its own small file in
 `tests/bad_specs/`; the few that cannot be committed (a missing file, a directory, a
 50 MB file) are made in `tmp_path` at test time.

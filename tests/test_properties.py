@@ -1,7 +1,7 @@
 """Hypothesis properties of the loader, of spec round trips and of the static rules, plus
 checks that the public strategies in `loopholes.testing` do what they promise.
 
-DESIGN §11: parser robustness, round trips through every file format, monotonicity of the
+docs/design.md §11: parser robustness, round trips through every file format, monotonicity of the
 static rules. Example counts are kept small (100-300) so this file runs in seconds.
 """
 

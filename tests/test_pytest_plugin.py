@@ -296,7 +296,7 @@ def test_a_broken_rule_fails_every_test_with_one_short_block(pytester: pytest.Py
 def _fake_config(tmp_path):
     from types import SimpleNamespace
 
-    options = {"loopholes_seed": 0, "loopholes_max_evals": 100, "loopholes_depth": 1}
+    options = {"loopholes_seed": 0, "loopholes_max_evals": 100, "loopholes_depth": 1, "loopholes_material": 2.0}
     factory = SimpleNamespace(getbasetemp=lambda: tmp_path / "gw0")
     return SimpleNamespace(getoption=options.__getitem__, _tmp_path_factory=factory, workerinput={})
 

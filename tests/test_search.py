@@ -1,5 +1,5 @@
 """The search finds what the papers describe, and every finding is sound, minimal and
-reproducible (DESIGN §7, issue 4)."""
+reproducible (docs/design.md §7, issue 4)."""
 
 from __future__ import annotations
 
@@ -186,7 +186,7 @@ def test_search_cli_text_and_json(capsys, tmp_path):
     assert cli.main(["search", "ca-sb53", "--strategy", "measured-vs-theoretical", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert set(data) >= {"policy", "target", "findings", "stats"}
-    assert set(data["target"]) >= {"domain", "effective_flop"}  # DESIGN §9: an object, the first domain
+    assert set(data["target"]) >= {"domain", "effective_flop"}  # docs/design.md §9: an object, the first domain
     assert [t["domain"] for t in data["targets"]] == ["general"]
     assert set(data["stats"]) >= {"evaluated", "seconds"}
     finding = data["findings"][0]
@@ -222,7 +222,7 @@ def test_dynamic_rule_reference_class_ranks_a_bio_model_among_language_models(dy
 
 
 def test_static_only_strategies_stay_off_dynamic_rules(dynamic_results):
-    """Algorithmic progress is the static-line attack (DESIGN §7); moving the date against
+    """Algorithmic progress is the static-line attack (docs/design.md §7); moving the date against
     a dynamic rule is release-timing; there is no share test to dilute."""
     for result in dynamic_results.values():
         assert not evading(result, "algorithmic-progress") and not evading(result, "bio-dilution")

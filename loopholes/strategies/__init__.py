@@ -1,4 +1,4 @@
-"""Gaming strategies: named ways around a rule, one module each (DESIGN §7).
+"""Gaming strategies: named ways around a rule, one module each (docs/design.md §7).
 
 A strategy edits a `Plan` (see plan.py). It cites where the route is described, says
 which rule elements it attacks, and bounds its parameters to what is plausible, with the
@@ -68,7 +68,7 @@ def _module_name(strategy_id: str) -> str:
 
 @functools.cache
 def registry() -> dict[str, Strategy]:
-    """Every strategy by id: the bundled ones in DESIGN order, then plugins."""
+    """Every strategy by id: the bundled ones in docs/design.md order, then plugins."""
     found: dict[str, Strategy] = {}
     for strategy_id in BUNDLED:
         found[strategy_id] = _strategy_of(importlib.import_module(_module_name(strategy_id)), strategy_id)

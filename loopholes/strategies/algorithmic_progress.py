@@ -27,5 +27,5 @@ STRATEGY = Strategy(
     apply=_apply,
     variants=_variants,
     group="date",
-    applies=lambda policy, domain: not policy.population_based,  # DESIGN §7: against a static threshold
+    applies=lambda policy, domain: not policy.population_based,  # docs/design.md §7: against a static threshold
 )
