@@ -274,12 +274,9 @@ POLICY = Policy(
     parameters=PARAMETERS,
     population_based=True,
     known_loopholes=(
-        KnownLoophole("decentralized-finetune", "fine-tunes by other parties, found together with release-timing (and an inference boost under pooled) (Hooker 2024 §3.1.2; primer §2.3)"),
         KnownLoophole("inference-boost", "inference-time compute is not ranked; found together with release-timing (Hooker 2024 §3.1.1)"),
-        KnownLoophole("integer-precision", "integer operations are counted, so INT8 training hides no compute from this ranking; credited only together with release-timing, and its findings without INT8 are just as uncovered and slightly more capable, so the credit is an artefact of the search's attribution, not a gap in the text (Hooker 2024 Appendix A)"),
         KnownLoophole("measured-vs-theoretical", "no estimation method is fixed: a hardware estimate at the BF16 peak reports half of an FP8 run; found together with release-timing (Hooker 2024 Appendix A)"),
         KnownLoophole("sparsity", "zero-skipping sparse training halves the counted operations while capability largely stays; found together with release-timing (Hooker 2024 Appendix A)"),
-        KnownLoophole("moe-assembly", "experts trained separately, each ranked under the percentile, then assembled; found together with release-timing, and not under pooled (Hooker 2024 §3.1.3; primer §2.3)", ("model", "lineage", "with-imputed", "developer-duty")),
         KnownLoophole("throttling", "better data buys capability that a compute ranking does not see (Hooker 2024 §2.1.1; primer §2.1)"),
         KnownLoophole("split-runs", "the runs of one model are summed, so it is found only together with sparsity and release-timing, where it adds about 5 %; that gain comes from the capability model (its token/parameter penalty applies to the first run only), not from the count (Hooker 2024 §3.1.2, §5.3)"),
         KnownLoophole("reference-class", "a mostly biological model with enough general data is ranked among language models, whose line is far higher (Hooker 2024 §5.2; primer §4.1)", ("model", "lineage", "with-imputed", "developer-duty")),
