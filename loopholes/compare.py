@@ -563,6 +563,7 @@ def compare_markdown(doc: dict[str, Any], *, reports: bool = False) -> str:
             tabulate(burden_rows(doc, years), headers=["rule", "reading"] + [str(y) for y in years] + ["mean"],
                      tablefmt="github", disable_numparse=True), ""]
     out += ["## The papers' questions, answered with numbers", ""] + _answers(doc, metrics) + [""]
+    out += _validation_section()
     out += ["## How to read this", "",
             "- Every finding is a lifecycle the search built and re-checked through `loopholes check`; each rule's "
             "report lists them with diagrams, compute accounting, the verdict trace and the coefficients they "
@@ -626,3 +627,19 @@ def _answers(doc: dict[str, Any], metrics: dict[str, dict[str, Any]]) -> list[st
         recent = ", ".join(f"{b['per_year'].get(y, 0)} in {y}" for y in b["recent_years"])
         out.append(f"- {entry['policy']}: {recent} (reading {b['reading']}; {b['total']} models over the whole data).")
     return out
+
+
+def _validation_section() -> list[str]:
+    """How well the capability model every leakage rests on predicts published model pairs
+    it was not fitted on (`loopholes validate`), so a reader can weigh the numbers above."""
+    from . import validate
+    from .capability import load_coefficients
+
+    rows = validate.run(load_coefficients())
+    ok = sum(validate.status(r) == "ok" for r in rows)
+    return ["## How far to trust the capability model", "",
+            f"`loopholes validate` predicts, from the bundled coefficient table, the effective-compute ratio of "
+            f"{len(rows)} published model pairs the coefficients were not fitted on; {ok} fall within their stated "
+            "tolerance, the others are known misses with their reasons (sources in docs/coefficient-sources.md). "
+            "Error is in orders of magnitude (OOM) of effective compute.", "", validate.to_markdown(rows).rstrip("\n"),
+            ""]

@@ -662,6 +662,7 @@ class _Engine:
             "under": {c.rule: {"measured": c.measured, "threshold": c.threshold, "ratio": c.margin, "clause": c.clause}
                       for c in verdict.clauses if c.tier in self.policy.covered_tiers},
             "over_target": {band: cap[domain][i] / target.bands[i] for i, band in enumerate(BANDS)},
+            "placed_leakage": best.leakage,  # before steps were dropped; minimality is judged against it
         }
         finding_id = f"{domain}/{'+'.join(strategies)}/{_graph_key(replayed)[:6]}"
         return Finding(finding_id, self.policy.id, domain, strategies, params, reading.id, replayed, verdict, cap,

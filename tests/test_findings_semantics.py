@@ -118,11 +118,11 @@ def test_removing_a_credited_strategy_never_gives_an_equally_leaky_finding(thres
 # -- leakage is a size, and bounds are labelled -------------------------------------------
 
 def test_leakage_is_capability_over_the_honest_target():
-    result = search("us-eo-14110", strategies=["inference-boost"], depth=1, domain="general")
+    result = search("us-eo-14110", strategies=["bio-dilution"], depth=1, domain="bio")
     finding = result.findings[0]
-    assert finding.leakage == pytest.approx(finding.capability.get("general") / finding.target.effective_flop)
+    assert finding.leakage == pytest.approx(finding.capability.get("bio") / finding.target.effective_flop)
     assert finding.material == (finding.leakage >= 2.0)
-    honest = result.baseline["general"][finding.reading]
+    honest = result.baseline["bio"][finding.reading]
     assert honest.leakage < 1.0 <= finding.leakage  # an honest run under the line does not evade
 
 
@@ -182,7 +182,7 @@ def test_target_and_finding_share_each_draw():
 
 
 def test_robust_means_material_in_nine_draws_of_ten():
-    result = search("us-eo-14110", strategies=["inference-boost", "sparsity"], depth=1)
+    result = search("us-eo-14110", strategies=["throttling", "sparsity"], depth=1)
     assert result.findings
     for finding in result.findings:
         assert finding.robust == (finding.p_material >= 0.9)

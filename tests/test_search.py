@@ -50,13 +50,16 @@ def test_eo_bio_dilution_sits_just_under_primarily(results):
     assert finding.capability.get("bio") >= finding.target.effective_flop
 
 
-def test_eu_integer_precision_only_under_float_only(results):
-    """Art. 3(67) defines floating-point operations: INT8 training escapes only the readings
-    that count floating-point operations alone."""
-    # alone: paired with an inference boost, the drop-one attribution credits it wrongly (issue 9)
+def test_eu_integer_precision_escapes_the_presumption_not_the_capability_limb(results):
+    """Art. 3(67) defines floating-point operations: INT8 training escapes the compute
+    presumption only where integer operations are not counted, and a frontier-scale INT8
+    run escapes only when the capability limb (Art. 51(1)(a)) is set aside (issue 11)."""
     findings = [f for f in evading(results["eu-ai-act"], "integer-precision") if f.strategies == ("integer-precision",)]
-    assert findings and all(f.covered_under == ("all-operations",) and "float-only" in f.evades_under for f in findings)
+    assert findings and all("all-operations" in f.covered_under for f in findings)
     assert all(f.lifecycle.step(s.id).integer for f in findings for s in f.lifecycle.steps if s.kind == "pretrain")
+    frontier = [f for f in findings if f.leakage > 20]
+    assert frontier and all("float-only" in f.covered_under for f in frontier)  # the default reading has both limbs
+    assert any("presumption-only" in f.evades_under for f in frontier)
 
 
 def test_eu_decentralized_finetune_keeps_each_modifier_under_one_third(results):
@@ -118,7 +121,9 @@ def test_findings_are_minimal(results):
                 if policy.is_covered(smaller, reading):
                     continue
                 kept = policy.evaluate(smaller, reading).capability.get(finding.domain) / finding.target.effective_flop
-                assert kept < finding.leakage * (1 - SAME_LEAKAGE), f"{finding.id}: a step could be dropped"
+                placed = finding.margins["placed_leakage"]  # what the minimiser keeps within SAME_LEAKAGE of
+                assert finding.leakage >= placed * (1 - SAME_LEAKAGE)
+                assert kept < placed * (1 - SAME_LEAKAGE), f"{finding.id}: a step could be dropped"
 
 
 def test_findings_are_deduplicated(results):

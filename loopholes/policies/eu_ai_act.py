@@ -43,10 +43,6 @@ FRONTIER_CLASS = Parameter("language", "AI Act Art. 3(63)-(64) (general-purpose 
                            "reference class of the real models the artifact is compared with")
 RULES_APPLY_FROM = Parameter(dt.date(2025, 8, 2), "AI Act Art. 113(b); Art. 111(3)",
                              "GPAI obligations apply from this day; earlier models are compared with its frontier")
-HONEST_POSTTRAINING_SHARE = 3e-3
-"""Real models are released instruction-tuned: their yardstick gets the search's honest
-recipe (a fine-tune at 0.3 % of pre-training, InstructGPT's share), so the artifact and
-the models it is compared with are judged alike."""
 
 GPAI_TIER = "general-purpose"
 SYSTEMIC_TIER = "systemic-risk"
@@ -155,16 +151,21 @@ def _provider_note(ctx: Context) -> tuple[bool, str]:
 # -- the capability limb (Art. 51(1)(a), Art. 3(64)) -------------------------------------
 
 _SERIES: dict[tuple, tuple[object, list[int], list[float], dict[str, float]]] = {}
-_MAX_SERIES = 64
+_MAX_SERIES = 512
+"""Cached frontier series (one per coefficient table: the sensitivity pass draws 300)."""
+FRONTIER_CANDIDATES = 200
+"""Real models considered for the frontier: the largest training runs of the class."""
 
 
 def _yardstick(record, flop: float) -> Lifecycle:
-    """A real model as released: its pre-training plus the honest instruction fine-tune."""
-    steps = (make_step("train", "pretrain", record.organization or "(unknown developer)", flop=flop,
-                       params=record.parameters),
-             make_step("instruct", "finetune", record.organization or "(unknown developer)", ["train"],
-                       flop=flop * HONEST_POSTTRAINING_SHARE))
-    return Lifecycle.trusted(record.model, record.published, "instruct", steps)
+    """A real model as released: its pre-training with the standard practices of its own
+    release date (instruction tuning; curated data, chain-of-thought and tool use once they
+    were standard: strategies.plan.STANDARD_PRACTICE), exactly as the search's honest
+    target and the adversary get them, so the artifact and the models it is compared with
+    are judged alike."""
+    from loopholes.strategies.plan import build, honest_plan
+
+    return build(honest_plan("general", record.published, flop, "standard"), name=record.model)
 
 
 def _series(ctx: Context) -> tuple[list[int], list[float], dict[str, float]]:
@@ -179,9 +180,12 @@ def _series(ctx: Context) -> tuple[list[int], list[float], dict[str, float]]:
     b = BANDS.index(band)
     own: dict[str, float] = {}
     points = []
-    for record in load_population().known():
-        if record.published is None or record.reference_class != cls:
-            continue
+    candidates = [r for r in load_population().known() if r.published is not None and r.reference_class == cls]
+    # The frontier is read only from the day the GPAI rules apply (judged_on), when the
+    # largest runs hold every top-k spot: the FRONTIER_CANDIDATES largest by training
+    # compute are enough, which keeps this cheap under many coefficient tables.
+    candidates = sorted(candidates, key=lambda r: (-r.flop(), r.model))[:FRONTIER_CANDIDATES]
+    for record in candidates:
         value = effective_compute(_yardstick(record, record.flop()), policy.reference_date, policy.coefficients)["general"][b]
         own[record.model] = value
         points.append((record.published, value))
