@@ -396,13 +396,13 @@ def verdict_sentences(doc: dict[str, Any]) -> list[str]:
     best, worst = metrics[top["policy"]], top["worst"]
     factor = best["material_factor"]
     if worst:
-        first = (f"Leaks least on the common targets: {best['policy']} — its worst material leakage is "
+        first = (f"Leaks least on the common targets: {best['policy']} ({best['status']}) — its worst material leakage is "
                  f"{leak_text(worst)} ({worst['domain']}: as capable as {_fmt(worst['leakage'])} times "
                  f"{_target_words(worst['domain'])}), reached by {source_text(worst, best['readings'])}"
                  + (f", P(material) {_p(worst['p_material'])}" if worst.get("p_material") is not None else "")
                  + (f"; {bound_note(worst)}" if worst["bounded"] else "") + ".")
     else:
-        first = (f"Leaks least on the common targets: {best['policy']} — nothing it leaves uncovered reaches "
+        first = (f"Leaks least on the common targets: {best['policy']} ({best['status']}) — nothing it leaves uncovered reaches "
                  f"{_fmt(factor)}x a common target within the search budget.")
     states = best["states"]
     out = [first,
@@ -420,7 +420,7 @@ def verdict_sentences(doc: dict[str, Any]) -> list[str]:
     if len(doc["ranking"]) > 1:
         last = metrics[doc["ranking"][-1]["policy"]]
         lw = last["worst_material"]
-        out.append(f"Leaks most: {last['policy']} — worst material leakage {leak_text(lw)}"
+        out.append(f"Leaks most: {last['policy']} ({last['status']}) — worst material leakage {leak_text(lw)}"
                    + (f" ({lw['domain']}, via {source_text(lw, last['readings'])})" if lw else "")
                    + f", {last['burden']['recent_mean']:.1f} covered models a year.")
     out.append(f"Ranking rule: {doc['ranking_rule']}.")
@@ -527,7 +527,8 @@ def compare_markdown(doc: dict[str, Any], *, reports: bool = False) -> str:
            "", "## The answer", ""]
     out += [f"- {line}" for line in verdict_sentences(doc)]
     out += ["", "## Ranking", "",
-            tabulate([[r[0], link(order[r[0] - 1])] + r[2:] for r in ranking_rows(doc)],
+            tabulate([[r[0], f"{link(order[r[0] - 1])} ({metrics[order[r[0] - 1]]['status']})"] + r[2:]
+                      for r in ranking_rows(doc)],
                      headers=RANKING_HEADERS, tablefmt="github", disable_numparse=True), "",
             f"*Leakage* is a size: the capability (effective compute) of the most capable artifact the rule does not "
             f"cover, divided by the capability of an honest model trained exactly at the line with the same "

@@ -9,6 +9,7 @@ with no software tag or date in the PNG; same input, same bytes.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from pathlib import Path
 from typing import Any, Iterator
@@ -248,6 +249,7 @@ def tradeoff_scatter(doc: dict[str, Any], path: str | os.PathLike) -> Path:
     with _canvas((8.0, 5.4)) as fig:
         ax = fig.add_axes((0.11, 0.13, 0.84, 0.70))
         ys = []
+        placed: list[tuple[float, float]] = []
         for policy in rules:
             m = metrics[policy]
             worst = m["worst_material"]
@@ -257,8 +259,11 @@ def tradeoff_scatter(doc: dict[str, Any], path: str | os.PathLike) -> Path:
             ax.scatter([m["burden"]["recent_mean"]], [y], s=70, color=_rule_colour(doc, policy),
                        facecolors="white" if bounded else _rule_colour(doc, policy), linewidths=1.6, zorder=3,
                        marker="^" if bounded else "o")
-            label = f"{policy}\n{('>= ' if bounded else '') + _fmt(y) + 'x' if worst else 'nothing material'}"
-            ax.annotate(label, (m["burden"]["recent_mean"], y), xytext=(7, 4), textcoords="offset points", fontsize=7.5)
+            label = f"{policy}: {('>= ' if bounded else '') + _fmt(y) + 'x' if worst else 'nothing material'}"
+            x = m["burden"]["recent_mean"]
+            near = sum(1 for px, py in placed if abs(px - x) < 1.5 and abs(math.log10(py) - math.log10(y)) < 0.35)
+            placed.append((x, y))
+            ax.annotate(label, (x, y), xytext=(8, 2 - 11 * near), textcoords="offset points", fontsize=7.5)
         ax.set_yscale("log")
         ax.set_ylim(min(ys + [1.0]) / 2, max(ys + [10.0]) * 6)
         ax.set_xlim(left=-0.5, right=max([metrics[p]["burden"]["recent_mean"] for p in rules] + [1.0]) * 1.3 + 1)

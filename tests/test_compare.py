@@ -143,9 +143,9 @@ def _headline_checks(doc: dict) -> None:
     the ranking table prints it, and no rule ranked below it has a smaller measured worst."""
     sentence = compare.verdict_sentences(doc)[0]
     leader = doc["ranking"][0]["policy"]
-    assert sentence.startswith(f"Leaks least on the common targets: {leader} — ")
-    row = compare.ranking_rows(doc)[0]
     metrics = {m["policy"]: m for m in doc["metrics"]}
+    assert sentence.startswith(f"Leaks least on the common targets: {leader} ({metrics[leader]['status']}) — ")
+    row = compare.ranking_rows(doc)[0]
     worst = metrics[leader]["worst_material"]
     if worst:
         assert compare.leak_text(worst) in sentence and compare.leak_text(worst) in row[2]

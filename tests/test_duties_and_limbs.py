@@ -128,7 +128,7 @@ def test_eu_undisclosed_fallback_follows_the_originals_designation():
     """The modifier cannot see an undisclosed original's compute; it can see that the
     original is a listed systemic-risk model (here by capability, with 0 FLOP counted
     under float-only). Its 1e24 fine-tune is under a third of 1e25, so it stays a modifier."""
-    lc = lifecycle(make_step("base", "pretrain", "A", flop=5 * 10**26, precision="int8", disclosed=False),
+    lc = lifecycle(make_step("base", "pretrain", "A", flop=10**27, precision="int8", disclosed=False),
                    make_step("tune", "finetune", "B", ["base"], flop=10**24))
     verdict = check("eu-ai-act", lc, "float-only")
     assert clause(verdict, "modifier").measured == pytest.approx(0.1)  # 1e24 / 1e25, against one third

@@ -158,14 +158,28 @@ FRONTIER_CANDIDATES = 200
 
 
 def _yardstick(record, flop: float) -> Lifecycle:
-    """A real model as released: its pre-training with the standard practices of its own
-    release date (instruction tuning; curated data, chain-of-thought and tool use once they
-    were standard: strategies.plan.STANDARD_PRACTICE), exactly as the search's honest
-    target and the adversary get them, so the artifact and the models it is compared with
-    are judged alike."""
+    """A real model as a GPAI *model*: its pre-training with the standard training practices
+    of its own release date (instruction tuning; curated data once standard:
+    strategies.plan.STANDARD_PRACTICE), exactly as the search's honest target and the
+    adversary get them, so the artifact and the models it is compared with are judged
+    alike. Inference-time affordances are left out on both sides (`the_model`)."""
     from loopholes.strategies.plan import build, honest_plan
 
-    return build(honest_plan("general", record.published, flop, "standard"), name=record.model)
+    return the_model(build(honest_plan("general", record.published, flop, "standard"), name=record.model))
+
+
+def the_model(lc: Lifecycle) -> Lifecycle:
+    """The GPAI model inside a deployed artifact: Art. 51(1)(a) classifies *models* (Art.
+    3(63)); chain-of-thought prompting, sampling, tools and retrieval added at deployment
+    make an AI system around it, so inference-boost steps on top of the model are set aside
+    when its capabilities are compared with the most advanced models."""
+    index = {step.id: step for step in lc.steps}
+    top = lc.deploy
+    while index[top].kind == "inference_boost" and index[top].inputs:
+        top = index[top].inputs[0]
+    if top == lc.deploy:
+        return lc
+    return Lifecycle.trusted(lc.name, lc.released, top, lc.steps, lc.reach)
 
 
 def _series(ctx: Context) -> tuple[list[int], list[float], dict[str, float]]:
@@ -206,7 +220,10 @@ def _capability(ctx: Context) -> float:
         known = _series(ctx)[2].get(record.model)
         if known is not None:
             return known
-    return ctx.capability().get("general", ctx.parameter("capability_band"))
+    Context.reads_of_capability += 1  # the verdict reads capability: coefficient draws can move it
+    model = ctx.memo("gpai-model-capability", lambda: effective_compute(
+        the_model(ctx.lifecycle), ctx.policy.reference_date, ctx.policy.coefficients))
+    return model.get("general", ctx.parameter("capability_band"))
 
 
 def judged_on(ctx: Context) -> dt.date:
@@ -311,19 +328,27 @@ POLICY = Policy(
     ),
     known_loopholes=(
         KnownLoophole("integer-precision", "Art. 3(67) defines floating-point operations only, so INT8 training "
-                      "counts nothing toward the 10^25 presumption; it escapes only under presumption-only, since the "
-                      "capability limb (Art. 51(1)(a)) catches it under the other readings (and all-operations counts "
-                      "it) (Hooker 2024 Appendix A)",
-                      ("presumption-only",)),
+                      "counts nothing toward the 10^25 presumption: a run of about 3x10^25 INT8 operations stays just "
+                      "under the 5th most capable model and escapes both limbs wherever integers are not counted; a "
+                      "frontier-scale INT8 run escapes only when the capability limb is set aside (presumption-only), "
+                      "and all-operations counts it (Hooker 2024 Appendix A)",
+                      ("float-only", "presumption-only", "frontier-top-1", "modifier-own-compute")),
         KnownLoophole("sparsity", "zero-skipping sparse training halves the counted operations while capability "
-                      "largely stays; found only together with integer-precision under presumption-only "
-                      "(Hooker 2024 Appendix A)", ("presumption-only",)),
+                      "largely stays; material only together with algorithmic progress (or integer-precision under "
+                      "presumption-only) (Hooker 2024 Appendix A)"),
+        KnownLoophole("decentralized-finetune", "fine-tunes by other parties, each under one third of the original's "
+                      "compute, add capability nobody counts as a new model; material together with algorithmic "
+                      "progress (GPAI Guidelines; Hooker 2024 §3.1.2; primer §2.3)"),
+        KnownLoophole("measured-vs-theoretical", "no estimation method is fixed: a hardware estimate at the BF16 peak "
+                      "reports less than an FP8 run did; material together with algorithmic progress (Hooker 2024 "
+                      "Appendix A)"),
         KnownLoophole("moe-assembly", "separately trained experts assembled afterwards; found only together with "
                       "integer-precision under presumption-only (Hooker 2024 §3.1.3; primer §2.3)",
                       ("presumption-only",)),
         KnownLoophole("algorithmic-progress", "the 10^25 line moves only by delegated act (Art. 51(3)) while recipes "
-                      "improve; the capability limb (Art. 51(1)(a)) catches it, so it escapes only under "
-                      "presumption-only (Hooker 2024 §2.1.2, §5.1)", ("presumption-only",)),
+                      "improve: a model released a year later at the same compute is more capable, yet stays under the "
+                      "capability limb because the frontier it is compared with improves too (Hooker 2024 §2.1.2, "
+                      "§5.1)"),
         KnownLoophole("split-runs", "pre-training split into runs; found only together with integer-precision under "
                       "presumption-only (Hooker 2024 §3.1.2, §5.3)", ("presumption-only",)),
     ),
