@@ -57,9 +57,6 @@ class Strategy:
     """Strategies of one group edit the same field; at most one per composition."""
     applies: Callable[[Any, str], bool] = field(default=lambda policy, domain: True)
     """Whether it can possibly matter for a policy and target domain (else: comes back empty)."""
-    undo: Callable[[Plan, Mapping[str, Any]], None] | None = None
-    """The honest counterpart, applied when judging whether a finding needs this strategy;
-    by default the strategy is simply not applied."""
 
 
 def _module_name(strategy_id: str) -> str:

@@ -10,11 +10,6 @@ def _apply(plan, params):
     plan.split_sites = params["sites"]
 
 
-def _undo(plan, params):
-    """The honest counterpart is the same fast run on one co-located cluster."""
-    plan.training_days = params["training_days"]
-
-
 STRATEGY = Strategy(
     id="cluster-split",
     title="Train on several sites, none of which is a reportable co-located cluster",
@@ -26,5 +21,4 @@ STRATEGY = Strategy(
     variants=lambda setting: [{"training_days": 20.0, "sites": 2}, {"training_days": 20.0, "sites": 3}],
     group="cluster",
     applies=lambda policy, domain: has_rule_kind(policy, "cluster"),
-    undo=_undo,
 )
