@@ -44,7 +44,7 @@ STATE_MEANING = {
     "material": "evades under every reading with leakage at or above the material factor at central coefficients, "
                 "but not in 90 % of joint draws",
     "marginal": "evades under every reading, but its leakage stays below the material factor: a small gain over an "
-                "honest model at the line",
+                "honest model at the line (a figure marked ≥ is a lower bound and may be material)",
     "reading": "evades only under some readings: the text, not the rule, leaves the gap",
     "blocked": "the strategy could matter but no composition that needs it escaped within the budget",
     "n/a": "the strategy attacks an element this rule does not have",
@@ -72,7 +72,9 @@ def representative(result: Any, strategy_id: str) -> Any:
     """The finding that speaks for a strategy: one that evades under every reading before one
     that needs a reading, then the one where this strategy itself adds most (its
     counterfactual factor, so a composition carried by another strategy does not lend its
-    leakage); among those within the same-leakage tolerance of that, the simplest."""
+    leakage); among those within the same-leakage tolerance of the largest contribution,
+    the simplest. So a cell is material only when the strategy's own best finding is, not
+    when it merely rides along in another strategy's material composition."""
     from .search import SAME_LEAKAGE
 
     findings = result.evading(strategy_id)
@@ -346,6 +348,8 @@ def leakage_rows(doc: dict[str, Any]) -> list[list[str]]:
                          _fmt(m["lines"].get(domain)) if domain in m["lines"] else "no clause",
                          leak_text(own) if own else "—", source_text(own, m["readings"]) if own else "—",
                          leak_text(common) if common else "—",
+                         _fmt(common.get("no_gaming"), "x") if common and common.get("no_gaming") else "—",
+                         _fmt(common.get("measured_max"), "x") if common and common.get("measured_max") else "—",
                          _p(common.get("p_material")) if common else "—",
                          source_text(common, m["readings"]) if common else "—",
                          "; ".join(dict.fromkeys(filter(None, [bound_note(own), bound_note(common)]))) or "measured"])
@@ -353,7 +357,8 @@ def leakage_rows(doc: dict[str, Any]) -> list[list[str]]:
 
 
 LEAKAGE_HEADERS = ["rule", "domain", "own line (FLOP)", "leakage at own line", "reached by",
-                   "leakage at common target", "P(material)", "reached by", "bounds"]
+                   "leakage at common target", "of which with no gaming at all", "largest measured (not bounded)",
+                   "P(material)", "reached by", "bounds"]
 
 
 def _domain_order(domain: str) -> tuple:
@@ -400,14 +405,18 @@ def verdict_sentences(doc: dict[str, Any]) -> list[str]:
                  f"{leak_text(worst)} ({worst['domain']}: as capable as {_fmt(worst['leakage'])} times "
                  f"{_target_words(worst['domain'])}), reached by {source_text(worst, best['readings'])}"
                  + (f", P(material) {_p(worst['p_material'])}" if worst.get("p_material") is not None else "")
-                 + (f"; {bound_note(worst)}" if worst["bounded"] else "") + ".")
+                 + (f"; {bound_note(worst)}" if worst["bounded"] else "")
+                 + (f"; an honest run under its lines already reaches {_fmt(worst['no_gaming'])}x of that with no gaming "
+                    "at all, because no clause of the rule reaches this target" if worst.get("no_gaming", 0) >= 1 else "")
+                 + ".")
     else:
         first = (f"Leaks least on the common targets: {best['policy']} ({best['status']}) — nothing it leaves uncovered reaches "
                  f"{_fmt(factor)}x a common target within the search budget.")
     states = best["states"]
     out = [first,
            f"On its own line{'s' if len(best['lines']) > 1 else ''}: {len(states['robust']) + len(states['material'])}"
-           f" of {best['applicable']} applicable strategies evade it materially (at least {_fmt(factor)}x; "
+           f" of {best['applicable']} applicable strategies evade it materially through the finding where they "
+           f"themselves add most (at least {_fmt(factor)}x; "
            f"{_listing(states['robust'] + states['material'])}), {len(states['marginal'])} only marginally, "
            f"{len(states['reading'])} only under some readings; {best['blocked']} blocked "
            f"({_listing(states['blocked'])}); {best['cannot_apply']} cannot apply.",
@@ -421,27 +430,32 @@ def verdict_sentences(doc: dict[str, Any]) -> list[str]:
         last = metrics[doc["ranking"][-1]["policy"]]
         lw = last["worst_material"]
         out.append(f"Leaks most: {last['policy']} ({last['status']}) — worst material leakage {leak_text(lw)}"
-                   + (f" ({lw['domain']}, via {source_text(lw, last['readings'])})" if lw else "")
+                   + (f" ({lw['domain']}, via {source_text(lw, last['readings'])}"
+                      + (f"; largest measured {_fmt(lw['measured_max'])}x" if lw.get("bounded") and lw.get("measured_max")
+                         else "")
+                      + (f"; {_fmt(lw['no_gaming'])}x with no gaming at all" if lw.get("no_gaming", 0) >= 1 else "")
+                      + ")" if lw else "")
                    + f", {last['burden']['recent_mean']:.1f} covered models a year.")
     out.append(f"Ranking rule: {doc['ranking_rule']}.")
     return out
 
 
 def _other_orders(doc: dict[str, Any]) -> list[str]:
-    """Where another reasonable ordering names another rule, say so."""
+    """Where another reasonable ordering names other rules, say so (ties named together)."""
     metrics = list(_by_policy(doc).values())
     if len(metrics) < 2:
         return []
     leader = doc["ranking"][0]["policy"]
-    fewest = min(metrics, key=lambda m: (_material(m), m["policy"]))
-    lightest = min(metrics, key=lambda m: (m["burden"]["recent_mean"], m["policy"]))
+    fewest = min(_material(m) for m in metrics)
+    tight = [m["policy"] for m in metrics if _material(m) == fewest]
+    lightest = min(m["burden"]["recent_mean"] for m in metrics)
+    light = [m["policy"] for m in metrics if m["burden"]["recent_mean"] == lightest]
     out = []
-    if fewest["policy"] != leader:
-        out.append(f"Counting strategies that evade materially on each rule's own lines instead, {fewest['policy']} "
-                   f"is tightest ({_material(fewest)} of {fewest['applicable']} applicable).")
-    if lightest["policy"] != leader:
-        out.append(f"Lightest burden: {lightest['policy']} ({lightest['burden']['recent_mean']:.1f} covered models a "
-                   "year).")
+    if leader not in tight:
+        out.append(f"Counting strategies that evade materially on each rule's own lines instead (figures marked ≥ "
+                   f"are lower bounds, so a marginal one may be material), fewest: {_listing(tight)} ({fewest} each).")
+    if leader not in light:
+        out.append(f"Lightest burden: {_listing(light)} ({lightest:.1f} covered models a year).")
     return out
 
 
@@ -474,7 +488,7 @@ def compare_text(doc: dict[str, Any]) -> str:
              "",
              "Capability leakage (uncovered artifact / honest model at the line; common targets: "
              + ", ".join(f"{d} {_fmt(v)}" for d, v in COMMON_TARGETS.items()) + ")",
-             tabulate(leakage_rows(doc), headers=LEAKAGE_HEADERS, maxcolwidths=[None] * 8 + [40],
+             tabulate(leakage_rows(doc), headers=LEAKAGE_HEADERS, maxcolwidths=[None] * 10 + [40],
                       disable_numparse=True),
              "",
              "Burden: covered real models per year (backtest, first reading)",
@@ -563,6 +577,7 @@ def compare_markdown(doc: dict[str, Any], *, reports: bool = False) -> str:
     out += ["## Burden: covered real models per year", "", f"![covered models per year]({FIGURES['burden']})", "",
             tabulate(burden_rows(doc, years), headers=["rule", "reading"] + [str(y) for y in years] + ["mean"],
                      tablefmt="github", disable_numparse=True), ""]
+    out += _ranking_findings(doc)
     out += ["## The papers' questions, answered with numbers", ""] + _answers(doc, metrics) + [""]
     out += _validation_section()
     out += ["## How to read this", "",
@@ -644,3 +659,27 @@ def _validation_section() -> list[str]:
             "tolerance, the others are known misses with their reasons (sources in docs/coefficient-sources.md). "
             "Error is in orders of magnitude (OOM) of effective compute.", "", validate.to_markdown(rows).rstrip("\n"),
             ""]
+
+
+def _ranking_findings(doc: dict[str, Any]) -> list[str]:
+    """Every lifecycle behind a rule's worst material figure, replayable: the figures that
+    set the ranking must be checkable from this file alone."""
+    import yaml
+
+    out = ["## The findings that set the ranking", "",
+           "Each rule's worst material figure on the common targets, as a lifecycle you can replay with "
+           "`loopholes check RULE finding.yaml --reading READING`. Note the part an honest run reaches with no gaming "
+           "at all, where the rule has no clause for the domain.", ""]
+    for entry in doc["ranking"]:
+        m = _by_policy(doc)[entry["policy"]]
+        worst = m["worst_material"]
+        if not worst or not worst.get("lifecycle"):
+            continue
+        out += [f"**{m['policy']}** ({worst['domain']}): {leak_text(worst)} via {source_text(worst, m['readings'])}"
+                + (f"; {bound_note(worst)}" if worst.get("bounded_by") else "")
+                + (f"; with no gaming at all {_fmt(worst['no_gaming'])}x" if worst.get("no_gaming", 0) >= 1 else "")
+                + f". Replay under reading `{worst.get('reading')}`:", "",
+                "<details><summary>lifecycle</summary>", "", "```yaml",
+                yaml.safe_dump(worst["lifecycle"], sort_keys=False, allow_unicode=True, width=100).rstrip("\n"),
+                "```", "", "</details>", ""]
+    return out

@@ -221,22 +221,28 @@ class SearchResult:
     def leakage_detail(self) -> dict[str, dict]:
         out = {}
         for domain in self.targets:
+            no_gaming = max((b.leakage for b in self.baseline.get(domain, {}).values()), default=0.0)
             worst, bare = self.worst(domain), self.unreached(domain)
             measured = [f.leakage for f in self.findings if f.domain == domain and not f.bounded]
             if bare is not None and (worst is None or bare.leakage >= worst.leakage):
-                out[domain] = {"leakage": bare.leakage, "finding": None, "strategies": [],
+                out[domain] = {"leakage": bare.leakage, "finding": None, "strategies": [], "lifecycle": bare.lifecycle,
+                               "reading": max(self.baseline[domain], key=lambda r: self.baseline[domain][r].leakage),
                                "bounded_by": list(bare.bounded_by), "p_material": None, "material":
                                bare.leakage >= self.material_factor, "evades_under": [
                                    r for r, b in self.baseline[domain].items() if b.leakage >= 1.0],
-                               "no_strategy_needed": True, "measured_max": max(measured, default=0.0)}
+                               "no_strategy_needed": True, "measured_max": max(measured, default=0.0),
+                               "no_gaming": no_gaming}
                 continue
             out[domain] = {"leakage": worst.leakage if worst else 0.0, "finding": worst.id if worst else None,
+                           "lifecycle": worst.lifecycle.to_spec() if worst else None,
+                           "reading": worst.reading if worst else None,
                            "strategies": list(worst.strategies) if worst else [],
                            "bounded_by": list(worst.bounded_by) if worst else [],
                            "p_material": worst.p_material if worst else None,
                            "material": worst.material if worst else False,
                            "evades_under": list(worst.evades_under) if worst else [],
-                           "no_strategy_needed": False, "measured_max": max(measured, default=0.0)}
+                           "no_strategy_needed": False, "measured_max": max(measured, default=0.0),
+                           "no_gaming": no_gaming}
         return out
 
     def to_json(self, *, timing: bool = True) -> dict:
@@ -543,7 +549,8 @@ class _Engine:
             if value >= round_down(high):
                 bounds.append(text)
             setattr(plan, name, value)
-        if plan.released >= self.latest > self.policy.reference_date and plan.released != self.policy.reference_date:
+        if plan.released >= self.latest > self.policy.reference_date and self.latest in (DATA_HORIZON, FULL_COVERAGE):
+            # a search limit (the data ends); a rule's own end date is not: past it nothing is owed
             bounds.append(f"release on {self.latest.isoformat()}, the latest date the search allows "
                           f"({_latest_reason(self.policy, self.latest)})")
         return plan, tuple(bounds)
