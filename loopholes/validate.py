@@ -83,7 +83,7 @@ def _fmt(x: float) -> str:
 
 def to_markdown(rows: list[dict[str, Any]]) -> str:
     """A report section: predicted vs published per pair, then the known misses' reasons."""
-    lines = ["| pair | predicted a/b (low / central / high) | published a/b | error (OOM) | tolerance | status |",
+    lines = ["| pair | predicted a/b with every coefficient at low / central / high | published a/b | error (OOM) | tolerance | status |",
              "|---|---|---|---|---|---|"]
     for row in rows:
         p = row["predicted"]
@@ -105,7 +105,7 @@ def to_text(rows: list[dict[str, Any]]) -> str:
     table = [[r["id"], " / ".join(_fmt(v) for v in r["predicted"].values()),
               _fmt(r["published"]) if r["published"] is not None else f">= {_fmt(r['at_least'])}",
               f"{r['error_oom']:+.2f}", f"{r['tolerance_oom']:.2f}", status(r)] for r in rows]
-    out = tabulate(table, headers=["pair", "predicted a/b (low / central / high)", "published a/b", "error (OOM)",
+    out = tabulate(table, headers=["pair", "predicted a/b with every coefficient at low / central / high", "published a/b", "error (OOM)",
                                    "tolerance", "status"])
     notes = [f"  {r['id']}: {r['known_miss']}" for r in rows if not r["within"] and r["known_miss"]]
     return out + ("\nknown misses:\n" + "\n".join(notes) if notes else "")
