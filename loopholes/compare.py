@@ -412,6 +412,13 @@ def verdict_sentences(doc: dict[str, Any]) -> list[str]:
     else:
         first = (f"Leaks least on the common targets: {best['policy']} ({best['status']}) — nothing it leaves uncovered reaches "
                  f"{_fmt(factor)}x a common target within the search budget.")
+    below = [m for e in doc["ranking"][1:] for m in [metrics[e["policy"]]]
+             if worst and m["worst_material"] and m["worst_material"]["bounded"]
+             and m["worst_material"]["leakage"] < worst["leakage"]]
+    if below:
+        first += (" It ranks first among rules whose worst figure is measured; "
+                  + ", ".join(f"{m['policy']} ({leak_text(m['worst_material'])})" for m in below)
+                  + " show a smaller figure, but only as a lower bound the search stopped at, so they rank after it.")
     states = best["states"]
     out = [first,
            f"On its own line{'s' if len(best['lines']) > 1 else ''}: {len(states['robust']) + len(states['material'])}"

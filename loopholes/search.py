@@ -425,7 +425,7 @@ class _Engine:
             return None
         adds = {}
         for strategy in combo:
-            factor = self._credited(strategy, combo, best, domain, reading)
+            factor = self._adds(strategy, combo, best.leakage, domain, reading, best.params)
             if factor is None:
                 return None
             adds[strategy.id] = factor
@@ -458,15 +458,9 @@ class _Engine:
             self.memo[key] = best
         return best
 
-    def _credited(self, strategy: Strategy, combo, best: _Best, domain: str, reading: Reading) -> float | None:
-        """docs/design.md §12: how much `strategy` adds — this leakage over the best that every
-        subset of the other strategies reaches with knobs re-placed and variants
-        re-searched — or None when some subset comes within SAME_LEAKAGE of it."""
-        return self._adds(strategy, combo, best.leakage, domain, reading, best.params)
-
     def _adds(self, strategy: Strategy, combo, leakage: float, domain: str, reading: Reading,
               params: Mapping[str, Any] | None = None) -> float | None:
-        """`leakage` over the best without `strategy` under `reading` (None when that is
+        """docs/design.md §12 counterfactual attribution: `leakage` over the best without `strategy` under `reading` (None when that is
         within SAME_LEAKAGE): every subset of the rest searched afresh, the same subset with
         the finding's own parameters for what remains (knobs re-placed), and every finding
         already made from such a subset that evades under this reading."""
@@ -681,11 +675,9 @@ class _Engine:
 # -- helpers -------------------------------------------------------------------------
 
 def _latest_reason(policy: Policy, latest: dt.date) -> str:
-    if latest == DATA_HORIZON:
-        return "the data horizon of the Epoch AI snapshot"
     if latest == FULL_COVERAGE and policy.population_based:
         return "the last fully covered year of the Epoch AI data"
-    return "the rule's revocation or end date"
+    return "the data horizon of the Epoch AI snapshot"
 
 
 def _one_step_smaller(lc: Lifecycle) -> Iterable[Lifecycle]:
