@@ -416,9 +416,12 @@ def verdict_sentences(doc: dict[str, Any]) -> list[str]:
              if worst and m["worst_material"] and m["worst_material"]["bounded"]
              and m["worst_material"]["leakage"] < worst["leakage"]]
     if below:
+        one = len(below) == 1
         first += (" It ranks first among rules whose worst figure is measured; "
                   + ", ".join(f"{m['policy']} ({leak_text(m['worst_material'])})" for m in below)
-                  + " show a smaller figure, but only as a lower bound the search stopped at, so they rank after it.")
+                  + (" shows a smaller figure, but only as a lower bound the search stopped at, so it ranks"
+                     if one else " show smaller figures, but only as lower bounds the search stopped at, so they rank")
+                  + " after it.")
     states = best["states"]
     out = [first,
            f"On its own line{'s' if len(best['lines']) > 1 else ''}: {len(states['robust']) + len(states['material'])}"
