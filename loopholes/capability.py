@@ -71,6 +71,10 @@ class Coefficients(Mapping[str, Coefficient]):
         "distill_gain_full_flop", "distill_gain_vanish_flop", "hardware_estimate_undercount",
     )
 
+    independent = False
+    """False: the columns of `band` are one table's low, central and high ends (ordered
+    roles). True (`columns`): each column is the central value of a separate table."""
+
     def __init__(self, table: Mapping[str, Coefficient], origin: str):
         self._table = dict(table)
         self.origin = origin
@@ -79,6 +83,19 @@ class Coefficients(Mapping[str, Coefficient]):
         missing = [name for name in self.REQUIRED if name not in self._table]
         if missing:
             raise CoefficientError(f"{origin}: missing coefficients: {', '.join(missing)}")
+
+    @classmethod
+    def columns(cls, tables: "list[Coefficients]", origin: str) -> "Coefficients":
+        """Many tables evaluated in one pass: column i of every band holds table i's
+        central value, so `effective_compute` returns each table's central capability in
+        column i, exactly as evaluating the tables one by one would (the sensitivity
+        pass's joint draws). Loss-law constants, which no draw varies, come from the first."""
+        if not tables:
+            raise CoefficientError(f"{origin}: no tables to evaluate")
+        out = cls(dict(tables[0].items()), origin)
+        out.band = {name: tuple(t.band[name][1] for t in tables) for name in out.band}
+        out.independent = True
+        return out
 
     def __getitem__(self, name: str) -> Coefficient:
         return self._table[name]
@@ -199,7 +216,7 @@ class _Model:
     def _compute_final(self, cap) -> Bands2:
         gains = tuple(self.gains.values())
         out = []
-        for b in range(3):
+        for b in range(len(cap)):
             row = []
             for d in (0, 1):
                 product = 1.0
@@ -208,7 +225,7 @@ class _Model:
                 row.append(self.pre[b][d] * (product if product < cap[b] else cap[b]))
             out.append(row)
         if self.ceiling is not None:
-            out = [[min(out[b][d], self.ceiling[b][d]) for d in (0, 1)] for b in range(3)]
+            out = [[min(out[b][d], self.ceiling[b][d]) for d in (0, 1)] for b in range(len(cap))]
         return out
 
 
@@ -218,15 +235,17 @@ def effective_compute(lc: Lifecycle, reference_date: dt.date, coefficients: Coef
     cap = co.band["posthoc_cap"]
     months = (lc.released - reference_date).days / DAYS_PER_MONTH
     # Per band and domain; sorted so "low" stays the least capable end for releases before
-    # the reference date too.
-    general = sorted(2.0 ** (months / tau) for tau in co.band["algorithmic_halving_months"])
-    bio = sorted(2.0 ** (months / tau) for tau in co.band["algorithmic_halving_months_bio"])
-    vintage = (tuple((general[b], bio[b]) for b in range(3)), reference_date >= CURATED_DATA_STANDARD_SINCE)
+    # the reference date too (not across independent tables' columns).
+    general = [2.0 ** (months / tau) for tau in co.band["algorithmic_halving_months"]]
+    bio = [2.0 ** (months / tau) for tau in co.band["algorithmic_halving_months_bio"]]
+    if not co.independent:
+        general, bio = sorted(general), sorted(bio)
+    vintage = (tuple((general[b], bio[b]) for b in range(len(cap))), reference_date >= CURATED_DATA_STANDARD_SINCE)
     states: dict[str, _Model] = {}
     for step in lc.steps:
         states[step.id] = _advance(lc, step, states, co, vintage, cap)
     final = states[lc.deploy].final(cap)
-    return Capability({d: (final[0][i], final[1][i], final[2][i]) for i, d in enumerate(DOMAINS)})
+    return Capability({d: tuple(row[i] for row in final) for i, d in enumerate(DOMAINS)})
 
 
 CURATED_DATA_STANDARD_SINCE = dt.date(2024, 6, 17)
@@ -252,7 +271,7 @@ def counted_flop_bands(step: Step, co: Coefficients) -> tuple[float, float, floa
     precision's (lower) peak undercounts by `hardware_estimate_undercount`, never by more
     than the peak ratio the lifecycle records (step.flop / step.reported_flop)."""
     if step.hardware is None or not step.reported_flop or step.reported_flop >= step.flop:
-        return (step.flop, step.flop, step.flop)
+        return (step.flop,) * len(co.band["posthoc_cap"])
     return tuple(min(step.flop, step.reported_flop * u) for u in co.band["hardware_estimate_undercount"])
 
 
@@ -261,7 +280,7 @@ def _own(step: Step, co: Coefficients, context, extra: tuple[float, float, float
     vintage per band and domain, and whether curated general data was standard at the
     reference date (bio data never counts as standard-curated)."""
     vintage, curated_in_reference = context
-    factors = [1.0, 1.0, 1.0] if extra is None else list(extra)
+    factors = [1.0] * len(vintage) if extra is None else list(extra)
     band = co.band
     if step.integer or step.precision == "fp8":
         _scale(factors, band["training_4bit" if step.precision == "int4" else "training_8bit"])
@@ -279,7 +298,7 @@ def _own(step: Step, co: Coefficients, context, extra: tuple[float, float, float
     transfer = band["domain_transfer"]
     quality = band["data_quality_gain"] if step.curated_data else None
     out = []
-    for b in range(3):
+    for b in range(len(factors)):
         base = flop[b] * factors[b]
         if quality is None:
             g, s = base * vintage[b][0], base * vintage[b][1]
@@ -291,7 +310,7 @@ def _own(step: Step, co: Coefficients, context, extra: tuple[float, float, float
 
 
 def _scale(factors: list[float], bands) -> None:
-    for b in range(3):
+    for b in range(len(factors)):
         factors[b] *= bands[b]
 
 
@@ -299,6 +318,8 @@ def _offoptimal(params: float, tokens: float, co: Coefficients) -> tuple[float, 
     """C_eff / C for an (N, D) pair under a loss law (docs/coefficient-sources.md, D): low
     takes the worse of the two laws, central the Besiroglu refit, high 1 (no penalty)."""
     ratios = [_loss_matched_ratio(params, tokens, co[name].extra or {}) for name in ("offoptimal_besiroglu", "offoptimal_hoffmann")]
+    if co.independent:  # every column is a table's central value
+        return (ratios[0],) * len(co.band["posthoc_cap"])
     return (min(ratios), ratios[0], 1.0)
 
 
@@ -329,8 +350,8 @@ def _both(bands: tuple[float, float, float]) -> tuple:
     return tuple((g, g) for g in bands)
 
 
-def _per_domain(general: tuple[float, float, float], bio: tuple[float, float, float]) -> tuple:
-    return tuple((general[b], bio[b]) for b in range(3))
+def _per_domain(general: tuple[float, ...], bio: tuple[float, ...]) -> tuple:
+    return tuple((general[b], bio[b]) for b in range(len(general)))
 
 
 def _with_gain(gains: dict, kind: str, gain: tuple) -> dict:
@@ -354,7 +375,7 @@ def distill_gain_bands(flop: float, co: Coefficients) -> tuple[float, float, flo
     grows with student size."""
     gains, full, vanish = co.band["distill_gain"], co.band["distill_gain_full_flop"], co.band["distill_gain_vanish_flop"]
     out = []
-    for b in range(3):
+    for b in range(len(gains)):
         if flop <= full[b]:
             weight = 1.0
         elif flop >= vanish[b] or vanish[b] <= full[b]:
@@ -382,7 +403,7 @@ def _advance(lc: Lifecycle, step: Step, states: dict[str, _Model], co: Coefficie
         own = _own(step, co, vintage, distill_gain_bands(step.flop, co))
         retention = co.band[retention_name(step)]
         finals = [t.final(cap) for t in teachers]
-        ceiling = [[max(f[b][d] for f in finals) * retention[b] for d in range(2)] for b in range(3)]
+        ceiling = [[max(f[b][d] for f in finals) * retention[b] for d in range(2)] for b in range(len(cap))]
         return _Model(own, {}, step.flop, step.params, ceiling)
     if kind in ("continued_pretrain", "finetune", "rl"):
         base = models[0]
@@ -399,13 +420,13 @@ def _advance(lc: Lifecycle, step: Step, states: dict[str, _Model], co: Coefficie
     if kind == "quantize":
         base = models[0]
         bands = co.band["ptq_4bit" if step.precision == "int4" else "ptq_8bit"]
-        return _Model([[v * bands[b] for v in base.pre[b]] for b in range(3)], base.gains, base.trained + step.flop,
+        return _Model([[v * bands[b] for v in base.pre[b]] for b in range(len(cap))], base.gains, base.trained + step.flop,
                       base.params, base.ceiling)
     if kind == "prune":
         base = models[0]
         bands = co.band["prune_half_large" if (base.params or 0) >= 175e9 else "prune_half_small"]
         weight = (step.sparsity or 0.5) / 0.5
-        return _Model([[v * bands[b] ** weight for v in base.pre[b]] for b in range(3)], base.gains,
+        return _Model([[v * bands[b] ** weight for v in base.pre[b]] for b in range(len(cap))], base.gains,
                       base.trained + step.flop, base.params, base.ceiling)
     if kind == "inference_boost":
         base = models[0]
@@ -427,8 +448,8 @@ def boost_gain(step: Step, co: Coefficients) -> tuple[str, tuple]:
     general, bio = co.band["inference_gain"], co.band["inference_gain_bio"]
     if step.boost_method in SAMPLING:
         rate = co.band["inference_exchange_rate"]
-        earned = [step.boost_samples ** rate[b] for b in range(3)]
-        return "sampling", tuple((min(general[b], earned[b]), min(bio[b], earned[b])) for b in range(3))
+        earned = [step.boost_samples ** r for r in rate]
+        return "sampling", tuple((min(general[b], earned[b]), min(bio[b], earned[b])) for b in range(len(rate)))
     if step.boost_method == "cot":
         return "cot", _per_domain(general, bio)
     return "scaffold", _per_domain(co.band["scaffold_gain"], co.band["scaffold_gain_bio"])
@@ -444,7 +465,7 @@ def _compose(step: Step, members: list[_Model], co: Coefficients, cap) -> _Model
     ensemble samples several answers: its gain is of the "sampling" kind, so it does
     not multiply with best-of-n or self-consistency on top."""
     finals = [m.final(cap) for m in members]
-    best_index = max(range(len(members)), key=lambda i: finals[i][1][0])
+    best_index = _strongest(finals, co)
     best = members[best_index]
     pooling = co.band["moe_assembly_pooling"] if step.kind == "moe_assemble" else None
 
@@ -453,10 +474,10 @@ def _compose(step: Step, members: list[_Model], co: Coefficients, cap) -> _Model
         top = max(values)
         return top + pooling[b] * (sum(values) - top) if pooling is not None else top
 
-    pre = [[_divide(combine(finals, b, d), best.factor(cap, b, d)) for d in range(2)] for b in range(3)]
+    pre = [[_divide(combine(finals, b, d), best.factor(cap, b, d)) for d in range(2)] for b in range(len(cap))]
     ceiling = None
     if all(m.ceiling is not None for m in members):
-        ceiling = [[combine([m.ceiling for m in members], b, d) for d in range(2)] for b in range(3)]
+        ceiling = [[combine([m.ceiling for m in members], b, d) for d in range(2)] for b in range(len(cap))]
     if step.kind == "moe_assemble":
         return _Model(pre, best.gains, sum(m.trained for m in members) + step.flop, best.params, ceiling)
     trained = max(m.trained for m in members) + step.flop
@@ -465,10 +486,26 @@ def _compose(step: Step, members: list[_Model], co: Coefficients, cap) -> _Model
         gain = tuple((g ** weight, s ** weight) for g, s in _per_domain(co.band["ensemble_gain"], co.band["ensemble_gain_bio"]))
         return _Model(pre, _with_gain(best.gains, "sampling", gain), trained, best.params, ceiling)
     if step.kind == "cascade":  # FrugalGPT measured general tasks only; no bio figure, so no bio gain
-        gain = _per_domain(co.band["cascade_gain"], (1.0, 1.0, 1.0))
+        gain = _per_domain(co.band["cascade_gain"], (1.0,) * len(cap))
     else:
         gain = _both(co.band["merge_gain"])
     return _Model(pre, _with_gain(best.gains, step.kind, gain), trained, best.params, ceiling)
+
+
+class MixedColumns(Exception):
+    """Independent tables disagree on which member of a composition is strongest: the
+    columns cannot share one model state, so each table is evaluated on its own."""
+
+
+def _strongest(finals: list, co: Coefficients) -> int:
+    """The member with the largest central general capability (the first on ties); for
+    independent tables every column must agree on it (else MixedColumns)."""
+    if not co.independent:
+        return max(range(len(finals)), key=lambda i: finals[i][1][0])
+    picks = {max(range(len(finals)), key=lambda i: finals[i][b][0]) for b in range(len(finals[0]))}
+    if len(picks) > 1:
+        raise MixedColumns()
+    return picks.pop()
 
 
 def key_coefficients(lc: Lifecycle, reference_date: dt.date, domain: str, coefficients: Coefficients | None = None,

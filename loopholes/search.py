@@ -34,7 +34,7 @@ import math
 import random
 import time
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from . import accounting
@@ -64,6 +64,8 @@ below 2x, the gain is within what ordinary recipe differences between honest dev
 produce at equal compute, so nobody could tell the evasion from an honest run at the line."""
 SECANT_ROUNDS = 8
 """Predicted crossings tried per knob before bisection takes over."""
+RECALL = 3
+"""Latest crossings per reading and knob that a placement tries before predicting one."""
 SAME_LEAKAGE = 0.025
 """Relative leakage difference that counts as "the same": every knob is placed 1 % under its
 crossing and rounded down to 3 significant figures, so a second knob placed after the
@@ -361,6 +363,11 @@ class _Engine:
         self.memo: dict[tuple, _Best] = {}
         self.memo_params: dict[tuple, float] = {}
         self.model_hint: dict[str, int] = {}
+        self.crossings: dict[tuple[str, str], list[float]] = {}
+        """Per (reading, knob), the latest crossings found: tried first by the next placement."""
+        self.plan_crossings: dict[tuple, float] = {}
+        """Per plan (every field but the knob being placed) and knob, where it last crossed,
+        under whichever reading: readings that agree on this plan cross at the same value."""
         self.leakiest: dict[tuple[str, str], tuple[float, tuple[str, ...]]] = {}
         """Per (domain, reading), the leakiest finding's strategies: compositions that extend
         it by one strategy are always tried, so leakage is maximised, not just found."""
@@ -557,14 +564,38 @@ class _Engine:
         of the bracket predict where the first covering clause triggers; a prediction is
         accepted when the values 0.1 % either side of it straddle the line, otherwise it
         shrinks the bracket and the next prediction uses the new ends (a safeguarded
-        secant). Bisection in log space finishes what the predictions cannot."""
-        covered, at_low = self._probe(plan, name, low, reading)
-        if covered:
-            return None
-        covered, at_high = self._probe(plan, name, high, reading)
-        if not covered:
-            return round_down(high)
-        lo, hi = low, high
+        secant). Bisection in log space finishes what the predictions cannot.
+
+        Before predicting, the latest crossings of this knob under this reading are tried
+        the same way (two probes each): variants that change nothing a clause measures
+        (a boost's sample count, another reading of a clause that does not bind here)
+        cross where the previous shape did. The acceptance test is the same, so a
+        remembered crossing is never taken on trust."""
+        lo, hi, at_low, at_high = low, high, None, None
+        recent = self.crossings.setdefault((reading.id, name), [])
+        shape = (_plan_key(plan, name), name)
+        same_plan = self.plan_crossings.get(shape)  # this very plan under another reading
+        for guess in ([same_plan] if same_plan else []) + recent[::-1]:  # then the latest, newest first
+            below, above = guess * (1 - 1e-3), guess * (1 + 1e-3)
+            if not (lo < below and above < hi):
+                continue
+            covered, trace = self._probe(plan, name, below, reading)
+            if covered:
+                hi, at_high = below, trace
+                continue
+            lo, at_low = below, trace
+            covered, trace = self._probe(plan, name, above, reading)
+            if covered:
+                return self._crossed(recent, guess, below, shape)
+            lo, at_low = above, trace
+        if at_low is None:
+            covered, at_low = self._probe(plan, name, lo, reading)
+            if covered:
+                return None
+        if at_high is None:
+            covered, at_high = self._probe(plan, name, hi, reading)
+            if not covered:
+                return round_down(high)
         first = self.model_hint.get(name, 0)  # the crossing model that worked last for this knob
         for attempt in range(SECANT_ROUNDS):
             model = (first + attempt) % 3
@@ -582,7 +613,7 @@ class _Engine:
             covered, trace = self._probe(plan, name, above, reading)
             if covered:
                 self.model_hint[name] = model
-                return round_down(below * BACKOFF)
+                return self._crossed(recent, guesses[0], below, shape)
             lo, at_low = above, trace
         lo, hi = math.log(lo), math.log(hi)
         while hi - lo > 1e-4:
@@ -591,7 +622,18 @@ class _Engine:
                 hi = mid
             else:
                 lo = mid
-        return round_down(math.exp(lo) * BACKOFF)
+        return self._crossed(recent, math.exp((lo + hi) / 2), math.exp(lo), shape)
+
+    def _crossed(self, recent: list[float], crossing: float, below: float, shape: tuple) -> float:
+        """Remember where the knob crossed (shapes that differ only in what no clause
+        measures cross at the same value, so the next placement tries it first with two
+        probes) and place the knob under it."""
+        if crossing in recent:
+            recent.remove(crossing)
+        recent.append(crossing)
+        del recent[:-RECALL]
+        self.plan_crossings[shape] = crossing
+        return round_down(below * BACKOFF)
 
     def _probe(self, plan: Plan, name: str, value: float, reading: Reading):
         """(covered, clause trace) at a knob value: one evaluation."""
@@ -721,6 +763,15 @@ def _prune_unused(steps, deploy):
             needed.add(current)
             stack.extend(index[current].inputs)
     return [s for s in steps if s.id in needed]
+
+
+_PLAN_FIELDS = tuple(f.name for f in fields(Plan) if f.name != "external")
+
+
+def _plan_key(plan: Plan, knob: str) -> tuple:
+    """The plan's state without the knob being placed, hashable."""
+    return tuple(tuple(sorted(value.items())) if isinstance(value, dict) else value
+                 for name, value in ((f, getattr(plan, f)) for f in _PLAN_FIELDS) if name != knob)
 
 
 def _crossings(at_low, at_high, low: float, high: float, tiers, model: int = 0) -> list[float]:

@@ -27,7 +27,7 @@ import random
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .capability import Coefficient, Coefficients, effective_compute, load_coefficients
+from .capability import Coefficient, Coefficients, MixedColumns, effective_compute, load_coefficients
 from .policy import Context
 
 DRAWS = 300
@@ -94,8 +94,10 @@ class Sensitivity:
 
 
 class Analyser:
-    """Evaluates findings of one search on shared draws; target capabilities are cached
-    per (draw, target) since every finding of a domain shares its target."""
+    """Evaluates findings of one search on shared draws. Capability under every draw comes
+    from one pass over the lifecycle with the draws as columns (`Coefficients.columns`),
+    bit for bit what the draws evaluated one by one give; target capabilities are cached
+    since every finding of a domain shares its target."""
 
     def __init__(self, policy: Any, material: float, seed: int, draws: int = DRAWS):
         table = policy.coefficients or load_coefficients()  # the policy object itself stays as given
@@ -103,8 +105,12 @@ class Analyser:
         self.table = table
         self.draws = joint_draws(table, draws, seed)
         self.swings = one_at_a_time(table)
+        self._swing_tables = [t for _, at_low, at_high in self.swings for t in (at_low, at_high)]
+        self._columns = {"draws": (self.draws, Coefficients.columns(self.draws, f"{table.origin} ({draws} joint draws)")),
+                         "swings": (self._swing_tables, Coefficients.columns(self._swing_tables or [table],
+                                                                             f"{table.origin} (one at a time)"))}
         self._policies: dict[int, Any] = {}
-        self._targets: dict[tuple[int, int], float] = {}
+        self._targets: dict[tuple[str, int, str], list[float]] = {}
 
     def _policy(self, coefficients: Coefficients) -> Any:
         key = id(coefficients)
@@ -112,31 +118,37 @@ class Analyser:
             self._policies[key] = self.policy.with_coefficients(coefficients)
         return self._policies[key]
 
-    def _leakage(self, lc: Any, target: Any, domain: str, coefficients: Coefficients) -> float:
-        key = (id(coefficients), id(target))
+    def _central(self, lc: Any, which: str, domain: str) -> list[float]:
+        """Central capability in `domain` under each table of a column set."""
+        tables, columns = self._columns[which]
+        try:
+            return list(effective_compute(lc, self.policy.reference_date, columns)[domain])
+        except MixedColumns:  # the tables disagree on a composition's strongest member
+            return [effective_compute(lc, self.policy.reference_date, t)[domain][CENTRAL] for t in tables]
+
+    def _leakages(self, lc: Any, target: Any, domain: str, which: str) -> list[float]:
+        key = (which, id(target), domain)
         if key not in self._targets:
-            self._targets[key] = effective_compute(target.lifecycle, self.policy.reference_date,
-                                                   coefficients)[domain][CENTRAL]
-        finding = effective_compute(lc, self.policy.reference_date, coefficients)[domain][CENTRAL]
-        honest = self._targets[key]
-        return finding / honest if honest > 0 else math.inf
+            self._targets[key] = self._central(target.lifecycle, which, domain)
+        return [finding / honest if honest > 0 else math.inf
+                for finding, honest in zip(self._central(lc, which, domain), self._targets[key])]
 
     def analyse(self, lc: Any, target: Any, domain: str, reading: Any) -> Sensitivity:
         evades = material = 0
         reads = Context.reads_of_capability
         covered_centrally = self.policy.is_covered(lc, reading)
         coverage_moves = Context.reads_of_capability != reads  # else every draw gives the same verdict
-        for coefficients in self.draws:
+        leakages = self._leakages(lc, target, domain, "draws")
+        for coefficients, leakage in zip(self.draws, leakages):
             covered = self._policy(coefficients).is_covered(lc, reading) if coverage_moves else covered_centrally
             if covered:
                 continue
-            leakage = self._leakage(lc, target, domain, coefficients)
             evades += leakage >= 1.0
             material += leakage >= self.material
         swings = []
-        for name, at_low, at_high in self.swings:
-            low = self._leakage(lc, target, domain, at_low)
-            high = self._leakage(lc, target, domain, at_high)
+        ends = self._leakages(lc, target, domain, "swings") if self.swings else []
+        for i, (name, _, _) in enumerate(self.swings):
+            low, high = ends[2 * i], ends[2 * i + 1]
             if low > 0 and high > 0 and math.isfinite(low) and math.isfinite(high):
                 swing = abs(math.log(high / low))
             else:

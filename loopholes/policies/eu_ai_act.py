@@ -15,6 +15,8 @@ the Commission (Art. 51(1)(b), Art. 52) is a backstop the search cannot model.
 """
 
 import datetime as dt
+import functools
+from collections import OrderedDict
 from fractions import Fraction
 
 from loopholes import accounting
@@ -150,13 +152,16 @@ def _provider_note(ctx: Context) -> tuple[bool, str]:
 
 # -- the capability limb (Art. 51(1)(a), Art. 3(64)) -------------------------------------
 
-_SERIES: dict[tuple, tuple[object, list[int], list[float], dict[str, float]]] = {}
-_MAX_SERIES = 512
-"""Cached frontier series (one per coefficient table: the sensitivity pass draws 300)."""
+_SERIES: "OrderedDict[tuple, tuple[object, list[int], list[float], dict[str, float]]]" = OrderedDict()
+_TABLES: "OrderedDict[tuple, tuple[object, list[tuple], dict[str, tuple]]]" = OrderedDict()
+_MAX_TABLES = 1024
+"""Coefficient tables whose frontier is kept (least recently used dropped first): a
+search's sensitivity pass draws 300 tables and every reading reads each of them."""
 FRONTIER_CANDIDATES = 200
 """Real models considered for the frontier: the largest training runs of the class."""
 
 
+@functools.lru_cache(maxsize=4096)
 def _yardstick(record, flop: float) -> Lifecycle:
     """A real model as a GPAI *model*: its pre-training with the standard training practices
     of its own release date (instruction tuning; curated data once standard:
@@ -190,24 +195,44 @@ def _series(ctx: Context) -> tuple[list[int], list[float], dict[str, float]]:
     key = (id(policy.coefficients), policy.reference_date, rank, band, cls)
     hit = _SERIES.get(key)
     if hit is not None and hit[0] is policy.coefficients:
+        _SERIES.move_to_end(key)
         return hit[1], hit[2], hit[3]
     b = BANDS.index(band)
-    own: dict[str, float] = {}
-    points = []
+    points, bands = _candidates(policy, cls)
+    own = {model: values[b] for model, values in bands.items()}
+    days, values = kth_largest_series([(day, value[b]) for day, value in points], rank)
+    _remember(_SERIES, key, (policy.coefficients, days, values, own))
+    return days, values, own
+
+
+def _candidates(policy, cls: str) -> tuple[list[tuple], dict[str, tuple]]:
+    """(release day, capability bands) of every frontier candidate, and each one's bands by
+    model, under the policy's coefficient table: computed once per table, whatever the
+    reading's rank or band."""
+    key = (id(policy.coefficients), policy.reference_date, cls)
+    hit = _TABLES.get(key)
+    if hit is not None and hit[0] is policy.coefficients:
+        _TABLES.move_to_end(key)
+        return hit[1], hit[2]
     candidates = [r for r in load_population().known() if r.published is not None and r.reference_class == cls]
     # The frontier is read only from the day the GPAI rules apply (judged_on), when the
     # largest runs hold every top-k spot: the FRONTIER_CANDIDATES largest by training
     # compute are enough, which keeps this cheap under many coefficient tables.
     candidates = sorted(candidates, key=lambda r: (-r.flop(), r.model))[:FRONTIER_CANDIDATES]
+    points, bands = [], {}
     for record in candidates:
-        value = effective_compute(_yardstick(record, record.flop()), policy.reference_date, policy.coefficients)["general"][b]
-        own[record.model] = value
+        value = effective_compute(_yardstick(record, record.flop()), policy.reference_date, policy.coefficients)["general"]
+        bands[record.model] = value
         points.append((record.published, value))
-    days, values = kth_largest_series(points, rank)
-    if len(_SERIES) >= _MAX_SERIES:
-        _SERIES.clear()
-    _SERIES[key] = (policy.coefficients, days, values, own)
-    return days, values, own
+    _remember(_TABLES, key, (policy.coefficients, points, bands))
+    return points, bands
+
+
+def _remember(cache: OrderedDict, key: tuple, value: tuple) -> None:
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > _MAX_TABLES:
+        cache.popitem(last=False)
 
 
 def _capability(ctx: Context) -> float:

@@ -127,10 +127,10 @@ def build(plan: Plan, name: str = "finding") -> Lifecycle:
         plan.external.add(teacher_id)
 
     curated = plan.curated_data or standard("curated_data", plan.domain, plan.released, plan.profile)
+    compute, sites = _compute(plan), _sites(plan)  # every core run of a plan is the same run
 
     def run(step_id: str, kind: str, inputs: list[str]):
-        return make_step(step_id, kind, ADVERSARY, inputs, data=data, curated_data=curated,
-                         sites=_sites(plan), **_compute(plan))
+        return make_step(step_id, kind, ADVERSARY, inputs, data=data, curated_data=curated, sites=sites, **compute)
 
     members = []
     for m in range(plan.members):
