@@ -8,6 +8,9 @@ How a finding is made, per target domain and reading:
    no finding yet) edits the honest `Plan`; each strategy offers a few parameter variants.
 2. Knobs (teacher, core run, modifier compute) are placed in turn just under the line
    that binds (the verdict is monotone in each), then backed off 1 % and rounded down.
+   A placement first tries where the same plan crossed under another reading and where
+   the knob crossed lately, then predicts the crossing from the clause traces; a guess
+   is accepted only when values 0.1 % either side of it straddle the line.
    A knob that stays uncovered up to its search bound is recorded: the finding's
    leakage is then bounded by the search (`bounded_by`), not measured.
 3. Leakage is a size (docs/design.md §12): the artifact's central effective compute over that

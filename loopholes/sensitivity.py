@@ -52,8 +52,25 @@ def _triangular(rng: random.Random, low: float, mode: float, high: float) -> flo
     return rng.triangular(lo, hi, mode)
 
 
+_DRAWN: dict[tuple[int, int, int], tuple[Coefficients, list[Coefficients]]] = {}
+
+
 def joint_draws(table: Coefficients, n: int = DRAWS, seed: int = 0) -> list[Coefficients]:
-    """`n` complete coefficient tables, each coefficient drawn within its band."""
+    """`n` complete coefficient tables, each coefficient drawn within its band. The same
+    table, count and seed give the same table objects within a process, so what a rule
+    caches per table (the EU frontier) serves every search of a `compare`."""
+    key = (id(table), n, seed)
+    hit = _DRAWN.get(key)
+    if hit is not None and hit[0] is table:
+        return hit[1]
+    draws = _draw(table, n, seed)
+    if len(_DRAWN) >= 16:
+        _DRAWN.clear()
+    _DRAWN[key] = (table, draws)
+    return draws
+
+
+def _draw(table: Coefficients, n: int, seed: int) -> list[Coefficients]:
     rng = random.Random(f"loopholes-sensitivity-{seed}")
     names = sorted(table)
     draws = []
