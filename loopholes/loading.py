@@ -7,6 +7,7 @@ and the field and says what would be valid; nothing else escapes from here.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 import re
 import tomllib
@@ -216,7 +217,9 @@ _MODELS_BY_FIELD: dict[str, type[BaseModel]] = {"hardware": Hardware, "boost": B
 
 
 def _spec_error(error: ValidationError, data: dict, source: str) -> SpecError:
-    first = error.errors(include_url=False)[0]
+    details = error.errors(include_url=False)
+    # An unknown key is named first: a misspelt `deplyo:` is the cause of the missing `deploy`.
+    first = next((d for d in details if d["type"] == "extra_forbidden"), details[0])
     loc = list(first["loc"])
     step = ""
     if len(loc) >= 2 and loc[0] == "steps" and isinstance(loc[1], int):
@@ -246,7 +249,10 @@ def _message(detail: dict, loc: list, in_step: bool) -> str:
         return "is required"
     if kind == "extra_forbidden":
         owner = _owner(loc, in_step)
-        return f"unknown field; valid fields: {', '.join(owner.model_fields)}"
+        name = str(loc[-1]) if loc else ""  # the unknown key itself
+        close = difflib.get_close_matches(name, list(owner.model_fields), n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return f"unknown field{hint} (valid fields: {', '.join(owner.model_fields)})"
     if kind in ("float_type", "int_type", "float_parsing", "int_parsing", "int_from_float"):
         if kind == "int_from_float" or isinstance(value, float):
             return f"expected a whole number, got {_short(value)}"

@@ -51,7 +51,9 @@ CASES: dict[str, tuple[str | None, str | None, tuple[str, ...]]] = {
     "impossible_date.toml": (None, None, ("date", "line 2")),
     "string_for_number.yaml": ("model", "flop", ("number", "lots")),
     "quoted_number.yaml": ("model", "flop", ("number", "'1e25'")),
-    "unknown_field.yaml": ("model", "precison", ("unknown field", "precision")),
+    "unknown_field.yaml": ("model", "precison", ("unknown field", "did you mean 'precision'?")),
+    # the misspelt key is named before the missing one it causes (issue 13)
+    "misspelt_deploy.yaml": (None, "deplyo", ("unknown field", "did you mean 'deploy'?")),
     "no_steps.yaml": (None, "steps", ("at least one step",)),
     "top_level_list.yaml": (None, None, ("list", "mapping")),
     "empty.yaml": (None, None, ("empty",)),
