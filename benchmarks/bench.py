@@ -32,11 +32,11 @@ QUICK = {
     "capture_evals": 20_000, "keep": 1000, "sensitivity": (100, 30),
     "searches": ["kr-ai-basic-act", "risk-index"], "compare": ["kr-ai-basic-act", "ca-sb53"],
     "cells": [("kr-ai-basic-act", "general"), ("ca-sb53", "general")],
-    "seeds": [0, 1, 2], "examples": 2000,
+    "seeds": [0, 1, 2], "factor": 10, "cap": 4_000,
 }
 FULL = {
     "capture_evals": None, "keep": 3000, "sensitivity": (300, 100),
-    "searches": None, "compare": None, "cells": None, "seeds": [0, 1, 2, 3, 4], "examples": 5000,
+    "searches": None, "compare": None, "cells": None, "seeds": [0, 1, 2], "factor": 10, "cap": 50_000,
 }
 
 
@@ -122,21 +122,23 @@ def section_wall(config: dict) -> dict:
 
 def section_race(config: dict) -> dict:
     cells = config["cells"] or all_cells()
-    seeds, examples = config["seeds"], config["examples"]
+    seeds, factor, cap = config["seeds"], config["factor"], config["cap"]
     print("3. Evaluations to the first evading lifecycle and to the best leakage: the search vs Hypothesis "
           "drawing from loopholes.testing.lifecycles")
-    print(f"   {len(cells)} cell(s), seeds {', '.join(map(str, seeds))}; Hypothesis: {examples:,} examples a run (up "
-          f"to {race.MAX_STEPS} steps, a reading drawn each), plain or with target() on the leakage of uncovered ones")
+    print(f"   {len(cells)} cell(s), seeds {', '.join(map(str, seeds))}; Hypothesis: up to {race.MAX_STEPS} steps, a "
+          "reading drawn each, within the search's dates and compute ceiling; plain, or with target() on the leakage")
+    print(f"   of uncovered ones; its budget per run: {factor:g}x the search's evaluations to its best leakage, at most "
+          f"{cap:,} evaluations")
     print("   unit, both sides: 1 per verdict + 1 per capability of one lifecycle (capability only when uncovered);")
     print(f"   best = within {race.BEST_TOLERANCE:.0%} of the search's best leakage in the cell; search counts are its "
           f"counter at the smallest budget that reports the event (bisection to {race.BUDGET_PRECISION:.0%});")
     print("   median (min–max) over seeds; '>N': not reached in N evaluations; '≥': the median rests on such a bound")
-    check = race.unit_check(*cells[0], max_evals=2000, examples=100)
+    check = race.unit_check(*cells[0], max_evals=2000, budget=200)
     print(f"   counting check ({'/'.join(cells[0])}): search counter {check['search_counter']:,} vs "
           f"{check['search_metered']:,} verdict+capability calls metered (the rest: target, sanity check, "
           f"re-checks of {check['search_findings']} findings); Hypothesis {check['hypothesis_counter']:,} vs "
-          f"{check['hypothesis_metered']:,} metered")
-    reports = race.race(cells, seeds, examples)
+          f"{check['hypothesis_metered']:,} metered (the rest: the target's capability)")
+    reports = race.race(cells, seeds, factor, cap)
     first_ratios, best_ratios, target_first = [], [], []
     header = (f"   {'cell':<26} {'leak':>7} | {'search first':>16} {'search best':>20} | {'plain first':>20} "
               f"{'plain best':>20} | {'target first':>20} {'target best':>20}")
@@ -155,9 +157,10 @@ def section_race(config: dict) -> dict:
             value = race.ratio(top, bottom)
             if value is not None:
                 bucket.append((f"{rep.policy}/{rep.domain}", value))
-        hyp_best = statistics.median(c.best for c in rep.plain + rep.targeted)
-        print(f"   {'':<26} {'':>7}   Hypothesis' own best leakage: median {hyp_best:.3g} "
-              f"(plain {max(c.best for c in rep.plain):.3g}, target {max(c.best for c in rep.targeted):.3g} at most)")
+        found = [c.first_found for c in rep.search if c.first_found is not None]
+        print(f"   {'':<26} {'':>7}   Hypothesis budget {race.median_range([race.Count(c.budget) for c in rep.plain])}; "
+              f"its best leakage: plain {max(c.best for c in rep.plain):.3g}, target {max(c.best for c in rep.targeted):.3g}"
+              f"; the full search's counter when a strategy first evaded: {race.median_range([race.Count(v) for v in found])}")
     summary = {}
     for label, bucket in (("plain Hypothesis / search, evaluations to a first evading lifecycle", first_ratios),
                           ("Hypothesis with target() / search, evaluations to a first evading lifecycle", target_first),

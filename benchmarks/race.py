@@ -39,6 +39,7 @@ from typing import Any, Iterator, Sequence
 from hypothesis import HealthCheck, Phase, given, settings, target
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
+from hypothesis.errors import FlakyFailure
 
 import loopholes.capability
 import loopholes.search
@@ -128,8 +129,29 @@ def latest_release(policy: Policy):
     return max(latest, policy.reference_date)
 
 
+@functools.lru_cache(maxsize=None)
+def _largest_run(when) -> float:
+    from loopholes.population import load_population
+
+    return load_population().largest_flop_by(when)
+
+
+def ceiling(policy: Policy, released) -> float:
+    """The search's bound on one run's compute: the larger of twice the rule's highest line
+    and the largest training run that existed by the release date. A lifecycle with a step
+    above it is outside the space the search explores (it would be a run nobody had done),
+    so Hypothesis is held to it too."""
+    return max(2 * max(policy.target_lines.values()), _largest_run(released))
+
+
+def within_bounds(policy: Policy, lc) -> bool:
+    top = ceiling(policy, lc.released)
+    return all(step.flop <= top for step in lc.steps)
+
+
 @dataclass
 class HypothesisCell:
+    budget: int = 0
     examples: int = 0
     evaluations: int = 0
     first: int | None = None
@@ -138,6 +160,10 @@ class HypothesisCell:
     """Evaluations when a lifecycle first reached the search's best leakage (within tolerance)."""
     best: float = 0.0
     """The largest leakage of an uncovered lifecycle it drew."""
+
+
+class _Spent(Exception):
+    """Raised inside a Hypothesis run when its evaluation budget is spent: ends the run."""
 
 
 def judge(policy: Policy, lc, reading, domain: str, target_capability: float, cell: HypothesisCell) -> float:
@@ -151,23 +177,29 @@ def judge(policy: Policy, lc, reading, domain: str, target_capability: float, ce
     return capability[domain][1] / target_capability
 
 
-def hypothesis_cell(policy_id: str, domain: str, seed: int, max_examples: int, targeted: bool,
+def hypothesis_cell(policy_id: str, domain: str, seed: int, budget: int, targeted: bool,
                     aim: float = math.inf) -> HypothesisCell:
-    """Hypothesis draws `max_examples` lifecycles from `loopholes.testing.lifecycles` (up to
-    MAX_STEPS steps, released between the rule's reference date and the latest date the
-    search allows) and a reading each; with `targeted`, it also runs its target phase,
-    climbing on the leakage of uncovered lifecycles (`hypothesis.target`)."""
+    """Hypothesis draws lifecycles from `loopholes.testing.lifecycles` (up to MAX_STEPS steps,
+    released between the rule's reference date and the latest date the search allows, no
+    run above the search's ceiling) and a reading each, until `budget` evaluations are
+    spent; with `targeted` it also runs its target phase, climbing on the leakage of
+    uncovered lifecycles (`hypothesis.target`)."""
     policy = load_policy(policy_id)
     goal = honest_target(policy, domain).bands[1]
-    cell = HypothesisCell()
-    generated = lifecycles(max_steps=MAX_STEPS, released=(policy.reference_date, latest_release(policy)))
+    cell = HypothesisCell(budget=budget)
+    latest = latest_release(policy)
+    top_exponent = int(math.floor(math.log10(ceiling(policy, latest))))
+    generated = lifecycles(max_steps=MAX_STEPS, released=(policy.reference_date, latest), max_exponent=top_exponent)
+    generated = generated.filter(lambda lc: within_bounds(policy, lc))
     phases = [Phase.generate, Phase.target] if targeted else [Phase.generate]
 
     @hypothesis_seed(seed)
-    @settings(max_examples=max_examples, phases=phases, database=None, deadline=None, derandomize=False,
+    @settings(max_examples=budget, phases=phases, database=None, deadline=None, derandomize=False,
               suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
     @given(generated, st.sampled_from(policy.readings))
     def draw(lc, reading):
+        if cell.evaluations >= budget:
+            raise _Spent
         cell.examples += 1
         leakage = judge(policy, lc, reading, domain, goal, cell)
         if leakage >= 1.0 and cell.first is None:
@@ -178,7 +210,13 @@ def hypothesis_cell(policy_id: str, domain: str, seed: int, max_examples: int, t
         if targeted:
             target(leakage, label="leakage of an uncovered lifecycle")
 
-    draw()
+    try:
+        draw()
+    except (_Spent, FlakyFailure) as stop:
+        # target() replays earlier examples: one replayed after the budget ran out raises
+        # _Spent where it passed before, which Hypothesis reports as flaky
+        if isinstance(stop, FlakyFailure) and not all(isinstance(e, _Spent) for e in stop.exceptions):
+            raise
     return cell
 
 
@@ -217,12 +255,12 @@ def metered() -> Iterator[dict[str, int]]:
             setattr(owner, name, fn)
 
 
-def unit_check(policy_id: str, domain: str, max_evals: int, examples: int) -> dict[str, Any]:
+def unit_check(policy_id: str, domain: str, max_evals: int, budget: int) -> dict[str, Any]:
     """Both sides' own counts beside a meter of every verdict and capability they made."""
     with metered() as searched:
         result = _run(policy_id, domain, 0, max_evals)
     with metered() as generated:
-        cell = hypothesis_cell(policy_id, domain, 0, examples, targeted=False)
+        cell = hypothesis_cell(policy_id, domain, 0, budget, targeted=False)
     return {"search_counter": result.evaluated, "search_metered": searched["verdicts"] + searched["capabilities"],
             "search_findings": len(result.findings),
             "hypothesis_counter": cell.evaluations,
@@ -247,6 +285,8 @@ def median_range(counts: Sequence[Count]) -> str:
     below it, since that count's true value could be anywhere above its bound."""
     if not counts:
         return "-"
+    if all(c.censored for c in counts):
+        return f">{min(c.value for c in counts):,.0f}"  # never happened: only the smallest bound is known
     ordered = sorted(counts, key=lambda c: (c.value, c.censored))
     n = len(ordered)
     upper = n // 2
@@ -265,7 +305,14 @@ class Ratio:
     value: float
     bound: bool = False
 
+    @property
+    def decided(self) -> bool:
+        """A lower bound under 1 says nothing: Hypothesis' budget was below the search's count."""
+        return not (self.bound and self.value < 1)
+
     def __str__(self) -> str:
+        if not self.decided:
+            return "undecided (Hypothesis' budget was below the search's count)"
         return ("≥" if self.bound else "") + (f"{self.value:,.1f}x" if self.value < 100 else f"{self.value:,.0f}x")
 
 
@@ -296,7 +343,15 @@ class CellReport:
     targeted: list[HypothesisCell] = field(default_factory=list)
 
 
-def race(cells: Sequence[tuple[str, str]], seeds: Sequence[int], examples: int, progress=None) -> list[CellReport]:
+def hypothesis_budget(ours: SearchCell, factor: float, cap: int, floor: int = 1000) -> int:
+    """Evaluations Hypothesis gets in a cell: `factor` times what the search needed for its
+    best leakage (so never reaching it shows a ratio of at least `factor`), within
+    [floor, cap]."""
+    return int(min(cap, max(floor, factor * (ours.best or ours.total))))
+
+
+def race(cells: Sequence[tuple[str, str]], seeds: Sequence[int], factor: float, cap: int,
+         progress=None) -> list[CellReport]:
     """Every cell over every seed: the search, then Hypothesis plain and with target(),
     aiming at the search's best leakage of the same seed."""
     out = []
@@ -306,8 +361,9 @@ def race(cells: Sequence[tuple[str, str]], seeds: Sequence[int], examples: int, 
             ours = search_cell(policy_id, domain, seed)
             aim = ours.leakage * (1 - BEST_TOLERANCE) if ours.first is not None else math.inf
             report.search.append(ours)
-            report.plain.append(hypothesis_cell(policy_id, domain, seed, examples, False, aim))
-            report.targeted.append(hypothesis_cell(policy_id, domain, seed, examples, True, aim))
+            budget = hypothesis_budget(ours, factor, cap)
+            report.plain.append(hypothesis_cell(policy_id, domain, seed, budget, False, aim))
+            report.targeted.append(hypothesis_cell(policy_id, domain, seed, budget, True, aim))
             if progress:
                 progress(policy_id, domain, seed)
         out.append(report)
