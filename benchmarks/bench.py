@@ -169,9 +169,13 @@ def section_race(config: dict) -> dict:
         middle = race.median_ratio(values)
         if middle is None:
             continue
-        low = min(bucket, key=lambda item: item[1].value)
         summary[label] = middle
-        print(f"   {label}: median over cells {middle}; smallest {low[1]} ({low[0]})")
+        decided = [item for item in bucket if item[1].decided]
+        smallest = ""
+        if middle.decided and decided:
+            low = min(decided, key=lambda item: item[1].value)
+            smallest = f"; smallest {low[1]} ({low[0]})"
+        print(f"   {label}: median over cells {middle}{smallest}")
     return {"reports": reports, "summary": summary}
 
 
