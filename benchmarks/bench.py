@@ -16,6 +16,7 @@ machine; without it, everything. Same seed, same counts; only times vary.
 from __future__ import annotations
 
 import argparse
+import collections
 import statistics
 import sys
 import time
@@ -53,7 +54,7 @@ def section_rates(config: dict) -> dict:
     print(f"   mix: every lifecycle built during a {'full default' if budget is None else f'{budget:,}-evaluation'} "
           f"search of each rule (`build` wrapped), {config['keep']:,} sampled per rule; one evaluation = one verdict "
           "(is_covered, readings in turn) + one capability (effective_compute) of a fresh lifecycle; best of 3")
-    total_steps, finding_steps, mixes, out = capture_mod.collections.Counter(), capture_mod.collections.Counter(), {}, {}
+    total_steps, finding_steps, mixes, out = collections.Counter(), collections.Counter(), {}, {}
     for pid in policy_ids():
         captured, result = capture_mod.search_mix(pid, max_evals=budget, keep=config["keep"])
         total_steps.update(captured.steps)
