@@ -1,172 +1,201 @@
-"""Speed of loopholes, measured (issue 4 'Speed'). Run: python benchmarks/bench.py [--quick]
+"""Speed of loopholes, measured honestly (issue 14). Run: python benchmarks/bench.py [--quick]
 
-1. Lifecycle evaluations per second on one core: verdict + capability of lifecycles the
-   search produced (a realistic mix), without building them.
-2. Wall time of a full default search of each bundled rule (one process).
-3. Evaluations to the first finding, per strategy that evades alone: the search vs plain
-   Hypothesis generation, and their ratio, over two spaces:
-   a. that strategy's own space (its variants and the same knob ranges, knobs drawn
-      log-uniformly) — the strict comparison;
-   b. the space the full search explores (compositions of up to three of the sixteen
-      strategies, any variants, same knob ranges), counting draws until a lifecycle
-      evades and needs the strategy; the search side is then a full default search.
-   The plain side is charged every evaluation its counterfactual check spends too.
-4. Wall time of `loopholes compare` over every bundled rule (own lines, common targets,
-   sensitivity draws, backtests), two worker processes.
+1. Evaluations per second, one process (one core), on the lifecycles a real search
+   builds (captured while it runs), per rule; the same under joint coefficient draws
+   (evaluations = lifecycles x draws); and the bulk (numpy) path once it exists.
+2. Wall time of a full default search per rule, and of `loopholes compare` over the
+   bundled rules with sensitivity draws, two worker processes.
+3. Evaluations to the first evading lifecycle and to the best leakage per (rule, domain)
+   cell: the search against Hypothesis drawing from `loopholes.testing`, plain and with
+   `target()` on leakage, counted in the same unit, over several seeds (median, min-max).
+
+`--quick` runs a subset (named in the output) in about three minutes on a quiet 2-core
+machine; without it, everything. Same seed, same counts; only times vary.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
-import random
+import collections
 import statistics
 import sys
 import time
+from pathlib import Path
 
-from hypothesis import Phase, find, settings
-from hypothesis import strategies as st
-from hypothesis.errors import NoSuchExample
+if __package__ in (None, ""):  # run as a script: make `benchmarks` importable from the checkout
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from loopholes.capability import effective_compute
-from loopholes.registry import load_policy, policy_ids
-from loopholes.search import _Budget, _Engine, _frontier, honest_target, search
-from loopholes.strategies import Setting, get_strategy, registry
-from loopholes.strategies.plan import build
+from benchmarks import capture as capture_mod  # noqa: E402
+from benchmarks import machine, race, rates, walltime  # noqa: E402
+from loopholes.registry import load_policy, policy_ids  # noqa: E402
 
-
-def evaluation_rate(policies, seconds: float = 3.0) -> float:
-    lifecycles = []
-    for pid in policies:
-        result = search(pid, max_evals=20_000)
-        lifecycles += [(result.policy, r, f.lifecycle) for f in result.findings for r in result.policy.readings]
-    count, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        for policy, reading, lc in lifecycles:
-            policy.is_covered(lc, reading)
-            effective_compute(lc, policy.reference_date, policy.coefficients)
-            count += 1
-    return count / (time.perf_counter() - start)
+QUICK = {
+    "capture_evals": 20_000, "keep": 1000, "sensitivity": (100, 30),
+    "searches": ["kr-ai-basic-act", "risk-index"], "compare": ["kr-ai-basic-act", "ca-sb53"],
+    "cells": [("kr-ai-basic-act", "general"), ("ca-sb53", "general")],
+    "seeds": [0, 1, 2], "factor": 10, "cap": 4_000,
+}
+FULL = {
+    "capture_evals": None, "keep": 3000, "sensitivity": (300, 100),
+    "searches": None, "compare": None, "cells": None, "seeds": [0, 1, 2], "factor": 10, "cap": 50_000,
+}
 
 
-def plain_generation(pid: str, strategy_id: str, limit: int, runs: int, composed: bool = False) -> float | None:
-    """Mean evaluations Hypothesis needs to draw a first evading lifecycle using
-    `strategy_id`, over `runs` seeded runs (a run that finds nothing counts as `limit`)."""
-    counts = [_plain_once(pid, strategy_id, limit, seed, composed) for seed in range(runs)]
-    if all(c is None for c in counts):
-        return None
-    return statistics.mean(limit if c is None else c for c in counts)
+def all_cells() -> list[tuple[str, str]]:
+    return [(pid, domain) for pid in policy_ids() for domain in load_policy(pid).target_lines]
 
 
-def _plain_once(pid: str, strategy_id: str, limit: int, seed: int, composed: bool = False) -> int | None:
-    policy = load_policy(pid)
-    strategy = get_strategy(strategy_id)
-    everything = list(registry().values())
-    targets = {d: honest_target(policy, d) for d in policy.target_lines}
-    engine = _Engine(policy, targets, everything, random.Random(0), _Budget(10**9, None), 3)
-    calls = {"n": 0}
+# -- 1 ------------------------------------------------------------------------------------------
 
-    @st.composite
-    def candidates(draw):
-        domain = draw(st.sampled_from(sorted(d for d in targets if strategy.applies(policy, d))))
-        reading = draw(st.sampled_from(policy.readings))
-        setting = Setting(policy, reading, domain, policy.reference_date, engine.latest, random.Random(0))
-        if composed:
-            pool = [s for s in everything if s.applies(policy, domain)]
-            combo = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=3, unique_by=lambda s: s.group))
-            combo = tuple(sorted(combo, key=everything.index))
-        else:
-            combo = (strategy,)
-        params = {s.id: draw(st.sampled_from(list(s.variants(setting)) or [{}])) for s in combo}
-        plan = engine._plan(combo, params, domain)
-        line = policy.target_lines[domain]
-        ceiling = max(2 * max(policy.target_lines.values()), _frontier(plan.released, "general"))
-        log = lambda lo, hi: math.exp(draw(st.floats(math.log(lo), math.log(hi))))  # noqa: E731
-        plan.core_flop = log(line * 1e-4, ceiling)
-        if plan.core == "distill":
-            plan.teacher_flop = log(line * 1e-3, max(line * 1e-3 * 1.0001, _frontier(plan.released, domain)))
-        if plan.modifiers:
-            plan.modifier_flop = log(line * 1e-6, ceiling)
-        return domain, reading, combo, params, plan
+def section_rates(config: dict) -> dict:
+    """Capture each rule's search mix, then time verdict + capability over it."""
+    budget = config["capture_evals"]
+    print("1. Evaluations per second on the lifecycles a search builds (object path; one process = one core)")
+    print(f"   mix: every lifecycle built during a {'full default' if budget is None else f'{budget:,}-evaluation'} "
+          f"search of each rule (`build` wrapped), {config['keep']:,} sampled per rule; one evaluation = one verdict "
+          "(is_covered, readings in turn) + one capability (effective_compute) of a fresh lifecycle; best of 3")
+    total_steps, finding_steps, mixes, out = collections.Counter(), collections.Counter(), {}, {}
+    for pid in policy_ids():
+        captured, result = capture_mod.search_mix(pid, max_evals=budget, keep=config["keep"])
+        total_steps.update(captured.steps)
+        finding_steps.update(len(f.lifecycle.steps) for f in result.findings)
+        mixes[pid] = captured
+    built = capture_mod.distribution(total_steps)
+    findings = capture_mod.distribution(finding_steps)
+    print(f"   built during the searches ({built['n']:,} lifecycles): {capture_mod.format_distribution(built)}")
+    print(f"   for contrast, their minimised findings ({findings['n']} lifecycles): mean {findings['mean']:.1f} steps, "
+          f"median {findings['median']:g}")
+    print(f"   {'rule':<20} {'sampled':>7} {'steps':>5} {'verdict':>9} {'capab.':>9} {'both':>9} {'evals/s':>9} "
+          f"{'build':>9}")
+    for pid, captured in mixes.items():
+        policy = load_policy(pid)
+        rate = rates.object_rate(policy, captured.lifecycles, captured.plans)
+        mean_steps = statistics.mean(len(lc.steps) for lc in captured.lifecycles)
+        out[pid] = rate.per_second
+        print(f"   {pid:<20} {rate.lifecycles:>7,} {mean_steps:>5.1f} {rate.verdict_us:>7.0f}µs {rate.capability_us:>7.0f}µs "
+              f"{rate.pair_us:>7.0f}µs {rate.per_second:>9,.0f} {rate.build_us:>7.0f}µs")
+    fastest, slowest = max(out, key=out.get), min(out, key=out.get)
+    print(f"   range: {out[slowest]:,.0f} ({slowest}) to {out[fastest]:,.0f} ({fastest}) evaluations/s, "
+          f"{out[fastest] / out[slowest]:.1f}x apart; building a lifecycle from its plan costs extra (last column)")
 
-    def evades(candidate) -> bool:
-        domain, reading, combo, params, plan = candidate
-        calls["n"] += 1
-        lc = build(plan)
-        if policy.is_covered(lc, reading):
-            return False
-        leakage = effective_compute(lc, policy.reference_date, policy.coefficients)[domain][1] / targets[domain].bands[1]
-        if leakage < 1.0 or strategy not in combo:
-            return False
-        before = engine.budget.used  # the counterfactual check costs evaluations too: count them
-        credited = all(engine._adds(s, combo, leakage, domain, reading, params) is not None for s in combo)
-        calls["n"] += engine.budget.used - before
-        return credited
-
-    try:
-        find(candidates(), evades, settings=settings(max_examples=limit, phases=[Phase.generate], database=None,
-                                                     deadline=None), random=random.Random(seed))
-    except NoSuchExample:
-        return None
-    return calls["n"]
+    lifecycles, draws = config["sensitivity"]
+    print(f"1b. With sensitivity: {lifecycles} lifecycles of each mix x {draws} joint coefficient draws "
+          "(loopholes.sensitivity.joint_draws); verdict by the rule with the drawn table + capability with it;")
+    print("   one fresh lifecycle per lifecycle, shared by its draws as the sensitivity pass shares it")
+    sens = {}
+    for pid, captured in mixes.items():
+        n, per_second = rates.sensitivity_rate(load_policy(pid), captured.lifecycles[:lifecycles], draws)
+        sens[pid] = per_second
+        print(f"   {pid:<20} {n:>7,} evaluations  {per_second:>9,.0f} evaluations/s")
+    print("1c. Bulk (numpy) path on the same mixes (issue 14)")
+    for pid, captured in mixes.items():
+        line = rates.bulk_rate(load_policy(pid), captured.lifecycles)
+        if line == "bulk path: not available":
+            print(f"   {line} (no loopholes.bulk to import)")
+            break
+        print(f"   {pid:<20} {line}")
+    return {"rates": out, "sensitivity": sens}
 
 
-def main() -> int:
+# -- 2 ------------------------------------------------------------------------------------------
+
+def section_wall(config: dict) -> dict:
+    searches = config["searches"] or policy_ids()
+    print("2. Wall time of a full default search per rule (one process; default budget, 300 sensitivity draws)")
+    times = {}
+    for pid in searches:
+        run = walltime.full_search(pid)
+        times[pid] = run["seconds"]
+        print(f"   {pid:<20} {run['seconds']:6.1f} s  {run['evaluated']:>8,} evaluations  {run['findings']:>3} findings"
+              f"{'  (budget exhausted)' if run['exhausted'] else ''}")
+    if len(times) > 1:
+        fastest, slowest = min(times, key=times.get), max(times, key=times.get)
+        print(f"   slowest/fastest: {times[slowest] / times[fastest]:.1f}x ({slowest} vs {fastest})")
+    compared = config["compare"] or policy_ids()
+    print(f"2b. loopholes compare over {len(compared)} rule(s) ({', '.join(compared)}): own lines, common targets, "
+          "sensitivity, backtests; 2 worker processes")
+    seconds = walltime.compare_wall(compared, jobs=2)
+    print(f"   {seconds:6.1f} s wall")
+    return {"searches": times, "compare": seconds}
+
+
+# -- 3 ------------------------------------------------------------------------------------------
+
+def section_race(config: dict) -> dict:
+    cells = config["cells"] or all_cells()
+    seeds, factor, cap = config["seeds"], config["factor"], config["cap"]
+    print("3. Evaluations to the first evading lifecycle and to the best leakage: the search vs Hypothesis "
+          "drawing from loopholes.testing.lifecycles")
+    print(f"   {len(cells)} cell(s), seeds {', '.join(map(str, seeds))}; Hypothesis: up to {race.MAX_STEPS} steps, a "
+          "reading drawn each, within the search's dates and compute ceiling; plain, or with target() on the leakage")
+    print(f"   of uncovered ones; its budget per run: {factor:g}x the search's evaluations to its best leakage, at most "
+          f"{cap:,} evaluations")
+    print("   unit, both sides: 1 per verdict + 1 per capability of one lifecycle (capability only when uncovered);")
+    print(f"   best = within {race.BEST_TOLERANCE:.0%} of the search's best leakage in the cell; search counts are its "
+          f"counter at the smallest budget that reports the event (bisection to {race.BUDGET_PRECISION:.0%});")
+    print("   median (min–max) over seeds; '>N': not reached in N evaluations; '≥': the median rests on such a bound")
+    check = race.unit_check(*cells[0], max_evals=2000, budget=200)
+    print(f"   counting check ({'/'.join(cells[0])}): search counter {check['search_counter']:,} vs "
+          f"{check['search_metered']:,} verdict+capability calls metered (the rest: target, sanity check, "
+          f"re-checks of {check['search_findings']} findings); Hypothesis {check['hypothesis_counter']:,} vs "
+          f"{check['hypothesis_metered']:,} metered (the rest: the target's capability)")
+    reports = race.race(cells, seeds, factor, cap)
+    first_ratios, best_ratios, target_first = [], [], []
+    header = (f"   {'cell':<26} {'leak':>7} | {'search first':>16} {'search best':>20} | {'plain first':>20} "
+              f"{'plain best':>20} | {'target first':>20} {'target best':>20}")
+    print(header)
+    for rep in reports:
+        s_first, s_best = race.counts(rep.search, "first"), race.counts(rep.search, "best")
+        p_first, p_best = race.counts(rep.plain, "first"), race.counts(rep.plain, "reached")
+        t_first, t_best = race.counts(rep.targeted, "first"), race.counts(rep.targeted, "reached")
+        leak = statistics.median(c.leakage for c in rep.search)
+        star = "*" if any(c.baseline_first for c in rep.search) else ""
+        print(f"   {rep.policy + '/' + rep.domain:<26} {leak:>7.3g} | {race.median_range(s_first) + star:>16} "
+              f"{race.median_range(s_best):>20} | {race.median_range(p_first):>20} {race.median_range(p_best):>20} | "
+              f"{race.median_range(t_first):>20} {race.median_range(t_best):>20}")
+        for bucket, top, bottom in ((first_ratios, p_first, s_first), (best_ratios, t_best, s_best),
+                                    (target_first, t_first, s_first)):
+            value = race.ratio(top, bottom)
+            if value is not None:
+                bucket.append((f"{rep.policy}/{rep.domain}", value))
+        found = [c.first_found for c in rep.search if c.first_found is not None]
+        print(f"   {'':<26} {'':>7}   Hypothesis budget {race.median_range([race.Count(c.budget) for c in rep.plain])}; "
+              f"its best leakage: plain {max(c.best for c in rep.plain):.3g}, target {max(c.best for c in rep.targeted):.3g}"
+              f"; the full search's counter when a strategy first evaded: {race.median_range([race.Count(v) for v in found])}")
+    summary = {}
+    for label, bucket in (("plain Hypothesis / search, evaluations to a first evading lifecycle", first_ratios),
+                          ("Hypothesis with target() / search, evaluations to a first evading lifecycle", target_first),
+                          ("Hypothesis with target() / search, evaluations to the search's best leakage", best_ratios)):
+        values = [r for _, r in bucket]
+        middle = race.median_ratio(values)
+        if middle is None:
+            continue
+        summary[label] = middle
+        decided = [item for item in bucket if item[1].decided]
+        smallest = ""
+        if middle.decided and decided:
+            low = min(decided, key=lambda item: item[1].value)
+            smallest = f"; smallest {low[1]} ({low[0]})"
+        print(f"   {label}: median over cells {middle}{smallest}")
+    return {"reports": reports, "summary": summary}
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer policies and a lower generation limit")
-    args = parser.parse_args()
-    static = ["us-eo-14110", "eu-ai-act", "ca-sb53"]
-
-    print("1. evaluations per second (verdict + capability, one core)")
-    print(f"   {evaluation_rate(static, 1.0 if args.quick else 3.0):,.0f} evaluations/s")
-
-    print("2. full default search per bundled rule (one process)")
-    for pid in (static if args.quick else policy_ids()):
-        start = time.perf_counter()
-        result = search(pid)
-        print(f"   {pid:<20} {time.perf_counter() - start:6.2f} s  {result.evaluated:>7,} evaluations  "
-              f"{len(result.findings):>3} findings  ({result.evaluated / result.seconds:,.0f} evals/s)")
-
-    print("3. evaluations to the first finding: search vs plain Hypothesis generation")
-    limit = 2_000 if args.quick else 20_000
-    ratios = []
-    for pid in (["eu-ai-act"] if args.quick else static):
-        for sid in ("throttling", "inference-boost", "distillation", "decentralized-finetune", "integer-precision",
-                    "measured-vs-theoretical", "algorithmic-progress", "bio-dilution"):
-            ours = search(pid, strategies=[sid], depth=1).first_found.get(sid)
-            if ours is None:
-                continue
-            theirs = plain_generation(pid, sid, limit, 3 if args.quick else 10)
-            ratio = (theirs if theirs is not None else limit) / ours
-            ratios.append(ratio)
-            shown = f"{theirs:>6.0f}" if theirs is not None else f">{limit}"
-            print(f"   {pid:<12} {sid:<26} search {ours:>5}   plain {shown}   ratio {'>' if theirs is None else ''}{ratio:,.1f}x")
-    if ratios:
-        print(f"   (a) median ratio {statistics.median(ratios):,.1f}x (a '>' ratio is a lower bound: plain generation "
-              f"found nothing within {limit} draws)")
-    print("   (b) over the full composition space: full default search vs plain generation of compositions")
-    composed_ratios = []
-    for pid in (["eu-ai-act"] if args.quick else static):
-        full = search(pid)
-        for sid in ("throttling", "inference-boost", "distillation", "decentralized-finetune", "integer-precision",
-                    "measured-vs-theoretical", "algorithmic-progress", "bio-dilution"):
-            ours = full.first_found.get(sid)
-            if ours is None:
-                continue
-            theirs = plain_generation(pid, sid, limit, 3 if args.quick else 10, composed=True)
-            ratio = (theirs if theirs is not None else limit) / ours
-            composed_ratios.append(ratio)
-            shown = f"{theirs:>6.0f}" if theirs is not None else f">{limit}"
-            print(f"   {pid:<12} {sid:<26} search {ours:>5}   plain {shown}   ratio {'>' if theirs is None else ''}{ratio:,.1f}x")
-    if composed_ratios:
-        print(f"   (b) median ratio {statistics.median(composed_ratios):,.1f}x")
-
-    print("4. loopholes compare over every bundled rule (own lines + common targets + sensitivity), 2 workers")
-    from loopholes.compare import compare
-
+    parser.add_argument("--quick", action="store_true", help="a subset, about three minutes on a quiet 2-core machine")
+    parser.add_argument("--sections", default="123", help="which sections to run, e.g. 13 (default: 123)")
+    args = parser.parse_args(argv)
+    config = QUICK if args.quick else FULL
+    print(__doc__.splitlines()[0].split(". Run:")[0])
+    for line in machine.describe():
+        print(line)
+    print(f"mode: {'--quick (a subset; each section names what it ran)' if args.quick else 'full'}")
     start = time.perf_counter()
-    compare(policy_ids(), jobs=2)
-    print(f"   {time.perf_counter() - start:6.1f} s wall for {len(policy_ids())} rules")
+    for key, section in (("1", section_rates), ("2", section_wall), ("3", section_race)):
+        if key in args.sections:
+            section(config)
+            sys.stdout.flush()
+    print(f"benchmark wall time: {time.perf_counter() - start:.0f} s")
     return 0
 
 

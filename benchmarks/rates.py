@@ -1,0 +1,133 @@
+"""Evaluations per second on one core, over the lifecycles a search builds.
+
+One evaluation is what the search pays for a lifecycle it keeps: a verdict
+(`Policy.is_covered`) and a capability (`effective_compute`). Every timed lifecycle is a
+fresh object: a `Lifecycle` memoises its lineage and index, the search evaluates freshly
+built ones, so timing the same objects twice would measure warm caches. Each figure is the
+best of a few repeats, the usual way to read through a shared machine's noise.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import loopholes.capability
+from loopholes.lifecycle import Lifecycle
+from loopholes.sensitivity import joint_draws
+from loopholes.strategies.plan import build
+
+
+def fresh(lc: Lifecycle) -> Lifecycle:
+    """The same lifecycle as a new object with no memoised lineage (steps are immutable and
+    shared)."""
+    out = Lifecycle.trusted(lc.name, lc.released, lc.deploy, lc.steps, lc.reach)
+    object.__setattr__(out, "revenue_usd", lc.revenue_usd)
+    return out
+
+
+def _best_of(repeats: int, prepare: Callable[[], Any], run: Callable[[Any], None]) -> float:
+    """Shortest wall time of `run(prepare())` over `repeats` runs (prepare is not timed)."""
+    best = float("inf")
+    for _ in range(repeats):
+        data = prepare()
+        start = time.perf_counter()
+        run(data)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+@dataclass(frozen=True)
+class Rate:
+    lifecycles: int
+    verdict_us: float
+    capability_us: float
+    pair_us: float
+    build_us: float
+
+    @property
+    def per_second(self) -> float:
+        """Evaluations (verdict + capability) per second."""
+        return 1e6 / self.pair_us
+
+
+def object_rate(policy: Any, lifecycles: Sequence[Lifecycle], plans: Sequence[Any] = (), repeats: int = 3) -> Rate:
+    """Per-lifecycle cost of a verdict, a capability, both, and (given plans) of building
+    the lifecycle, over the captured mix; readings taken in turn."""
+    readings = policy.readings
+    jobs = [(lc, readings[i % len(readings)]) for i, lc in enumerate(lifecycles)]
+    date, table = policy.reference_date, policy.coefficients
+    effective_compute = loopholes.capability.effective_compute
+
+    def clones():
+        return [(fresh(lc), reading) for lc, reading in jobs]
+
+    def verdicts(data):
+        for lc, reading in data:
+            policy.is_covered(lc, reading)
+
+    def capabilities(data):
+        for lc, _ in data:
+            effective_compute(lc, date, table)
+
+    def pairs(data):
+        for lc, reading in data:
+            policy.is_covered(lc, reading)
+            effective_compute(lc, date, table)
+
+    def builds(data):
+        for plan in data:
+            build(plan)
+
+    n = len(jobs)
+    build_s = _best_of(repeats, lambda: list(plans), builds) if plans else float("nan")
+    return Rate(n, 1e6 * _best_of(repeats, clones, verdicts) / n, 1e6 * _best_of(repeats, clones, capabilities) / n,
+                1e6 * _best_of(repeats, clones, pairs) / n, 1e6 * build_s / max(len(plans), 1))
+
+
+def sensitivity_rate(policy: Any, lifecycles: Sequence[Lifecycle], draws: int, repeats: int = 2,
+                     seed: int = 0) -> tuple[int, float]:
+    """(evaluations, evaluations per second) of every lifecycle under every joint
+    coefficient draw (`loopholes.sensitivity.joint_draws`): a verdict by the rule with the
+    drawn table (it matters when a clause reads capability) and a capability with it.
+    Evaluations = lifecycles x draws; drawn rules are made before timing, as a search
+    makes them once."""
+    table = policy.coefficients or loopholes.capability.load_coefficients()
+    tables = joint_draws(table, draws, seed)
+    drawn = [(policy.with_coefficients(t), t) for t in tables]
+    readings = policy.readings
+    date = policy.reference_date
+    effective_compute = loopholes.capability.effective_compute
+
+    def clones():
+        return [(fresh(lc), readings[i % len(readings)]) for i, lc in enumerate(lifecycles)]
+
+    def run(data):
+        for lc, reading in data:
+            for rule, coefficients in drawn:
+                rule.is_covered(lc, reading)
+                effective_compute(lc, date, coefficients)
+
+    n = len(lifecycles) * len(drawn)
+    return n, n / _best_of(repeats, clones, run)
+
+
+# -- the bulk path (issue 14, Deliver 1) -----------------------------------------------------
+
+def bulk_rate(policy: Any, lifecycles: Sequence[Lifecycle]) -> str:
+    """BULK PATH HOOK. What the numpy evaluation path of issue 14 reports for the same
+    captured mix, once `loopholes.bulk` exists; until then it says it is not there rather
+    than guessing. Wiring: `loopholes.bulk.benchmark_rate(policy, lifecycles_or_plans)`;
+    the plans behind the same lifecycles are in `Capture.plans` if the API takes plans."""
+    try:
+        import loopholes.bulk as bulk
+    except ImportError:
+        return "bulk path: not available"
+    benchmark_rate = getattr(bulk, "benchmark_rate", None)
+    if benchmark_rate is None:
+        return "bulk path: loopholes.bulk has no benchmark_rate() yet"
+    value = benchmark_rate(policy, list(lifecycles))
+    if isinstance(value, (int, float)):
+        return f"bulk path: {value:,.0f} evaluations/s"
+    return f"bulk path: {value}"

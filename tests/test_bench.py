@@ -1,0 +1,80 @@
+"""The speed benchmark's cheapest pieces on tiny inputs: they run, they measure what a search
+really builds, and both sides of its comparison count the same unit. No timing is asserted
+(times depend on the machine); only counts are."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `benchmarks` lives beside `tests`
+
+from benchmarks import capture, race, rates  # noqa: E402
+from loopholes.registry import load_policy  # noqa: E402
+import loopholes.search  # noqa: E402
+import loopholes.strategies.plan  # noqa: E402
+
+RULE = "us-eo-14110"
+
+
+@pytest.fixture(scope="module")
+def mix():
+    return capture.search_mix(RULE, max_evals=300, keep=40)
+
+
+def test_the_capture_holds_what_the_search_builds_not_its_minimised_findings(mix):
+    captured, result = mix
+    assert captured.built >= len(captured.lifecycles) > 0 and len(captured.lifecycles) <= 40
+    built = capture.distribution(captured.steps)
+    assert built["mean"] > 2 and built["n"] == captured.built
+    assert all(len(lc.steps) == len(loopholes.strategies.plan.build(plan).steps)
+               for lc, plan in zip(captured.lifecycles, captured.plans))
+    # the wrapper is gone afterwards: the search runs unchanged outside the benchmark
+    assert loopholes.search.build is loopholes.strategies.plan.build
+
+
+def test_the_capture_is_the_same_for_the_same_seed(mix):
+    again, _ = capture.search_mix(RULE, max_evals=300, keep=40)
+    assert again.steps == mix[0].steps
+    assert [lc.to_spec() for lc in again.lifecycles] == [lc.to_spec() for lc in mix[0].lifecycles]
+
+
+def test_rates_run_on_fresh_copies_of_the_mix(mix):
+    captured, _ = mix
+    policy = load_policy(RULE)
+    rate = rates.object_rate(policy, captured.lifecycles[:10], captured.plans[:10], repeats=1)
+    assert rate.lifecycles == 10 and rate.per_second > 0 and rate.build_us > 0
+    copy = rates.fresh(captured.lifecycles[0])
+    assert copy is not captured.lifecycles[0] and copy.to_spec() == captured.lifecycles[0].to_spec()
+    assert "_memo" not in vars(copy)  # no memoised lineage: timed as the search meets it
+    evaluations, per_second = rates.sensitivity_rate(policy, captured.lifecycles[:3], draws=4, repeats=1)
+    assert evaluations == 12 and per_second > 0
+    assert rates.bulk_rate(policy, captured.lifecycles[:3]).startswith("bulk path")
+
+
+def test_hypothesis_is_charged_one_unit_per_verdict_and_per_capability():
+    with race.metered() as calls:
+        cell = race.hypothesis_cell(RULE, "general", seed=0, budget=40, targeted=True)
+    # the honest target's capability is made once, outside the count, as in the search
+    assert cell.evaluations == calls["verdicts"] + calls["capabilities"] - 1
+    assert calls["verdicts"] == cell.examples  # one verdict each, a capability only when uncovered
+    assert cell.examples <= cell.evaluations <= 2 * cell.examples and cell.evaluations >= cell.budget
+
+
+def test_the_search_counter_counts_the_same_calls():
+    with race.metered() as calls:
+        result = race._run(RULE, "general", seed=0, max_evals=300)
+    metered = calls["verdicts"] + calls["capabilities"]
+    # the counter misses only what runs outside the budget (target, sanity check, re-checks)
+    assert result.evaluated <= metered <= 1.25 * result.evaluated
+
+
+def test_a_count_never_reached_is_a_lower_bound():
+    counts = [race.Count(10), race.Count(30), race.Count(50, censored=True)]
+    assert race.median_range(counts) == "30 (10–>50)"
+    assert race.median_range([race.Count(5), race.Count(50, censored=True)]).startswith("≥")
+    assert race.median_range([race.Count(50, censored=True)] * 2) == ">50"
+    assert str(race.ratio([race.Count(100, censored=True)], [race.Count(1000)])).startswith("undecided")
+    assert str(race.ratio([race.Count(1000, censored=True)], [race.Count(100)])) == "≥10.0x"
