@@ -113,21 +113,41 @@ def sensitivity_rate(policy: Any, lifecycles: Sequence[Lifecycle], draws: int, r
     return n, n / _best_of(repeats, clones, run)
 
 
-# -- the bulk path (issue 14, Deliver 1) -----------------------------------------------------
+# -- draws as columns (issue 14, Deliver 1) ------------------------------------------------
 
-def bulk_rate(policy: Any, lifecycles: Sequence[Lifecycle]) -> str:
-    """BULK PATH HOOK. What the numpy evaluation path of issue 14 reports for the same
-    captured mix, once `loopholes.bulk` exists; until then it says it is not there rather
-    than guessing. Wiring: `loopholes.bulk.benchmark_rate(policy, lifecycles_or_plans)`;
-    the plans behind the same lifecycles are in `Capture.plans` if the API takes plans."""
-    try:
-        import loopholes.bulk as bulk
-    except ImportError:
-        return "bulk path: not available"
-    benchmark_rate = getattr(bulk, "benchmark_rate", None)
-    if benchmark_rate is None:
-        return "bulk path: loopholes.bulk has no benchmark_rate() yet"
-    value = benchmark_rate(policy, list(lifecycles))
-    if isinstance(value, (int, float)):
-        return f"bulk path: {value:,.0f} evaluations/s"
-    return f"bulk path: {value}"
+def column_rate(policy: Any, lifecycles: Sequence[Lifecycle], draws: int, repeats: int = 2,
+                seed: int = 0) -> tuple[int, float]:
+    """(evaluations, evaluations per second) of the same lifecycles x draws as
+    `sensitivity_rate`, the way the search's sensitivity pass evaluates them
+    (loopholes.sensitivity.Analyser): capability under every draw in one pass with the
+    draws as columns (`Coefficients.columns`), and the verdict once, or once per drawn
+    table when it reads capability (`Context.reads_of_capability` moves)."""
+    from loopholes.capability import Coefficients, MixedColumns
+    from loopholes.policy import Context
+
+    table = policy.coefficients or loopholes.capability.load_coefficients()
+    tables = joint_draws(table, draws, seed)
+    columns = Coefficients.columns(tables, "benchmark draws")
+    drawn = [policy.with_coefficients(t) for t in tables]
+    readings = policy.readings
+    date = policy.reference_date
+    effective_compute = loopholes.capability.effective_compute
+
+    def clones():
+        return [(fresh(lc), readings[i % len(readings)]) for i, lc in enumerate(lifecycles)]
+
+    def run(data):
+        for lc, reading in data:
+            before = Context.reads_of_capability
+            policy.is_covered(lc, reading)
+            if Context.reads_of_capability != before:
+                for rule in drawn:
+                    rule.is_covered(lc, reading)
+            try:
+                effective_compute(lc, date, columns)
+            except MixedColumns:
+                for t in tables:
+                    effective_compute(lc, date, t)
+
+    n = len(lifecycles) * len(tables)
+    return n, n / _best_of(repeats, clones, run)
