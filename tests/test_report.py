@@ -183,6 +183,7 @@ def test_tidy_rounds_floats_and_drops_non_finite():
                                                                                      "t": [1.23457e25]}
 
 
+@pytest.mark.full_search
 def test_committed_report_is_up_to_date(tmp_path):
     """reports/ must show what the engine finds today: the EU report is regenerated (with
     the same seed and budget as tools/regenerate_reports.py) and compared byte for byte.
