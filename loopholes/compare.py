@@ -249,11 +249,54 @@ def compare(policies: Sequence[Any], *, seed: int = 0, max_evals: int | None = N
             progress: Callable[[int, int], None] | None = None) -> tuple[dict[str, Any], list[Any]]:
     """Search and backtest every policy, then compare them; returns the comparison and
     the per-policy analyses (for reports written in the same run)."""
-    from .report import DEFAULT_MAX_EVALS, analyse_all
+    from .report import DEFAULT_MAX_EVALS
 
     budget = DEFAULT_MAX_EVALS if max_evals is None else max_evals
-    analyses = analyse_all(policies, seed=seed, max_evals=budget, jobs=jobs, progress=progress, common=True)
+    analyses = analyse_longest_first(policies, seed=seed, max_evals=budget, jobs=jobs, progress=progress, common=True)
     return comparison([a.measures for a in analyses], seed=seed, max_evals=budget), analyses
+
+
+# -- scheduling -------------------------------------------------------------------------
+
+def search_cost(policy: Any, *, common: bool = False) -> int:
+    """A deterministic guess at how long a rule's search takes, only to start the longest
+    first: a search judges its compositions under every reading, in every domain it
+    searches, clause by clause, so its work grows with readings x domains x clauses.
+    With `common`, the searches on the common targets that differ from the rule's own
+    lines (compare, reports) count as more domains. Speed never changes a result, so a
+    wrong guess costs wall time, not correctness."""
+    lines = dict(policy.target_lines)
+    searches = len(lines)
+    if common:
+        searches += sum(1 for domain, flop in COMMON_TARGETS.items() if lines.get(domain) != flop)
+    return max(len(policy.readings), 1) * max(len(policy.rules), 1) * max(searches, 1)
+
+
+def longest_first(policies: Sequence[Any], *, common: bool = False) -> list[int]:
+    """Indices of `policies` (loaded rules) by decreasing `search_cost`, input order among
+    equals: the order in which a pool of workers should start them (longest processing
+    time first), so that no worker is left alone with a long search at the end."""
+    costs = [search_cost(policy, common=common) for policy in policies]
+    return sorted(range(len(policies)), key=lambda i: (-costs[i], i))
+
+
+def analyse_longest_first(refs: Sequence[Any], *, jobs: int = 2, common: bool = True, **options: Any) -> list[Any]:
+    """`report.analyse_all`, with the searches started longest first when they run in
+    worker processes, and the analyses returned in input order. Each analysis is seeded
+    on its own, so the order changes when each one finishes, never what it holds."""
+    from .registry import load_policy
+    from .report import analyse_all
+
+    if jobs <= 1 or len(refs) <= 1:
+        return analyse_all(refs, jobs=jobs, common=common, **options)
+    order = longest_first([load_policy(ref) for ref in refs], common=common)
+    analyses = analyse_all([refs[i] for i in order], jobs=jobs, common=common, **options)
+    if len(analyses) != len(refs):  # not reached: analyse_all returns one analysis per rule or raises
+        raise RuntimeError("analyse_all returned fewer analyses than rules")
+    out: list[Any] = [None] * len(refs)
+    for position, analysis in zip(order, analyses):
+        out[position] = analysis
+    return out
 
 
 # -- words ------------------------------------------------------------------------------

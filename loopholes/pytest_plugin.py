@@ -12,8 +12,11 @@ declares in `known_loopholes` run as strict xfail, so a known loophole that stop
 found turns the run red.
 
 Each rule is searched once per run; under pytest-xdist, workers share that search
-through pytest's temporary folder, and `--dist loadgroup` sends a rule's tests to one
-worker so that different rules are searched in parallel.
+through pytest's temporary folder. Workers run the rules' tests longest search first, and
+a worker that needs a rule another worker is still searching searches the next rule
+nobody has claimed instead of waiting, so every scheduler (`-n 2` alone included) keeps
+all workers searching. (The tests also carry `xdist_group` marks for `--dist loadgroup`;
+pytest 9.2 with pytest-xdist 3.8 ignores them: pytest-dev/pytest-xdist#1386.)
 
 Every pytest run in an environment where loopholes is installed loads this module (the
 `pytest11` entry point), so it imports only pytest and the standard library itself; the
@@ -160,13 +163,34 @@ class _NoTests(pytest.File):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Add the tests of `--policy` rules (before -k and xdist see the item list)."""
+    """Add the tests of `--policy` rules (before -k and xdist see the item list); in an
+    xdist worker, put the rules with the longest searches first."""
     for ref, policy in config.stash.get(_POLICIES, []):
         collector = PolicyArg.from_parent(session, name=ref, nodeid=ref, path=_module_path(policy, config),
                                           policy=policy, ref=_policy_ref(policy, config) or ref)
         report = collector.ihook.pytest_make_collect_report(collector=collector)
         session.ihook.pytest_collectreport(report=report)  # counted and shown like any collected file
         items.extend(node for node in report.result if isinstance(node, pytest.Item))
+    if hasattr(config, "workerinput"):
+        _longest_first(items)
+
+
+def _longest_first(items: list[pytest.Item]) -> None:
+    """Reorder the rules' tests in place, longest expected search first (`compare.search_cost`),
+    keeping every other test where it is and each rule's tests in their order. Workers
+    must collect the same list, so the order depends on the rules only, never on timing;
+    a serial run keeps the file order."""
+    from .compare import search_cost
+
+    slots = [i for i, item in enumerate(items) if isinstance(item, LoopholeItem)]
+    costs: dict[int, int] = {}
+    for i in slots:
+        policy = items[i].policy  # type: ignore[attr-defined]
+        if id(policy) not in costs:
+            costs[id(policy)] = search_cost(policy)
+    ordered = sorted((items[i] for i in slots), key=lambda item: -costs[id(item.policy)])  # type: ignore[attr-defined]
+    for i, item in zip(slots, ordered):
+        items[i] = item
 
 
 def _in_policies_folder(path: Path, root: Path) -> bool:
@@ -254,7 +278,8 @@ def _items(parent: pytest.Collector, policy: "Policy", ref: str) -> Iterator["Lo
                 item.add_marker(pytest.mark.xfail(strict=True, raises=LoopholeFound,
                                                   reason=f"known loophole: {known.reason}"))
             if grouped:
-                # with --dist loadgroup one worker runs a rule's tests, so its search runs once
+                # with --dist loadgroup one worker runs a rule's tests (where xdist can apply
+                # the mark: not with pytest 9.2, pytest-dev/pytest-xdist#1386)
                 item.add_marker(pytest.mark.xdist_group(policy.id))
             yield item
 
@@ -292,7 +317,7 @@ class LoopholeItem(pytest.Item):
         self.policy, self.strategy, self.reading, self.ref = policy, strategy, reading, ref
 
     def runtest(self) -> None:
-        data = _outcomes(self.config, self.policy, self.ref)
+        data = _outcomes(self.config, self.policy, self.ref, self.session)
         text = data["outcomes"].get(_outcome_key(self.strategy, self.reading))
         if text:
             raise LoopholeFound(text)
@@ -352,7 +377,7 @@ def _outcome_key(strategy: str, reading: str) -> str:
     return f"{strategy}::{reading}"
 
 
-def _outcomes(config: pytest.Config, policy: "Policy", ref: str) -> dict[str, Any]:
+def _outcomes(config: pytest.Config, policy: "Policy", ref: str, session: pytest.Session | None = None) -> dict[str, Any]:
     """What the tests of a rule need, from one search per session: per strategy and
     reading the failure text (None when nothing leaks), whether the budget ran out, or the
     error that stopped the search. Under pytest-xdist the first worker to need a rule
@@ -360,41 +385,99 @@ def _outcomes(config: pytest.Config, policy: "Policy", ref: str) -> dict[str, An
     memo = config.stash.setdefault(_OUTCOMES, {})
     key = (id(policy), ref)
     if key not in memo:
-        memo[key] = _shared_outcomes(config, policy, ref)
+        memo[key] = _shared_outcomes(config, policy, ref, session)
     data = memo[key]
     if data["error"] is not None:
         raise _RuleFailed(data["error"])
     return data
 
 
-def _shared_outcomes(config: pytest.Config, policy: "Policy", ref: str) -> dict[str, Any]:
-    """With plain `-n N` every worker gets tests of every rule; the first to need a rule
-    searches it while the others wait on a lock, then read its outcomes. The file is JSON,
-    checked on reading: a truncated, foreign or planted file is searched again, and
-    cannot run code. (With `--dist loadgroup` a rule's tests share one worker.)"""
+def _shared_outcomes(config: pytest.Config, policy: "Policy", ref: str,
+                     session: pytest.Session | None = None) -> dict[str, Any]:
+    """Under xdist a rule is searched by the first worker to claim its lock; the others
+    read its outcomes. A worker that finds the rule claimed does not wait while a rule
+    of this session is still unclaimed: it searches that one (longest first) and comes
+    back. The file is JSON, checked on reading: a truncated, foreign or planted file is
+    searched again, and cannot run code."""
     shared = _shared_folder(config)
+    files = _outcome_files(config, policy, ref, shared)
+    if files is None:
+        return _search_outcomes(config, policy, ref)
+    import fcntl
+
+    stored, lock_path = files
+    with open(lock_path, "w") as lock:  # the lock is released when the file closes, or if this worker dies
+        if not _try_lock(lock):
+            _search_unclaimed(config, session, shared, lock)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        return _stored_or_searched(config, policy, ref, stored)
+
+
+def _outcome_files(config: pytest.Config, policy: "Policy", ref: str, shared: Path | None) -> tuple[Path, Path] | None:
+    """Where a rule's outcomes and its lock live in the shared folder; None when they
+    cannot be shared (no xdist, a rule built in a test, or no POSIX file locks)."""
     path = _defining_file(policy)
     try:
-        import fcntl
-    except ImportError:  # no POSIX file locks (Windows): every worker searches for itself
-        fcntl = None  # type: ignore[assignment]
-    if shared is None or path is None or fcntl is None:
-        return _search_outcomes(config, policy, ref)
+        import fcntl  # noqa: F401
+    except ImportError:  # Windows: every worker searches for itself
+        return None
+    if shared is None or path is None:
+        return None
     import hashlib
+
+    options = sorted(_options(config).items())
+    key = hashlib.sha1(repr((policy.id, str(path.resolve()), ref, options)).encode()).hexdigest()[:16]
+    return shared / f"loopholes-outcomes-{key}.json", shared / f"loopholes-outcomes-{key}.lock"
+
+
+def _try_lock(lock: Any) -> bool:
+    import fcntl
+
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _stored_or_searched(config: pytest.Config, policy: "Policy", ref: str, stored: Path) -> dict[str, Any]:
+    """With the rule's lock held: its stored outcomes, or a search whose outcomes are stored."""
     import json
 
     from .files import write_atomic
 
-    options = sorted(_options(config).items())
-    key = hashlib.sha1(repr((policy.id, str(path.resolve()), ref, options)).encode()).hexdigest()[:16]
-    stored = shared / f"loopholes-outcomes-{key}.json"
-    with open(shared / f"loopholes-outcomes-{key}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or if this worker dies
-        data = _read_outcomes(stored, policy)
-        if data is None:
-            data = _search_outcomes(config, policy, ref)
-            write_atomic(stored, json.dumps(data))
-        return data
+    data = _read_outcomes(stored, policy)
+    if data is None:
+        data = _search_outcomes(config, policy, ref)
+        write_atomic(stored, json.dumps(data))
+    return data
+
+
+def _search_unclaimed(config: pytest.Config, session: pytest.Session | None, shared: Path, awaited: Any) -> None:
+    """While another worker searches the rule this one waits for, search the rules of the
+    session that nobody has claimed, longest first, until the awaited lock comes free."""
+    if session is None:
+        return
+    from .compare import search_cost
+
+    memo = config.stash.setdefault(_OUTCOMES, {})
+    rules: dict[tuple[int, str], tuple["Policy", str]] = {}
+    for item in session.items:
+        if isinstance(item, LoopholeItem):
+            rules.setdefault((id(item.policy), item.ref), (item.policy, item.ref))
+    for key, (policy, ref) in sorted(rules.items(), key=lambda entry: -search_cost(entry[1][0])):
+        if key in memo:
+            continue
+        files = _outcome_files(config, policy, ref, shared)
+        if files is None:
+            continue
+        stored, lock_path = files
+        with open(lock_path, "w") as lock:
+            if not _try_lock(lock):
+                continue  # claimed by a worker, perhaps the one this worker waits for
+            memo[key] = _stored_or_searched(config, policy, ref, stored)
+        if _try_lock(awaited):
+            return
 
 
 def _read_outcomes(path: Path, policy: "Policy") -> dict[str, Any] | None:
@@ -425,54 +508,108 @@ def _expected_keys(policy: "Policy") -> list[str]:
 
 
 def _search_outcomes(config: pytest.Config, policy: "Policy", ref: str) -> dict[str, Any]:
-    """Search the rule and render every test's failure text (the search's own objects
-    never leave this function, so the stored outcomes do not depend on them)."""
+    """Search the rule (or take the search the `loopholes` fixture already ran with the
+    session's options) and render every test's failure text."""
     import traceback
 
     from .errors import LoopholesError, one_line
-    from .search import search
 
-    data: dict[str, Any] = {"version": CACHE_VERSION, "policy": policy.id, "exhausted": False, "outcomes": {},
-                            "error": None}
     try:
-        result = search(policy, **_options(config))
-        paths = _save_all(config, result)
-        readings = [r.id for r in policy.readings]
-        for key in _expected_keys(policy):
-            strategy, reading = key.split("::")
-            findings = [f for f in result.findings if strategy in f.strategies and f.material
-                        and (reading == ALL_READINGS or reading in f.evades_under)]
-            text = None
-            if findings and (reading == ALL_READINGS or reading in readings):
-                best = _under_reading(findings[0], policy, reading)
-                path = paths.get(best.id) or _write_spec(config, result, best)
-                text = _failure_text(policy, best, findings[1:], ref, path, config, strategy)
-            data["outcomes"][key] = text
-        data["exhausted"] = bool(result.exhausted)
+        cache = config.stash.setdefault(_SEARCHES, {})
+        hit = cache.get(_search_key(policy, _options(config)))
+        if hit is not None and hit[2] is None:
+            result = hit[1]
+        else:
+            from .search import search
+
+            result = search(policy, **_options(config))
+            cache[_search_key(policy, _options(config))] = (policy, result, None)
+        return _render_outcomes(config, policy, ref, result)
     except LoopholesError as error:
-        data["error"] = f"loopholes: error: {one_line(str(error))}"
+        return _outcomes_data(policy, error=f"loopholes: error: {one_line(str(error))}")
     except Exception:  # an engine bug: keep its traceback, once
-        data["error"] = traceback.format_exc()
+        return _outcomes_data(policy, error=traceback.format_exc())
+
+
+def _outcomes_data(policy: "Policy", *, error: str | None = None) -> dict[str, Any]:
+    return {"version": CACHE_VERSION, "policy": policy.id, "exhausted": False, "outcomes": {}, "error": error}
+
+
+def _render_outcomes(config: pytest.Config, policy: "Policy", ref: str, result: "SearchResult") -> dict[str, Any]:
+    """Every test's failure text from the rule's search: plain strings, so the stored
+    outcomes do not depend on the search's objects."""
+    data = _outcomes_data(policy)
+    paths = _save_all(config, result)
+    readings = [r.id for r in policy.readings]
+    for key in _expected_keys(policy):
+        strategy, reading = key.split("::")
+        findings = [f for f in result.findings if strategy in f.strategies and f.material
+                    and (reading == ALL_READINGS or reading in f.evades_under)]
+        text = None
+        if findings and (reading == ALL_READINGS or reading in readings):
+            best = _under_reading(findings[0], policy, reading)
+            path = paths.get(best.id) or _write_spec(config, result, best)
+            text = _failure_text(policy, best, findings[1:], ref, path, config, strategy)
+        data["outcomes"][key] = text
+    data["exhausted"] = bool(result.exhausted)
     return data
+
+
+def _search_key(policy: "Policy", options: dict[str, Any]) -> tuple:
+    return (id(policy), tuple(sorted(options.items())))
 
 
 def _search(config: pytest.Config, policy: "Policy", **kwargs: Any) -> "SearchResult":
     """The fixture's searches, once per session and options. A failure is remembered and
-    raised again without its old traceback, so tracebacks do not grow test by test."""
+    raised again without its old traceback, so tracebacks do not grow test by test. A
+    search with the session's own options is the one the rule's tests need: it is shared
+    with them (and, under xdist, with the other workers' tests, as stored outcomes)."""
     from .search import search
 
     options = _options(config, **kwargs)
     cache = config.stash.setdefault(_SEARCHES, {})
-    key = (id(policy), tuple(sorted(options.items())))
+    key = _search_key(policy, options)
     if key not in cache:
         try:
-            cache[key] = (policy, search(policy, **options), None)
+            if options == _options(config):
+                cache[key] = (policy, _search_sharing_outcomes(config, policy), None)
+            else:
+                cache[key] = (policy, search(policy, **options), None)
         except Exception as error:
             cache[key] = (policy, None, error)
     _, value, error = cache[key]
     if error is not None:
         raise error.with_traceback(None)
     return value
+
+
+def _search_sharing_outcomes(config: pytest.Config, policy: "Policy") -> "SearchResult":
+    """The session's search of a rule, run by the fixture: under xdist, when no worker has
+    claimed the rule yet, claim it and store the outcomes its tests will read, so that
+    they are not searched a second time."""
+    from .search import search
+
+    ref = _policy_ref(policy, config)
+    files = _outcome_files(config, policy, ref, _shared_folder(config)) if ref else None
+    if files is None:
+        return search(policy, **_options(config))
+    import json
+
+    from .files import write_atomic
+
+    stored, lock_path = files
+    with open(lock_path, "w") as lock:
+        if not _try_lock(lock) or _read_outcomes(stored, policy) is not None:
+            lock.close()  # claimed or done by another worker: search for this fixture alone
+            return search(policy, **_options(config))
+        result = search(policy, **_options(config))
+        try:
+            data = _render_outcomes(config, policy, ref, result)
+        except Exception:  # e.g. --loopholes-save cannot write: the rule's tests report it themselves
+            return result
+        write_atomic(stored, json.dumps(data))
+        config.stash.setdefault(_OUTCOMES, {})[(id(policy), ref)] = data
+        return result
 
 
 def _shared_folder(config: pytest.Config) -> Path | None:

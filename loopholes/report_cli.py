@@ -29,7 +29,8 @@ def chosen_policies(names: list[str]) -> list[str]:
 
 
 def run(args) -> int:
-    from .report import ProgressBar, analyse_all, write_reports
+    from .compare import analyse_longest_first
+    from .report import ProgressBar, write_reports
 
     if args.max_evals < 1:
         raise UsageError("--max-evals must be at least 1")
@@ -38,8 +39,8 @@ def run(args) -> int:
 
         check_output_folder(args.out, "--out")  # before the searches, not after them
     with ProgressBar("searching rules") as bar:
-        analyses = analyse_all(chosen_policies(args.policies), seed=args.seed, max_evals=args.max_evals,
-                               jobs=args.jobs, progress=bar.update)
+        analyses = analyse_longest_first(chosen_policies(args.policies), seed=args.seed, max_evals=args.max_evals,
+                                         jobs=args.jobs, progress=bar.update)
     comparison = None
     if args.compare:
         from .compare import comparison as compare_doc

@@ -1,6 +1,36 @@
 """Hypothesis profiles: `--hypothesis-profile fuzz` runs tests/test_fuzz.py at 10,000
-cases (docs/input-envelope.md); the default keeps the suite fast."""
+cases (docs/input-envelope.md); the default keeps the suite fast.
 
+Under pytest-xdist (`pytest -n 2`, as the README runs the suite), tests are handed out by
+work stealing rather than in fixed slices: their durations range from milliseconds to a
+minute, and a worker that runs out of tests takes some of the other's instead of waiting
+for it. Tests that run full default searches go first: those that search through the
+`loopholes` fixture (whose outcomes `pytest policies` in the same run then reads instead
+of searching the rules again), then those marked `full_search`."""
+
+import pytest
 from hypothesis import settings
 
 settings.register_profile("fuzz", max_examples=10_000, deadline=None, database=None)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "full_search: the test runs a full default search (400,000 evaluations); "
+                                       "under xdist it starts first")
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Work stealing for a plain `-n N` (the default `--dist load`); any other `--dist` stands."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import WorkStealingScheduling
+
+    return WorkStealingScheduling(config, log)
+
+
+def pytest_collection_modifyitems(config, items):
+    """In xdist workers (which must all collect the same order): the shared searches first."""
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: ("loopholes" not in getattr(item, "fixturenames", ()),
+                                     item.get_closest_marker("full_search") is None))

@@ -184,3 +184,36 @@ def test_cells_carry_their_leakage(doc):
             assert c["leakage"] >= 1.0
             assert c["material"] == (c["state"] in ("robust", "material"))
             assert (c["state"] == "marginal") == (c["leakage"] < 2.0 and c["state"] not in ("reading",))
+
+
+# -- scheduling: the longest search first, results in input order --------------------------
+
+def test_the_slowest_rules_are_expected_to_take_longest():
+    """The four rules whose searches take longest (issue 14's profile: eu-ai-act,
+    risk-index, dynamic-percentile, us-eo-14110) are started before the others, the
+    EU rule first, on their own lines as in `pytest policies` and with the common
+    targets as in `compare`."""
+    from loopholes.policies import BUNDLED
+    from loopholes.registry import load_policy
+
+    ids = list(BUNDLED)
+    slow = {"eu-ai-act", "risk-index", "dynamic-percentile", "us-eo-14110"}
+    for common in (False, True):
+        order = [ids[i] for i in compare.longest_first([load_policy(pid) for pid in ids], common=common)]
+        assert order[0] == "eu-ai-act" and set(order[:4]) == slow, (common, order)
+
+
+def test_workers_start_the_longest_analysis_first_and_results_keep_the_input_order(monkeypatch):
+    started = []
+
+    def analyse_all(refs, **options):
+        started.append(list(refs))
+        return [f"analysis of {ref}" for ref in refs]
+
+    monkeypatch.setattr(report, "analyse_all", analyse_all)
+    refs = ["ca-sb53", "us-eo-14110", "eu-ai-act"]
+    assert compare.analyse_longest_first(refs, jobs=2) == [f"analysis of {ref}" for ref in refs]
+    assert started == [["eu-ai-act", "us-eo-14110", "ca-sb53"]]
+    started.clear()
+    assert compare.analyse_longest_first(refs, jobs=1) == [f"analysis of {ref}" for ref in refs]
+    assert started == [refs]  # one process: nothing to schedule

@@ -376,3 +376,84 @@ def test_the_fixture_raises_a_remembered_failure_without_a_growing_traceback(pyt
     blocks = result.stdout.str().split("short test summary")[0].split("_ test_")[1:]
     sizes = [len(block.splitlines()) for block in blocks]
     assert len(sizes) == 8 and len(set(sizes[:-1])) == 1 and sizes[-1] <= sizes[0] + 2 and sizes[0] < 80, sizes
+
+
+BARRIER = '''
+"""A draft whose search announces itself{waits}."""
+import dataclasses
+import datetime as dt
+import os
+import pathlib
+import time
+
+from loopholes.policy import Policy, Reading, compute_threshold
+
+MARKS = pathlib.Path(os.environ["LOOPHOLES_TEST_MARKS"])
+_started = False
+
+
+def _measure(ctx, base=compute_threshold("systemic", "AI Act Art. 51(2)", 1e25, tier="systemic-risk").measure):
+    global _started
+    if not _started:  # the first verdict of this rule in this process: its search has begun
+        _started = True
+        (MARKS / "{name}-searched-by-{{}}".format(os.getpid())).touch()
+        if {waits}:
+            deadline = time.monotonic() + 300  # only bounds the failure: the other rule never starts
+            while not list(MARKS.glob("{other}-searched-by-*")) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            (MARKS / ("{name}-saw-{other}" if list(MARKS.glob("{other}-searched-by-*")) else "{name}-gave-up")).touch()
+    return base(ctx)
+
+
+POLICY = Policy(
+    id="{id}", title="Test draft", jurisdiction="nowhere", source="tests", status="proposal", dates={{}},
+    reference_date=dt.date(2025, 8, 2),
+    readings=tuple(Reading(r, "Which operations count?", "every operation",
+                           {{"scope": "lineage", "count_integer": True, "estimate": "executed"}}) for r in {readings}),
+    rules=(dataclasses.replace(compute_threshold("systemic", "AI Act Art. 51(2)", 1e25, tier="systemic-risk"),
+                               measure=_measure),),
+    tiers=("systemic-risk",), covered_tiers=frozenset({{"systemic-risk"}}), target_lines={{"general": 1e25}},
+)
+'''
+
+
+def barrier_draft(pytester: pytest.Pytester, name: str, other: str, *, waits: bool,
+                  readings: tuple[str, ...] = ("as-drafted",)) -> None:
+    path = pytester.path / "policies" / f"{name}.py"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(BARRIER.format(name=name, id=name.replace("_", "-"), other=other, waits=waits, readings=readings))
+
+
+def test_a_worker_searches_another_rule_instead_of_waiting(pytester: pytest.Pytester,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both workers get `alpha`'s tests first (xdist hands each a slice of the list), and
+    alpha's search cannot finish until `beta`'s has started: a worker waiting on alpha's
+    search, as before, would leave beta to nobody."""
+    marks = pytester.mkdir("marks")
+    monkeypatch.setenv("LOOPHOLES_TEST_MARKS", str(marks))
+    monkeypatch.setenv("LOOPHOLES_RULE_SECONDS", "600")  # alpha's first verdict waits for beta on purpose
+    barrier_draft(pytester, "alpha", "beta", waits=True)
+    barrier_draft(pytester, "beta", "alpha", waits=False)
+    result = pytester.runpytest_subprocess("policies", "-v", "-p", "no:cacheprovider", *FAST, "-n", "2")
+    found = outcomes(result.stdout.str())
+    assert len(found) == 2 * len(registry()) and "ERROR" not in found.values()
+    names = sorted(p.name for p in marks.iterdir())
+    assert "alpha-saw-beta" in names and "alpha-gave-up" not in names
+    searched = {name.split("-searched-by-")[0]: name.split("-searched-by-")[1] for name in names if "-searched-by-" in name}
+    assert len([n for n in names if "-searched-by-" in n]) == 2  # each rule searched once in the whole run
+    assert searched.keys() == {"alpha", "beta"} and searched["alpha"] != searched["beta"]
+
+
+def test_workers_run_the_longest_search_first(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under xdist a rule with more readings (a larger search) runs before one that sorts
+    first by file name; a serial run keeps the file order."""
+    monkeypatch.setenv("LOOPHOLES_TEST_MARKS", str(pytester.mkdir("marks")))
+    barrier_draft(pytester, "aa_small", "none", waits=False)
+    barrier_draft(pytester, "zz_large", "none", waits=False, readings=("one", "two", "three"))
+    args = ("policies", "-v", "-p", "no:cacheprovider", *FAST)
+
+    def order(text: str) -> list[str]:
+        return list(dict.fromkeys(re.findall(r"::\[([a-z_-]+)::", text)))
+
+    assert order(pytester.runpytest_subprocess(*args, "-n", "1").stdout.str()) == ["zz-large", "aa-small"]
+    assert order(pytester.runpytest_subprocess(*args, "-p", "no:xdist").stdout.str()) == ["aa-small", "zz-large"]

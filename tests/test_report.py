@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,8 +26,12 @@ def analyses():
 
 @pytest.fixture(scope="module")
 def written(analyses, tmp_path_factory):
+    """The two reports and their comparison, as `loopholes report --compare` writes them."""
+    from loopholes.compare import comparison
+
     out = tmp_path_factory.mktemp("reports")
-    report.write_reports(analyses, out)
+    report.write_reports(analyses, out, comparison=comparison([a.measures for a in analyses], seed=0,
+                                                              max_evals=int(BUDGET)))
     return out
 
 
@@ -103,18 +110,22 @@ def test_mermaid_escapes_characters_mermaid_parses():
     assert "    s0 --> s1" in text and "    class s1 deploy" in text and "    class s0 party" in text
 
 
-def test_two_regenerations_are_byte_identical(tmp_path):
-    first, second = tmp_path / "a", tmp_path / "b"
-    for out in (first, second):
-        assert main(["report", "us-eo-14110", "eu-ai-act", "--compare", "--out", str(out), "--max-evals", BUDGET]) == 0
-    a, b = _snapshot(first), _snapshot(second)
+def test_two_regenerations_are_byte_identical(written, tmp_path):
+    """Same seed, same bytes: the command in a fresh process, its rules searched in two
+    worker processes, writes exactly what this process wrote searching them one by one."""
+    second = tmp_path / "b"
+    run = subprocess.run([sys.executable, "-m", "loopholes.cli", "report", "us-eo-14110", "eu-ai-act", "--compare",
+                          "--out", str(second), "--max-evals", BUDGET, "--jobs", "2"],
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr
+    a, b = _snapshot(written), _snapshot(second)
     assert a.keys() == b.keys() and len(a) == 14
     assert [name for name in a if a[name] != b[name]] == []
 
 
-def test_failed_regeneration_leaves_previous_reports_intact(tmp_path, monkeypatch, capsys):
+def test_failed_regeneration_leaves_previous_reports_intact(written, tmp_path, monkeypatch, capsys):
     out = tmp_path / "reports"
-    assert main(["report", "us-eo-14110", "eu-ai-act", "--compare", "--out", str(out), "--max-evals", BUDGET]) == 0
+    shutil.copytree(written, out)  # the previous reports: this module's regeneration
     (out / "README.md").write_text("hand-written\n")
     before = _snapshot(out)
     capsys.readouterr()
@@ -172,6 +183,7 @@ def test_tidy_rounds_floats_and_drops_non_finite():
                                                                                      "t": [1.23457e25]}
 
 
+@pytest.mark.full_search
 def test_committed_report_is_up_to_date(tmp_path):
     """reports/ must show what the engine finds today: the EU report is regenerated (with
     the same seed and budget as tools/regenerate_reports.py) and compared byte for byte.

@@ -16,10 +16,15 @@ from loopholes.search import _one_step_smaller, search
 from loopholes.strategies import registry
 
 
+FULL = {"seed": 0, "max_evals": 400_000, "depth": 3}
+"""`search`'s defaults, which are also the pytest plugin's: through the `loopholes` fixture
+these searches are the ones `pytest policies` runs in the same session, searched once."""
+
+
 @pytest.fixture(scope="module")
-def results():
+def results(loopholes):
     """One full default search per bundled static rule, shared by the tests below."""
-    return {pid: search(pid, seed=0) for pid in ("us-eo-14110", "eu-ai-act", "ca-sb53")}
+    return {pid: loopholes.search(pid, **FULL) for pid in ("us-eo-14110", "eu-ai-act", "ca-sb53")}
 
 
 def evading(result, strategy, domain=None, reading=None):
@@ -206,8 +211,8 @@ def test_every_strategy_cites_and_bounds():
 
 
 @pytest.fixture(scope="module")
-def dynamic_results():
-    return {pid: search(pid, seed=0) for pid in ("dynamic-percentile", "risk-index")}
+def dynamic_results(loopholes):
+    return {pid: loopholes.search(pid, **FULL) for pid in ("dynamic-percentile", "risk-index")}
 
 
 @pytest.mark.parametrize("pid, strategy", [("dynamic-percentile", "reference-class"),
