@@ -123,7 +123,8 @@ def burden(backtest: Any) -> dict[str, Any]:
             "recent_mean": mean, "total": len(backtest.covered_models)}
 
 
-def common_results(result: Any, *, seed: int, max_evals: int, material: float) -> dict[str, Any]:
+def common_results(result: Any, *, seed: int, max_evals: int, material: float,
+                   placements: Any = None) -> dict[str, Any]:
     """Per common-target domain, the search result measuring the rule against it: the rule's
     own search where its line there is the common target already, else a new search
     (same seed and budget) with that target."""
@@ -135,7 +136,7 @@ def common_results(result: Any, *, seed: int, max_evals: int, material: float) -
             out[domain] = result
         else:
             out[domain] = search(result.policy, domain=domain, target_flop=flop, seed=seed, max_evals=max_evals,
-                                 material=material)
+                                 material=material, placements=placements)
     return out
 
 

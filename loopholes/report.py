@@ -54,10 +54,12 @@ def analyse(ref: Any, *, seed: int = 0, max_evals: int = DEFAULT_MAX_EVALS, comm
     measure it against the common targets (compare.COMMON_TARGETS)."""
     from .backtest import backtest
     from .compare import common_results, policy_measures
-    from .search import search
+    from .search import Placements, search
 
-    result = search(ref, seed=seed, max_evals=max_evals)
-    commons = common_results(result, seed=seed, max_evals=max_evals, material=result.material_factor) if common else None
+    placements = Placements()  # the common-target searches reuse the own search's knob placements
+    result = search(ref, seed=seed, max_evals=max_evals, placements=placements)
+    commons = common_results(result, seed=seed, max_evals=max_evals, material=result.material_factor,
+                             placements=placements) if common else None
     bt = backtest(result.policy)
     measures = policy_measures(result, bt, commons)
     return Analysis(result.policy.id, report_model(result, bt, measures, max_evals), measures, bt)

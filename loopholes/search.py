@@ -300,8 +300,10 @@ def search(policy: "str | Policy", *, strategies: Sequence[str] | None = None, d
            target_flop: float | None = None, seed: int = 0, max_evals: int = 400_000, max_seconds: float | None = None,
            depth: int = 3, coefficients: "str | Coefficients | None" = None,
            progress: Callable[[int, int], None] | None = None, material: float = MATERIAL_FACTOR,
-           draws: int = DRAWS, target_profile: str = "standard") -> SearchResult:
-    """Find lifecycles that escape `policy` while keeping the target capability."""
+           draws: int = DRAWS, target_profile: str = "standard", placements: "Placements | None" = None) -> SearchResult:
+    """Find lifecycles that escape `policy` while keeping the target capability. Searches of
+    one rule object against other targets may share `placements` (same findings, fewer
+    evaluations)."""
     chosen = load_policy(policy)
     if coefficients is not None:
         chosen = chosen.with_coefficients(coefficients if isinstance(coefficients, Coefficients) else load_coefficients(coefficients))
@@ -320,7 +322,7 @@ def search(policy: "str | Policy", *, strategies: Sequence[str] | None = None, d
     targets = {d: honest_target(chosen, d, target_flop, target_profile) for d in domains}
     check_covers_honest_model(chosen, domains)  # a rule that covers nothing must not look robust
     budget = _Budget(max_evals, max_seconds)
-    engine = _Engine(chosen, targets, pool, random.Random(seed), budget, depth, seed)
+    engine = _Engine(chosen, targets, pool, random.Random(seed), budget, depth, seed, placements)
     findings, rejected = engine.run(progress)
     analyser = Analyser(chosen, material, seed, draws)
     for finding in findings:
@@ -354,9 +356,10 @@ class _Best:
 
 class _Engine:
     def __init__(self, policy: Policy, targets: dict[str, Target], pool: list[Strategy], rng: random.Random,
-                 budget: _Budget, depth: int, seed: int = 0):
+                 budget: _Budget, depth: int, seed: int = 0, placements: "Placements | None" = None):
         self.policy, self.targets, self.pool, self.rng, self.budget, self.depth = policy, targets, pool, rng, budget, depth
         self.seed = seed
+        self.placements = placements or Placements()
         self.found: dict[tuple[str, str], Finding] = {}
         self.latest = _latest_date(policy)
         self.rejected = 0
@@ -560,6 +563,15 @@ class _Engine:
         return plan, tuple(bounds)
 
     def _largest_uncovered(self, plan: Plan, name: str, low: float, high: float, reading: Reading) -> float | None:
+        """The placement (see `_place`), memoised in `Placements`, which the searches of
+        one rule object may share."""
+        key = (reading.id, _plan_key(plan, name), name, low, high)
+        cache = self.placements.for_policy(self.policy)
+        if key not in cache:
+            cache[key] = self._place(plan, name, low, high, reading)
+        return cache[key]
+
+    def _place(self, plan: Plan, name: str, low: float, high: float, reading: Reading) -> float | None:
         """The largest knob value in [low, high] that leaves the artifact uncovered (the
         verdict is monotone in every knob), backed off 1 % and rounded down.
 
@@ -589,7 +601,7 @@ class _Engine:
             lo, at_low = below, trace
             covered, trace = self._probe(plan, name, above, reading)
             if covered:
-                return self._crossed(recent, guess, below, shape)
+                return self._crossed(recent, guess, below, above, shape, plan, name, reading)
             lo, at_low = above, trace
         if at_low is None:
             covered, at_low = self._probe(plan, name, lo, reading)
@@ -616,7 +628,7 @@ class _Engine:
             covered, trace = self._probe(plan, name, above, reading)
             if covered:
                 self.model_hint[name] = model
-                return self._crossed(recent, guesses[0], below, shape)
+                return self._crossed(recent, guesses[0], below, above, shape, plan, name, reading)
             lo, at_low = above, trace
         lo, hi = math.log(lo), math.log(hi)
         while hi - lo > 1e-4:
@@ -625,9 +637,10 @@ class _Engine:
                 hi = mid
             else:
                 lo = mid
-        return self._crossed(recent, math.exp((lo + hi) / 2), math.exp(lo), shape)
+        return self._crossed(recent, math.exp((lo + hi) / 2), math.exp(lo), math.exp(hi), shape, plan, name, reading)
 
-    def _crossed(self, recent: list[float], crossing: float, below: float, shape: tuple) -> float:
+    def _crossed(self, recent: list[float], crossing: float, below: float, above: float, shape: tuple,
+                 plan: Plan, name: str, reading: Reading) -> float:
         """Remember where the knob crossed (shapes that differ only in what no clause
         measures cross at the same value, so the next placement tries it first with two
         probes) and place the knob under it."""
@@ -636,6 +649,24 @@ class _Engine:
         recent.append(crossing)
         del recent[:-RECALL]
         self.plan_crossings[shape] = crossing
+        return self._under(below, above, plan, name, reading)
+
+    def _under(self, below: float, above: float, plan: Plan, name: str, reading: Reading) -> float:
+        """round_down(c x BACKOFF) for the crossing c, known to lie in (below, above]: a
+        function of c alone, whichever bracket found it, so a placement does not depend
+        on the search's history. Where the bracket's ends round to different values, the
+        3-digit grid point between them decides (one probe, rarely two)."""
+        for _ in range(4):
+            low, high = round_down(below * BACKOFF), round_down(above * BACKOFF)
+            if low == high:
+                return low
+            probe = _next_grid(low) / BACKOFF
+            if not below < probe < above:
+                break
+            if self._covered(plan, name, probe, reading):
+                above = probe
+            else:
+                below = probe
         return round_down(below * BACKOFF)
 
     def _probe(self, plan: Plan, name: str, value: float, reading: Reading):
@@ -769,6 +800,29 @@ def _prune_unused(steps, deploy):
 
 
 _PLAN_FIELDS = tuple(f.name for f in fields(Plan) if f.name != "external")
+
+
+class Placements:
+    """Knob placements of one rule object, shareable between its searches (`search(...,
+    placements=)`): a placement depends on the rule, the reading, the plan, the knob and
+    its range only, never on what was placed before, so the searches of a `compare` that
+    measure one rule against several targets reuse each other's (and are charged only
+    the evaluations they spend)."""
+
+    def __init__(self) -> None:
+        self.policy: Policy | None = None
+        self.values: dict[tuple, float | None] = {}
+
+    def for_policy(self, policy: Policy) -> dict[tuple, float | None]:
+        if self.policy is not policy:  # another rule object: nothing carries over
+            self.policy, self.values = policy, {}
+        return self.values
+
+
+def _next_grid(value: float) -> float:
+    """The next value above `value` with three significant figures (`round_down`'s grid)."""
+    exponent = math.floor(math.log10(value)) - 2
+    return (round(value / 10 ** exponent) + 1) * 10 ** exponent
 
 
 def _plan_key(plan: Plan, knob: str) -> tuple:

@@ -110,3 +110,37 @@ def test_placement_is_tight_whatever_the_engine_remembers(pid, data):
         last = "modifier_flop" if plan.modifiers else "core_flop"  # knobs are placed teacher, core, modifier
         setattr(plan, last, getattr(plan, last) / BACKOFF * 1.02)  # past its crossing: 1 % back-off, 3-digit rounding
         assert policy.is_covered(build(plan), reading), (strategy.id, params, reading.id)
+
+
+@pytest.mark.parametrize("pid", ["ca-sb53", "kr-ai-basic-act"])
+def test_shared_placements_give_the_findings_of_a_search_on_its_own(pid):
+    """A placement is a function of the rule, reading, plan, knob and range alone, so a
+    common-target search that reuses the own search's placements (as `compare` does)
+    finds exactly what it finds alone, with fewer evaluations."""
+    from loopholes.search import Placements
+
+    alone = search(load_policy(pid), domain="general", target_flop=3e25, draws=20)
+    placements = Placements()
+    own = search(load_policy(pid), placements=placements, draws=20)
+    shared = search(own.policy, domain="general", target_flop=3e25, placements=placements, draws=20)
+    a, b = alone.to_json(timing=False), shared.to_json(timing=False)
+    stats_alone, stats_shared = a.pop("stats"), b.pop("stats")
+    assert a == b
+    assert stats_shared["evaluated"] < stats_alone["evaluated"]
+
+
+def test_placement_does_not_depend_on_the_bracket_that_found_it():
+    """The knob goes 1 % under the crossing, rounded down to three digits, whichever
+    bracket around the crossing the secant, a remembered crossing or bisection gave."""
+    policy = load_policy("us-eo-14110")
+    engine = _engine(policy)
+    reading = policy.readings[0]
+    plan = engine._plan((), {}, "general")
+    crossing = 1e26  # the EO's general line: covered above it
+    placed = {engine._under(crossing * (1 - w), crossing * (1 + w / 3), plan, "core_flop", reading)
+              for w in (1e-5, 3e-4, 1e-3, 2e-3)}
+    assert len(placed) == 1
+    value = placed.pop()
+    plan.core_flop = value
+    assert not policy.is_covered(build(plan), reading)
+    assert value <= crossing * BACKOFF < value * 1.011
