@@ -10,7 +10,7 @@ How a finding is made, per target domain and reading:
    that binds (the verdict is monotone in each), then backed off 1 % and rounded down.
    A placement first tries where the same plan crossed under another reading and where
    the knob crossed lately, then predicts the crossing from the clause traces; a guess
-   is accepted only when values 0.1 % either side of it straddle the line.
+   is accepted only when values 0.01 % either side of it straddle the line.
    A knob that stays uncovered up to its search bound is recorded: the finding's
    leakage is then bounded by the search (`bounded_by`), not measured.
 3. Leakage is a size (docs/design.md §12): the artifact's central effective compute over that
@@ -67,6 +67,10 @@ below 2x, the gain is within what ordinary recipe differences between honest dev
 produce at equal compute, so nobody could tell the evasion from an honest run at the line."""
 SECANT_ROUNDS = 8
 """Predicted crossings tried per knob before bisection takes over."""
+STRADDLE = 1e-4
+"""A predicted or remembered crossing is accepted when the values this far (relative)
+either side of it straddle the line: narrow enough that the 3-digit placement under it is
+usually settled without a further probe (`_Engine._under`)."""
 RECALL = 3
 """Latest crossings per reading and knob that a placement tries before predicting one."""
 SAME_LEAKAGE = 0.025
@@ -577,7 +581,7 @@ class _Engine:
 
         Most measures are linear (or log-linear) in a knob, so the traces at the two ends
         of the bracket predict where the first covering clause triggers; a prediction is
-        accepted when the values 0.1 % either side of it straddle the line, otherwise it
+        accepted when the values 0.01 % either side of it straddle the line, otherwise it
         shrinks the bracket and the next prediction uses the new ends (a safeguarded
         secant). Bisection in log space finishes what the predictions cannot.
 
@@ -591,7 +595,7 @@ class _Engine:
         shape = (_plan_key(plan, name), name)
         same_plan = self.plan_crossings.get(shape)  # this very plan under another reading
         for guess in ([same_plan] if same_plan else []) + recent[::-1]:  # then the latest, newest first
-            below, above = guess * (1 - 1e-3), guess * (1 + 1e-3)
+            below, above = guess * (1 - STRADDLE), guess * (1 + STRADDLE)
             if not (lo < below and above < hi):
                 continue
             covered, trace = self._probe(plan, name, below, reading)
@@ -617,7 +621,7 @@ class _Engine:
             guesses = _crossings(at_low, at_high, lo, hi, self.policy.covered_tiers, model)
             if not guesses:
                 continue
-            below, above = guesses[0] * (1 - 1e-3), guesses[0] * (1 + 1e-3)
+            below, above = guesses[0] * (1 - STRADDLE), guesses[0] * (1 + STRADDLE)
             if not (lo < below and above < hi):
                 continue
             covered, trace = self._probe(plan, name, below, reading)
