@@ -47,3 +47,13 @@ def test_a_changed_output_is_caught(fresh):
     changed = text.replace("15 passed, 1 xfailed", "16 passed", 1)
     assert changed != text
     assert _tool().differences(changed, contents) == ["run: pytest policies/my_draft.py -v"]
+
+
+def test_the_prose_quotes_the_pasted_output():
+    """Step 3 reads the first failure in words; the figures it quotes must be the ones pasted
+    above it (after a regeneration changes them, update the prose)."""
+    text = _tool().GUIDE.read_text(encoding="utf-8")
+    prose_to_output = {"(229x:": "leakage 229x", "4.12×10^26 operations each": "4.12e26 ops",
+                       "measures 9.88×10^24": "9.88e24 > 1e25", "here 330 times": "329.60x the honest run"}
+    for prose, output in prose_to_output.items():
+        assert prose in text and output in text, (prose, output)

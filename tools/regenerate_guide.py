@@ -51,12 +51,15 @@ def _edit(path: Path, block: str) -> None:
 def _run(command: str, folder: Path) -> str:
     """A command's output as the guide shows it."""
     argv = shlex.split(command)
-    if argv[0] == "pytest":
-        argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *argv[1:]]
+    if argv[0] == "pytest":  # Hypothesis seeded, so the pasted output is one run's, every time
+        argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--hypothesis-seed=0", *argv[1:]]
     elif argv[0] == "loopholes":
         argv = [sys.executable, "-m", "loopholes.cli", *argv[1:]]
     env = {**os.environ, "COLUMNS": "80", "PYTHONHASHSEED": "0"}
-    out = subprocess.run(argv, cwd=folder, env=env, capture_output=True, text=True, timeout=600).stdout
+    run = subprocess.run(argv, cwd=folder, env=env, capture_output=True, text=True, timeout=600)
+    out = run.stdout + run.stderr  # an error belongs in the comparison too
+    if not out.strip():
+        raise RuntimeError(f"the guide's command printed nothing: {command}")
     if "-v" in argv:  # the header names this machine's paths and plugin versions
         lines = out.splitlines(keepends=True)
         first = next((i for i, line in enumerate(lines) if "::" in line), 0)
