@@ -8,6 +8,7 @@ changed beyond timings and temporary paths fails here. Regenerate with
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 from pathlib import Path
 
@@ -39,7 +40,14 @@ def fresh():
 
 def test_pasted_output_is_what_the_commands_print(fresh):
     text, contents = fresh
-    assert _tool().differences(text, contents) == []
+    guide = _tool()
+    stale = guide.differences(text, contents)
+    detail = []
+    for match, content in zip(guide.MARKER.finditer(text), contents):
+        if f"{match.group(1)}: {match.group(2)}" in stale:
+            detail += difflib.unified_diff(guide.normalise(match.group(3)).splitlines(),
+                                           guide.normalise(content).splitlines(), "pasted", "printed now", lineterm="")
+    assert stale == [], "\n".join(detail[:60])
 
 
 def test_a_changed_output_is_caught(fresh):
