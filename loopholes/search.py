@@ -7,7 +7,9 @@ How a finding is made, per target domain and reading:
 1. A composition of strategies (singles, then pairs and triples for strategies that have
    no finding yet) edits the honest `Plan`; each strategy offers a few parameter variants.
 2. Knobs (teacher, core run, modifier compute) are placed in turn just under the line
-   that binds (the verdict is monotone in each), then backed off 1 % and rounded down.
+   that binds (the verdict is taken to be monotone in each; where a "primarily" share
+   test under a lineage sum makes it switch twice, the placement is one of the
+   crossings), then backed off 1 % and rounded down.
    A placement first tries where the same plan crossed under another reading and where
    the knob crossed lately, then predicts the crossing from the clause traces; a guess
    is accepted only when values 0.01 % either side of it straddle the line.
@@ -306,8 +308,9 @@ def search(policy: "str | Policy", *, strategies: Sequence[str] | None = None, d
            progress: Callable[[int, int], None] | None = None, material: float = MATERIAL_FACTOR,
            draws: int = DRAWS, target_profile: str = "standard", placements: "Placements | None" = None) -> SearchResult:
     """Find lifecycles that escape `policy` while keeping the target capability. Searches of
-    one rule object against other targets may share `placements` (same findings, fewer
-    evaluations)."""
+    one rule object against other targets may share `placements` (fewer evaluations; the
+    same findings unless the budget runs out or a verdict is not monotone in a knob:
+    `Placements`)."""
     chosen = load_policy(policy)
     if coefficients is not None:
         chosen = chosen.with_coefficients(coefficients if isinstance(coefficients, Coefficients) else load_coefficients(coefficients))
@@ -808,10 +811,17 @@ _PLAN_FIELDS = tuple(f.name for f in fields(Plan) if f.name != "external")
 
 class Placements:
     """Knob placements of one rule object, shareable between its searches (`search(...,
-    placements=)`): a placement depends on the rule, the reading, the plan, the knob and
-    its range only, never on what was placed before, so the searches of a `compare` that
-    measure one rule against several targets reuse each other's (and are charged only
-    the evaluations they spend)."""
+    placements=)`): where the verdict is monotone in the knob, a placement depends on the
+    rule, the reading, the plan, the knob and its range only, never on what was placed
+    before, so the searches of a `compare` that measure one rule against several targets
+    reuse each other's and are charged only the evaluations they spend.
+
+    Two limits, both deterministic (same command, same output): a shared search spends
+    fewer evaluations, so under a budget that runs out it may get further than the same
+    search alone; and where a verdict is not monotone in a knob (a "primarily" share
+    test under a lineage sum can switch twice as a distilled student grows), several
+    crossings exist, the search's remembered crossings may pick another one than a
+    fresh search would, and a shared placement may then differ from a search's own."""
 
     def __init__(self) -> None:
         self.policy: Policy | None = None

@@ -52,10 +52,10 @@ def _triangular(rng: random.Random, low: float, mode: float, high: float) -> flo
     return rng.triangular(lo, hi, mode)
 
 
-_DRAWN: dict[tuple[int, int, int], tuple[Coefficients, list[Coefficients]]] = {}
+_DRAWN: dict[tuple[int, int, int], tuple[Coefficients, tuple[Coefficients, ...]]] = {}
 
 
-def joint_draws(table: Coefficients, n: int = DRAWS, seed: int = 0) -> list[Coefficients]:
+def joint_draws(table: Coefficients, n: int = DRAWS, seed: int = 0) -> tuple[Coefficients, ...]:
     """`n` complete coefficient tables, each coefficient drawn within its band. The same
     table, count and seed give the same table objects within a process, so what a rule
     caches per table (the EU frontier) serves every search of a `compare`."""
@@ -63,7 +63,7 @@ def joint_draws(table: Coefficients, n: int = DRAWS, seed: int = 0) -> list[Coef
     hit = _DRAWN.get(key)
     if hit is not None and hit[0] is table:
         return hit[1]
-    draws = _draw(table, n, seed)
+    draws = tuple(_draw(table, n, seed))  # shared: a tuple, so no caller can change another's draws
     if len(_DRAWN) >= 16:
         _DRAWN.clear()
     _DRAWN[key] = (table, draws)
