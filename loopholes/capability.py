@@ -182,9 +182,14 @@ class Capability:
         return self.values[domain]
 
     def get(self, domain: str, band: str = "central") -> float:
-        return self.values[domain][BANDS.index(band)]
+        values = self.values[domain]
+        if len(values) != len(BANDS):  # a result over independent tables (Coefficients.columns)
+            raise ValueError("this capability holds one column per coefficient table, not low/central/high")
+        return values[BANDS.index(band)]
 
     def to_json(self) -> dict[str, dict[str, float]]:
+        if any(len(v) != len(BANDS) for v in self.values.values()):
+            raise ValueError("this capability holds one column per coefficient table, not low/central/high")
         return {d: dict(zip(BANDS, v)) for d, v in self.values.items()}
 
 
