@@ -53,7 +53,7 @@ from .registry import load_policy
 from .sanity import check_covers_honest_model
 from .strategies import Setting, Strategy, get_strategy, registry
 from .sensitivity import DRAWS, Analyser, Sensitivity
-from .strategies.plan import Plan, build, honest_plan, round_down
+from .strategies.plan import Plan, build, honest_plan, next_grid, round_down
 
 DATA_HORIZON = dt.date(2026, 7, 15)
 """Last publication date in the vendored Epoch data: no release is placed later."""
@@ -572,13 +572,15 @@ class _Engine:
     def _largest_uncovered(self, plan: Plan, name: str, low: float, high: float, reading: Reading) -> float | None:
         """The placement (see `_place`), memoised in `Placements`, which the searches of
         one rule object may share."""
-        key = (reading.id, _plan_key(plan, name), name, low, high)
+        plan_key = _plan_key(plan, name)
+        key = (reading.id, plan_key, name, low, high)
         cache = self.placements.for_policy(self.policy)
         if key not in cache:
-            cache[key] = self._place(plan, name, low, high, reading)
+            cache[key] = self._place(plan, name, low, high, reading, (plan_key, name))
         return cache[key]
 
-    def _place(self, plan: Plan, name: str, low: float, high: float, reading: Reading) -> float | None:
+    def _place(self, plan: Plan, name: str, low: float, high: float, reading: Reading,
+               shape: tuple) -> float | None:
         """The largest knob value in [low, high] that leaves the artifact uncovered (the
         verdict is monotone in every knob), backed off 1 % and rounded down.
 
@@ -593,70 +595,73 @@ class _Engine:
         (a boost's sample count, another reading of a clause that does not bind here)
         cross where the previous shape did. The acceptance test is the same, so a
         remembered crossing is never taken on trust."""
-        lo, hi, at_low, at_high = low, high, None, None
+        bracket = _Bracket(low, high)
         recent = self.crossings.setdefault((reading.id, name), [])
-        shape = (_plan_key(plan, name), name)
         same_plan = self.plan_crossings.get(shape)  # this very plan under another reading
         for guess in ([same_plan] if same_plan else []) + recent[::-1]:  # then the latest, newest first
-            below, above = guess * (1 - STRADDLE), guess * (1 + STRADDLE)
-            if not (lo < below and above < hi):
-                continue
-            covered, trace = self._probe(plan, name, below, reading)
-            if covered:
-                hi, at_high = below, trace
-                continue
-            lo, at_low = below, trace
-            covered, trace = self._probe(plan, name, above, reading)
-            if covered:
-                return self._crossed(recent, guess, below, above, shape, plan, name, reading)
-            lo, at_low = above, trace
-        if at_low is None:
-            covered, at_low = self._probe(plan, name, lo, reading)
+            if self._straddles(plan, name, guess, bracket, reading):
+                return self._crossed(recent, guess, shape, plan, name, reading)
+        if bracket.at_low is None:
+            covered, bracket.at_low = self._probe(plan, name, bracket.lo, reading)
             if covered:
                 return None
-        if at_high is None:
-            covered, at_high = self._probe(plan, name, hi, reading)
+        if bracket.at_high is None:
+            covered, bracket.at_high = self._probe(plan, name, bracket.hi, reading)
             if not covered:
                 return round_down(high)
         first = self.model_hint.get(name, 0)  # the crossing model that worked last for this knob
         for attempt in range(SECANT_ROUNDS):
             model = (first + attempt) % 3
-            guesses = _crossings(at_low, at_high, lo, hi, self.policy.covered_tiers, model)
-            if not guesses:
-                continue
-            below, above = guesses[0] * (1 - STRADDLE), guesses[0] * (1 + STRADDLE)
-            if not (lo < below and above < hi):
-                continue
-            covered, trace = self._probe(plan, name, below, reading)
-            if covered:
-                hi, at_high = below, trace
-                continue
-            lo, at_low = below, trace
-            covered, trace = self._probe(plan, name, above, reading)
-            if covered:
+            guesses = _crossings(bracket.at_low, bracket.at_high, bracket.lo, bracket.hi, self.policy.covered_tiers,
+                                 model)
+            if guesses and self._straddles(plan, name, guesses[0], bracket, reading):
                 self.model_hint[name] = model
-                return self._crossed(recent, guesses[0], below, above, shape, plan, name, reading)
-            lo, at_low = above, trace
-        lo, hi = math.log(lo), math.log(hi)
+                return self._crossed(recent, guesses[0], shape, plan, name, reading)
+        lo, hi = math.log(bracket.lo), math.log(bracket.hi)
         while hi - lo > 1e-4:
             mid = (lo + hi) / 2
             if self._covered(plan, name, math.exp(mid), reading):
                 hi = mid
             else:
                 lo = mid
-        return self._crossed(recent, math.exp((lo + hi) / 2), math.exp(lo), math.exp(hi), shape, plan, name, reading)
+        self._remember(recent, math.exp((lo + hi) / 2), shape)
+        return self._under(math.exp(lo), math.exp(hi), plan, name, reading)
 
-    def _crossed(self, recent: list[float], crossing: float, below: float, above: float, shape: tuple,
-                 plan: Plan, name: str, reading: Reading) -> float:
-        """Remember where the knob crossed (shapes that differ only in what no clause
+    def _straddles(self, plan: Plan, name: str, guess: float, bracket: "_Bracket", reading: Reading) -> bool:
+        """Probe STRADDLE either side of a guessed crossing inside the bracket: True when the
+        two values straddle the line (the bracket is then exactly around the guess); else
+        the bracket narrows to what the probes showed."""
+        below, above = guess * (1 - STRADDLE), guess * (1 + STRADDLE)
+        if not (bracket.lo < below and above < bracket.hi):
+            return False
+        covered, trace = self._probe(plan, name, below, reading)
+        if covered:
+            bracket.hi, bracket.at_high = below, trace
+            return False
+        bracket.lo, bracket.at_low = below, trace
+        covered, trace = self._probe(plan, name, above, reading)
+        if covered:
+            bracket.hi, bracket.at_high = above, trace
+            return True
+        bracket.lo, bracket.at_low = above, trace
+        return False
+
+    def _crossed(self, recent: list[float], crossing: float, shape: tuple, plan: Plan, name: str,
+                 reading: Reading) -> float:
+        """A guess straddled the line: remember it and place the knob under it."""
+        self._remember(recent, crossing, shape)
+        below, above = crossing * (1 - STRADDLE), crossing * (1 + STRADDLE)
+        return self._under(below, above, plan, name, reading)
+
+    def _remember(self, recent: list[float], crossing: float, shape: tuple) -> None:
+        """Remember where the knob crossed: shapes that differ only in what no clause
         measures cross at the same value, so the next placement tries it first with two
-        probes) and place the knob under it."""
+        probes."""
         if crossing in recent:
             recent.remove(crossing)
         recent.append(crossing)
         del recent[:-RECALL]
         self.plan_crossings[shape] = crossing
-        return self._under(below, above, plan, name, reading)
 
     def _under(self, below: float, above: float, plan: Plan, name: str, reading: Reading) -> float:
         """round_down(c x BACKOFF) for the crossing c, known to lie in (below, above]: a
@@ -667,7 +672,7 @@ class _Engine:
             low, high = round_down(below * BACKOFF), round_down(above * BACKOFF)
             if low == high:
                 return low
-            probe = _next_grid(low) / BACKOFF
+            probe = next_grid(low) / BACKOFF
             if not below < probe < above:
                 break
             if self._covered(plan, name, probe, reading):
@@ -809,6 +814,17 @@ def _prune_unused(steps, deploy):
 _PLAN_FIELDS = tuple(f.name for f in fields(Plan) if f.name != "external")
 
 
+@dataclass
+class _Bracket:
+    """Where a knob's crossing lies: uncovered at `lo`, covered at `hi`, with the clause
+    traces there once probed (the secant predicts from them)."""
+
+    lo: float
+    hi: float
+    at_low: Any = None
+    at_high: Any = None
+
+
 class Placements:
     """Knob placements of one rule object, shareable between its searches (`search(...,
     placements=)`): where the verdict is monotone in the knob, a placement depends on the
@@ -832,11 +848,6 @@ class Placements:
             self.policy, self.values = policy, {}
         return self.values
 
-
-def _next_grid(value: float) -> float:
-    """The next value above `value` with three significant figures (`round_down`'s grid)."""
-    exponent = math.floor(math.log10(value)) - 2
-    return (round(value / 10 ** exponent) + 1) * 10 ** exponent
 
 
 def _plan_key(plan: Plan, knob: str) -> tuple:

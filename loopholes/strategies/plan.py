@@ -228,3 +228,9 @@ def round_down(value: float) -> float:
         return 0.0
     exponent = math.floor(math.log10(value)) - 2
     return math.floor(value / 10 ** exponent + 1e-9) * 10 ** exponent
+
+
+def next_grid(value: float) -> float:
+    """The next value above `value` on `round_down`'s grid (three significant figures)."""
+    exponent = math.floor(math.log10(value)) - 2
+    return (round(value / 10 ** exponent) + 1) * 10 ** exponent
