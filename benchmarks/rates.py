@@ -86,6 +86,18 @@ def object_rate(policy: Any, lifecycles: Sequence[Lifecycle], plans: Sequence[An
                 1e6 * _best_of(repeats, clones, pairs) / n, 1e6 * build_s / max(len(plans), 1))
 
 
+def _drawn_setup(policy: Any, lifecycles: Sequence[Lifecycle], draws: int, seed: int):
+    """The joint draws of the rule's table, and a maker of fresh copies of the lifecycles
+    with the rule's readings taken in turn (what both draw benchmarks time)."""
+    table = policy.coefficients or loopholes.capability.load_coefficients()
+    readings = policy.readings
+
+    def clones():
+        return [(fresh(lc), readings[i % len(readings)]) for i, lc in enumerate(lifecycles)]
+
+    return joint_draws(table, draws, seed), clones
+
+
 def sensitivity_rate(policy: Any, lifecycles: Sequence[Lifecycle], draws: int, repeats: int = 2,
                      seed: int = 0) -> tuple[int, float]:
     """(evaluations, evaluations per second) of every lifecycle under every joint
@@ -93,15 +105,9 @@ def sensitivity_rate(policy: Any, lifecycles: Sequence[Lifecycle], draws: int, r
     drawn table (it matters when a clause reads capability) and a capability with it.
     Evaluations = lifecycles x draws; drawn rules are made before timing, as a search
     makes them once."""
-    table = policy.coefficients or loopholes.capability.load_coefficients()
-    tables = joint_draws(table, draws, seed)
+    tables, clones = _drawn_setup(policy, lifecycles, draws, seed)
     drawn = [(policy.with_coefficients(t), t) for t in tables]
-    readings = policy.readings
-    date = policy.reference_date
-    effective_compute = loopholes.capability.effective_compute
-
-    def clones():
-        return [(fresh(lc), readings[i % len(readings)]) for i, lc in enumerate(lifecycles)]
+    date, effective_compute = policy.reference_date, loopholes.capability.effective_compute
 
     def run(data):
         for lc, reading in data:
@@ -125,16 +131,10 @@ def column_rate(policy: Any, lifecycles: Sequence[Lifecycle], draws: int, repeat
     from loopholes.capability import Coefficients, MixedColumns
     from loopholes.policy import Context
 
-    table = policy.coefficients or loopholes.capability.load_coefficients()
-    tables = joint_draws(table, draws, seed)
+    tables, clones = _drawn_setup(policy, lifecycles, draws, seed)
     columns = Coefficients.columns(tables, "benchmark draws")
     drawn = [policy.with_coefficients(t) for t in tables]
-    readings = policy.readings
-    date = policy.reference_date
-    effective_compute = loopholes.capability.effective_compute
-
-    def clones():
-        return [(fresh(lc), readings[i % len(readings)]) for i, lc in enumerate(lifecycles)]
+    date, effective_compute = policy.reference_date, loopholes.capability.effective_compute
 
     def run(data):
         for lc, reading in data:
