@@ -612,6 +612,8 @@ class _Engine:
         first = self.model_hint.get(name, 0)  # the crossing model that worked last for this knob
         for attempt in range(SECANT_ROUNDS):
             model = (first + attempt) % 3
+            if bracket.at_low is None:  # narrowed by a probe that asked for coverage only
+                bracket.at_low = self._probe(plan, name, bracket.lo, reading)[1]
             guesses = _crossings(bracket.at_low, bracket.at_high, bracket.lo, bracket.hi, self.policy.covered_tiers,
                                  model)
             if guesses and self._straddles(plan, name, guesses[0], bracket, reading):
@@ -630,7 +632,10 @@ class _Engine:
     def _straddles(self, plan: Plan, name: str, guess: float, bracket: "_Bracket", reading: Reading) -> bool:
         """Probe STRADDLE either side of a guessed crossing inside the bracket: True when the
         two values straddle the line (the bracket is then exactly around the guess); else
-        the bracket narrows to what the probes showed."""
+        the bracket narrows to what the probes showed. The probe above the guess asks for
+        coverage only: when the guess holds that probe is covered, and `is_covered` stops
+        at the first clause that triggers instead of tracing them all (an end it narrows
+        gets its trace later, if a prediction needs it)."""
         below, above = guess * (1 - STRADDLE), guess * (1 + STRADDLE)
         if not (bracket.lo < below and above < bracket.hi):
             return False
@@ -639,11 +644,10 @@ class _Engine:
             bracket.hi, bracket.at_high = below, trace
             return False
         bracket.lo, bracket.at_low = below, trace
-        covered, trace = self._probe(plan, name, above, reading)
-        if covered:
-            bracket.hi, bracket.at_high = above, trace
+        if self._covered(plan, name, above, reading):
+            bracket.hi, bracket.at_high = above, None
             return True
-        bracket.lo, bracket.at_low = above, trace
+        bracket.lo, bracket.at_low = above, None
         return False
 
     def _crossed(self, recent: list[float], crossing: float, shape: tuple, plan: Plan, name: str,
