@@ -26,10 +26,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("list", help="bundled policies (with status and dates) and gaming strategies")
 
-    sub.add_parser("schema", help="print the JSON Schema of a lifecycle spec")
+    schema = sub.add_parser("schema", help="print the JSON Schema of a lifecycle spec (or, with --rule, of a rule file)")
+    schema.add_argument("--rule", action="store_true", help="the schema of a YAML/TOML rule file instead")
 
     check = sub.add_parser("check", help="the verdict of a policy on one lifecycle spec")
-    check.add_argument("policy", help="bundled policy id or path to a policy module")
+    check.add_argument("policy", help="bundled policy id, or the path of a rule file (.yaml, .toml) or module (.py)")
     check.add_argument("spec", help="lifecycle spec (.json, .yaml, .yml or .toml)")
     check.add_argument("--reading", help="named reading of the policy (default: its first)")
     check.add_argument("--coefficients", help="TOML file of capability coefficients to lay over the bundled ones")
@@ -71,7 +72,10 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command == "list":
             return _cmd_list()
         if args.command == "schema":
-            from .spec import json_schema
+            if args.rule:
+                from .rulefile import json_schema
+            else:
+                from .spec import json_schema
 
             print(json.dumps(json_schema(), indent=2))
             return 0

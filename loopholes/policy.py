@@ -53,11 +53,25 @@ class Reading:
 
 @dataclass(frozen=True)
 class Parameter:
-    """A dated, cited number a rule uses (openfisca-style), so drafts can change it by name."""
+    """A dated, cited number a rule uses (openfisca-style), so drafts can change it by name.
+    `value` is the one in effect on the policy's reference date; `history` keeps every
+    dated value (oldest first), so an amended threshold keeps its past."""
 
     value: Any
     clause: str
     note: str = ""
+    history: tuple[tuple[dt.date, Any], ...] = ()
+
+    def at(self, day: dt.date) -> Any:
+        """The value in effect on `day`: the latest dated value from on or before it (the
+        earliest one for a day before any), or `value` when the parameter has no history."""
+        if not self.history:
+            return self.value
+        chosen = self.history[0][1]
+        for since, value in self.history:
+            if since <= day:
+                chosen = value
+        return chosen
 
 
 class Context:
@@ -441,10 +455,29 @@ def counting(ctx: Context) -> Counting:
     return Counting(integer=ctx.option("count_integer", True), estimate=ctx.option("estimate", "reported"))
 
 
+SCOPES = ("single-run", "model", "model-and-data", "lineage", "developer")
+"""The sums a compute rule can count (see `training_compute`)."""
+
+
+def model_and_data_steps(lc: Lifecycle) -> list:
+    """The artifact's model (its runs, bases and members) plus the synthetic-data
+    generation that feeds those steps: all "training-related" compute in the sense of
+    Korea's draft MSIT Notice, which counts data pre-processing. A teacher's own training
+    is another model's compute and stays out."""
+    steps = list(lc.model_tree())
+    seen = {s.id for s in steps}
+    for step in lc.model_tree():
+        steps.extend(d for d in lc.data_inputs(step) if d.id not in seen)
+        seen.update(d.id for d in lc.data_inputs(step))
+    return steps
+
+
 def training_compute(scope: str | None = None) -> Measure:
-    """Training compute in a scope: "single-run", "model", "lineage", or "developer" (the
-    deploying developer's own steps in the artifact's model). Without `scope`, the
-    reading's `scope` option decides, so one rule serves several readings."""
+    """Training compute in a scope (`SCOPES`): "single-run" (the largest run), "model"
+    (the artifact's runs, bases and members), "model-and-data" (that plus the synthetic
+    data generated for it), "lineage" (everything upstream, teachers included), or
+    "developer" (the deploying developer's own steps in the artifact's model). Without
+    `scope`, the reading's `scope` option decides, so one rule serves several readings."""
 
     def measure(ctx: Context) -> float:
         chosen = scope or ctx.option("scope", "lineage")
@@ -457,7 +490,9 @@ def training_compute(scope: str | None = None) -> Measure:
             return accounting.lineage_compute(lc, how)
         if chosen == "developer":
             return accounting.developer_compute(lc, lc.artifact.developer, how, lc.model_tree())
-        raise PolicyError(f"unknown compute scope '{chosen}'; valid: single-run, model, lineage, developer")
+        if chosen == "model-and-data":
+            return accounting.total(model_and_data_steps(lc), how)
+        raise PolicyError(f"unknown compute scope '{chosen}'; valid: {', '.join(SCOPES)}")
 
     return measure
 
@@ -471,6 +506,8 @@ def scope_steps(ctx: Context):
         tree = ctx.lifecycle.model_tree()
         runs = [s for s in tree if s.kind in accounting.TRAINING_KINDS]
         return [max(runs, key=lambda s: accounting.counted(s, counting(ctx)))] if runs else []
+    if chosen == "model-and-data":
+        return model_and_data_steps(ctx.lifecycle)
     return ctx.lifecycle.model_tree()
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from .errors import PolicyError
 from .policies import BUNDLED
 from .policy import Policy
+from .rulefile import is_rule_file, load_rule_file
 
 
 def policy_ids() -> list[str]:
@@ -39,13 +40,29 @@ def load_policy(ref: "str | Path | Policy") -> Policy:
         return ref
     text = str(ref)
     if text in BUNDLED:
+        if BUNDLED[text].endswith(".yaml"):
+            return _load_rule_file(Path(__file__).resolve().parent / "policies" / BUNDLED[text])
         return _policy_of(importlib.import_module(BUNDLED[text]), text)
     if text in _plugins():
         return _policy_of(_plugins()[text].load(), text)  # type: ignore[attr-defined]
     path = Path(text)
+    if is_rule_file(path):
+        return _load_rule_file(path.resolve())
     if path.suffix == ".py" or path.exists():
         return load_policy_file(path.resolve())
-    raise PolicyError(f"unknown policy '{text}'; give a bundled id ({', '.join(policy_ids())}) or a path to a .py file")
+    raise PolicyError(f"unknown policy '{text}'; give a bundled id ({', '.join(policy_ids())}) or a path to a "
+                      ".py, .yaml or .toml rule file")
+
+
+@functools.cache
+def _load_rule_file(path: Path) -> Policy:
+    """A YAML or TOML rule (loopholes.rulefile), cached on its resolved path: parsing
+    and validating it runs no code."""
+    policy = load_rule_file(path)
+    problem = policy_problem(policy)
+    if problem:
+        raise PolicyError(f"{path}: policy '{policy.id}': {problem}")
+    return policy
 
 
 def load_policy_file(path: Path) -> Policy:

@@ -1,6 +1,8 @@
 """New York RAISE Act as enacted (L.2026 c.96): bundled id `ny-raise`.
 
 Re-exported here so that `pytest policies` runs its loophole suite; the rule itself lives
-in loopholes/policies/ny_raise.py. Its known loopholes run as strict xfail."""
+in loopholes/policies/ny_raise.yaml (a rule file). Its known loopholes run as strict xfail."""
 
-from loopholes.policies.ny_raise import POLICY  # noqa: F401
+from loopholes.registry import load_policy
+
+POLICY = load_policy("ny-raise")

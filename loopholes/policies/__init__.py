@@ -1,11 +1,15 @@
-"""Bundled policies, addressable by stable id from any folder once the package is installed."""
+"""Bundled policies, addressable by stable id from any folder once the package is installed.
+
+A value ending in .yaml is a rule file in this folder (rules as data, loopholes.rulefile);
+any other value is the module that defines POLICY (rules the format cannot express: the
+EU walk and capability limb, and the two dynamic rules)."""
 
 BUNDLED = {
-    "us-eo-14110": "loopholes.policies.us_eo_14110",
+    "us-eo-14110": "us_eo_14110.yaml",
     "eu-ai-act": "loopholes.policies.eu_ai_act",
-    "ca-sb53": "loopholes.policies.ca_sb53",
+    "ca-sb53": "ca_sb53.yaml",
     "dynamic-percentile": "loopholes.policies.dynamic_percentile",
     "risk-index": "loopholes.policies.risk_index",
-    "ny-raise": "loopholes.policies.ny_raise",
-    "kr-ai-basic-act": "loopholes.policies.kr_ai_basic_act",
+    "ny-raise": "ny_raise.yaml",
+    "kr-ai-basic-act": "kr_ai_basic_act.yaml",
 }

@@ -1,0 +1,251 @@
+"""Rules as data (issue 13): the YAML encodings of the static rules give the verdicts their
+Python encodings gave, the format rejects what it cannot mean with one line, numbers are
+exact, dated values keep their history, and loading runs no code."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from loopholes.cli import main
+from loopholes.errors import PolicyError
+from loopholes.loading import load_lifecycle
+from loopholes.registry import load_policy
+from loopholes.rulefile import exact, json_schema, load_rule_file, parse_rule
+from loopholes.testing import lifecycles, near_threshold_lifecycles
+
+ROOT = Path(__file__).resolve().parent.parent
+PREVIOUS = Path(__file__).resolve().parent / "previous_encodings"
+YAML_RULES = {"ca-sb53": "ca_sb53", "ny-raise": "ny_raise", "us-eo-14110": "us_eo_14110",
+              "kr-ai-basic-act": "kr_ai_basic_act"}
+
+
+def previous(module: str):
+    """The Python encoding a YAML rule replaced (kept under tests/ as the reference)."""
+    spec = importlib.util.spec_from_file_location(f"previous_{module}", PREVIOUS / f"{module}.py")
+    loaded = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loaded)
+    return loaded.POLICY
+
+
+PAIRS = {pid: (load_policy(pid), previous(module)) for pid, module in YAML_RULES.items()}
+
+
+def trace(policy, lc, reading):
+    """Everything a verdict decides, without the free-text notes."""
+    verdict = policy.evaluate(lc, reading)
+    return (verdict.covered, verdict.tier,
+            [(c.rule, c.clause, c.measures, c.measured, c.threshold, c.comparator, c.triggered, c.tier, c.unit,
+              c.artifact, c.party) for c in verdict.clauses],
+            [o.to_json() for o in verdict.obligated])
+
+
+@pytest.mark.parametrize("pid", sorted(YAML_RULES))
+def test_a_bundled_yaml_rule_is_the_python_rule_it_replaced(pid):
+    new, old = PAIRS[pid]
+    assert new.describe() == old.describe()
+    assert new.parameters == old.parameters
+    assert new.known_loopholes == old.known_loopholes and new.ambiguities == old.ambiguities
+    assert (new.dates, new.in_force_until, new.superseded_by, new.duty) == \
+           (old.dates, old.in_force_until, old.superseded_by, old.duty)
+    assert [type(r.threshold) for r in new.rules] == [type(r.threshold) for r in old.rules]  # exact ints stay ints
+
+
+@pytest.mark.parametrize("pid", sorted(YAML_RULES))
+def test_yaml_and_python_encodings_agree_on_every_example(pid):
+    new, old = PAIRS[pid]
+    examples = sorted((ROOT / "examples").glob("*.yaml"))
+    assert len(examples) >= 5
+    for path in examples:
+        lc = load_lifecycle(path)
+        for reading in old.readings:
+            assert trace(new, lc, reading.id) == trace(old, lc, reading.id), (path.name, reading.id)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pid=st.sampled_from(sorted(YAML_RULES)), data=st.data())
+def test_yaml_and_python_encodings_agree_on_generated_lifecycles(pid, data):
+    new, old = PAIRS[pid]
+    line = max(old.target_lines.values())
+    lc = data.draw(st.one_of(lifecycles(max_steps=5), near_threshold_lifecycles(line, max_steps=4)))
+    for reading in old.readings:
+        assert trace(new, lc, reading.id) == trace(old, lc, reading.id), reading.id
+        assert new.is_covered(lc, new.reading(reading.id)) == old.is_covered(lc, old.reading(reading.id))
+
+
+def test_yaml_and_python_encodings_find_the_same_loopholes():
+    from loopholes.search import search
+
+    new, old = PAIRS["us-eo-14110"]
+    found = [search(p, strategies=["bio-dilution", "cascade"], seed=3, max_evals=4000).to_json(timing=False)
+             for p in (new, old)]
+    assert [f["lifecycle"] for f in found[0]["findings"]] == [f["lifecycle"] for f in found[1]["findings"]]
+    assert found[0]["findings"], "the EO's bio line is known to leak through bio-dilution"
+
+
+# -- the format ---------------------------------------------------------------------------
+
+MINIMAL = """
+id: my-draft
+title: A draft line
+jurisdiction: Nowhere
+source: https://example.org/draft
+status: draft
+reference_date: 2026-06-01
+parameters:
+  line: {value: 1e25, clause: "Draft §1"}
+readings:
+  - {id: plain, question: "Which compute counts?", answer: "The lineage.", options: {scope: lineage}}
+tiers: [covered]
+covered_tiers: [covered]
+target_lines: {general: 1e25}
+rules:
+  - {id: line, kind: compute, clause: "Draft §1", threshold: line, tier: covered}
+"""
+
+
+def write(tmp_path, text: str, name: str = "draft.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def error_of(tmp_path, text: str) -> str:
+    with pytest.raises(PolicyError) as caught:
+        load_rule_file(write(tmp_path, text))
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+def test_a_minimal_rule_file_loads_and_judges(tmp_path):
+    policy = load_rule_file(write(tmp_path, MINIMAL))
+    assert policy.rules[0].threshold == 10**25 and type(policy.rules[0].threshold) is int
+    lc = load_lifecycle(ROOT / "examples" / "llama-3.1-405b.yaml")
+    assert policy.evaluate(lc).covered
+
+
+def test_an_unknown_key_is_named_with_its_rule_and_a_suggestion(tmp_path):
+    message = error_of(tmp_path, MINIMAL.replace("threshold: line", "thresold: line"))
+    assert "draft.yaml" in message and "rule 'line'" in message
+    assert "unknown key 'thresold'" in message and "did you mean 'threshold'" in message
+
+
+def test_an_unknown_top_level_key_and_a_misspelt_condition_are_named(tmp_path):
+    assert "unknown key 'tiers_covered'" in error_of(tmp_path, MINIMAL + "tiers_covered: [covered]\n")
+    text = MINIMAL.replace("tier: covered}", "tier: covered, all: [{parametre: line}]}")
+    message = error_of(tmp_path, text)
+    assert "unknown key 'parametre'" in message and "did you mean 'parameter'" in message
+
+
+def test_a_parameter_a_tier_and_a_required_rule_must_exist(tmp_path):
+    assert "names parameter 'lien'" in error_of(tmp_path, MINIMAL.replace("threshold: line", "threshold: lien"))
+    assert "tier 'high'" in error_of(tmp_path, MINIMAL.replace("tier: covered}", "tier: high}"))
+    text = MINIMAL + "  - {id: rich, kind: revenue, clause: x, threshold: 1e9, tier: covered, requires: big}\n"
+    assert "requires rule 'big'" in error_of(tmp_path, text)
+
+
+def test_an_unknown_kind_scope_or_comparator_is_refused(tmp_path):
+    assert "kind 'threshold' is not one of compute" in error_of(tmp_path, MINIMAL.replace("kind: compute", "kind: threshold"))
+    assert "'everything'" in error_of(tmp_path, MINIMAL.replace("kind: compute,", "kind: compute, scope: everything,"))
+    assert "'=>'" in error_of(tmp_path, MINIMAL.replace("tier: covered}", "tier: covered, comparator: '=>'}"))
+
+
+def test_loading_a_rule_runs_no_code(tmp_path):
+    marker = tmp_path / "ran"
+    text = MINIMAL.replace("title: A draft line",
+                           f"title: !!python/object/apply:os.system ['touch {marker}']")
+    message = error_of(tmp_path, text)
+    assert not marker.exists() and "draft.yaml" in message
+
+
+@pytest.mark.parametrize("written, value", [
+    (10**26, 10**26), (1e26, 10**26), ("10^26", 10**26), ("10**26", 10**26), ("5 x 10^25", 5 * 10**25),
+    ("2.5e25", 25 * 10**24), ("1/3", Fraction(1, 3)), (0.5, 0.5), ("0.5", 0.5), (500_000_000, 500_000_000)])
+def test_numbers_are_exact_as_written(written, value):
+    got = exact(written, "x")
+    assert got == value and type(got) is type(value)
+
+
+@pytest.mark.parametrize("written", ["ten", "1e", True, None, float("nan"), "1/0"])
+def test_a_non_number_is_one_line(written):
+    with pytest.raises(PolicyError):
+        exact(written, "rule 'x': threshold")
+
+
+def test_dated_values_keep_their_history_and_use_the_reference_date(tmp_path):
+    text = MINIMAL.replace('line: {value: 1e25, clause: "Draft §1"}',
+                           'line: {clause: "Draft §1", values: {2024-01-01: 1e25, 2026-01-01: 5e25, 2027-01-01: 1e26}}')
+    policy = load_rule_file(write(tmp_path, text))
+    parameter = policy.parameters["line"]
+    assert parameter.value == 5 * 10**25 == policy.rules[0].threshold
+    assert [day for day, _ in parameter.history] == [dt.date(2024, 1, 1), dt.date(2026, 1, 1), dt.date(2027, 1, 1)]
+    assert parameter.at(dt.date(2027, 6, 1)) == 10**26 and parameter.at(dt.date(2020, 1, 1)) == 10**25
+    both = text.replace('clause: "Draft §1", values', 'clause: "Draft §1", value: 1, values')
+    assert "either value or values" in error_of(tmp_path, both)
+
+
+def test_all_and_any_conditions_compose(tmp_path):
+    text = MINIMAL.replace("parameters:\n", "parameters:\n  frontier: {value: false, clause: J}\n  sota: {value: true, clause: J}\n")
+    lc = load_lifecycle(ROOT / "examples" / "llama-3.1-405b.yaml")
+    needs_both = load_rule_file(write(tmp_path, text.replace(
+        "tier: covered}", "tier: covered, all: [{parameter: sota}, {parameter: frontier}]}")))
+    needs_one = load_rule_file(write(tmp_path, text.replace(
+        "tier: covered}", "tier: covered, any: [{parameter: sota}, {parameter: frontier}]}"), "any.yaml"))
+    assert not needs_both.evaluate(lc).covered and needs_one.evaluate(lc).covered
+    shared = load_rule_file(write(tmp_path, text.replace(
+        "tier: covered}", "tier: covered, all: [{share: {domain: bio, above: 0.5}}]}"), "share.yaml"))
+    assert not shared.evaluate(lc).covered  # a general-data model is not primarily bio
+
+
+def test_a_toml_rule_is_the_same_rule(tmp_path):
+    import yaml
+
+    data = yaml.safe_load(MINIMAL)
+    toml = f"""id = "my-draft"
+title = "A draft line"
+jurisdiction = "Nowhere"
+source = "https://example.org/draft"
+status = "draft"
+reference_date = 2026-06-01
+tiers = ["covered"]
+covered_tiers = ["covered"]
+target_lines = {{ general = 1e25 }}
+[parameters.line]
+value = 1e25
+clause = "Draft §1"
+[[readings]]
+id = "plain"
+question = "Which compute counts?"
+answer = "The lineage."
+options = {{ scope = "lineage" }}
+[[rules]]
+id = "line"
+kind = "compute"
+clause = "Draft §1"
+threshold = "line"
+tier = "covered"
+"""
+    from_toml = load_rule_file(write(tmp_path, toml, "draft.toml"))
+    from_yaml = parse_rule(data, "draft.yaml")
+    assert from_toml.describe() == from_yaml.describe() and from_toml.parameters == from_yaml.parameters
+
+
+def test_the_cli_takes_a_yaml_rule_and_prints_its_schema(tmp_path, capsys):
+    path = write(tmp_path, MINIMAL)
+    assert main(["check", str(path), str(ROOT / "examples" / "llama-3.1-405b.yaml"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["covered"] is True
+    assert main(["schema", "--rule"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema == json_schema() and "rules" in schema["properties"] and schema["additionalProperties"] is False
+    assert main(["check", str(write(tmp_path, MINIMAL.replace("thresold", "x").replace("threshold", "thresold"), "bad.yaml")),
+                 str(ROOT / "examples" / "llama-3.1-405b.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown key 'thresold'" in err
