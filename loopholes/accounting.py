@@ -28,16 +28,28 @@ class Counting:
     integer: bool = True
     """Count integer operations (EO 14110 and SB 53 say "integer or floating-point")."""
     estimate: str = "reported"
-    """"reported": the developer's own estimate; "executed": the operations actually run."""
+    """"reported": the developer's own estimate; "executed": the operations actually run;
+    "dense": the larger of the two, with a zero-skipping sparse training run counted at
+    the size it would have run at dense (the draft accounting that closes the estimation
+    and sparsity loopholes, Hooker 2024 Appendix A)."""
 
 
+ESTIMATES = ("reported", "executed", "dense")
 ALL_OPERATIONS = Counting()
 
 
 def counted(step: Step, counting: Counting = ALL_OPERATIONS) -> float:
     if not counting.integer and step.integer:
         return 0
-    return step.reported_flop if counting.estimate == "reported" else step.flop
+    estimate = counting.estimate
+    if estimate == "reported":
+        return step.reported_flop
+    if estimate == "executed":
+        return step.flop
+    if estimate == "dense":
+        largest = max(step.flop, step.reported_flop)
+        return largest / (1 - step.sparsity) if step.sparsity > 0 and step.kind != "prune" else largest
+    raise ValueError(f"unknown estimate '{estimate}'; valid: {', '.join(ESTIMATES)}")
 
 
 def total(steps: Iterable[Step], counting: Counting = ALL_OPERATIONS) -> float:

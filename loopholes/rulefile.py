@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .accounting import ESTIMATES
 from .errors import PolicyError, one_line
 from .policy import (COMPARATORS, DUTIES, SCOPES, STATUSES, Context, KnownLoophole, Parameter, Policy, Reading,
                      Rule, cluster_rate, compute_threshold, cost_threshold, domain_threshold, revenue_threshold)
@@ -66,13 +67,24 @@ class ParameterSpec(_Strict):
         return self
 
 
+class ReadingOptions(_Strict):
+    """What a reading changes (docs/rule-api.md, "Readings"); unset options keep their defaults."""
+
+    scope: Scope | None = Field(None, description="The sum a rule without its own scope counts (default lineage).")
+    count_integer: bool | None = Field(None, description="Whether integer (INT8/INT4) operations count (default true).")
+    estimate: Literal[ESTIMATES] | None = Field(  # type: ignore[valid-type]
+        None, description="reported (the developer's estimate, default), executed (the operations run), or dense "
+                          "(the larger of the two, a sparse run at its dense size).")
+    unknown_networking: bool | None = Field(None, description="Whether a site of unknown networking passes a "
+                                                              "cluster rule's networking test (default true).")
+    duty: Literal[DUTIES] | None = Field(None, description="Overrides the file's duty.")  # type: ignore[valid-type]
+
+
 class ReadingSpec(_Strict):
     id: str = Field(min_length=1)
     question: str = Field(min_length=1, description="The open question of the text this reading answers.")
     answer: str = Field(min_length=1)
-    options: dict[str, Any] = Field(default_factory=dict, description=(
-        "What the reading changes: scope (one of " + ", ".join(SCOPES) + "), count_integer (true/false), "
-        "estimate (reported/executed), unknown_networking (true/false), duty (artifact/developer)."))
+    options: ReadingOptions = Field(default_factory=ReadingOptions)
 
 
 class KnownLoopholeSpec(_Strict):
@@ -255,16 +267,13 @@ def build_policy(spec: RuleFile, source: str) -> Policy:
     built: dict[str, Rule] = {}
     for rule in spec.rules:  # in file order: a rule may require only one defined above it
         built[rule.id] = _rule(rule, amount, built, source)
-    readings = tuple(Reading(r.id, r.question, r.answer, dict(r.options)) for r in spec.readings)
+    readings = tuple(Reading(r.id, r.question, r.answer, r.options.model_dump(exclude_none=True)) for r in spec.readings)
     reading_ids = {r.id for r in readings}
     for known in spec.known_loopholes:
         unknown = [r for r in known.readings if r not in reading_ids]
         if unknown:
             raise PolicyError(f"{source}: known loophole '{known.strategy}' names reading '{unknown[0]}', which the "
                               f"file does not define (readings: {', '.join(sorted(reading_ids))})")
-    for scope in (r.options.get("scope") for r in readings):
-        if scope is not None and scope not in SCOPES:
-            raise PolicyError(f"{source}: a reading's scope '{scope}' is not one of {', '.join(SCOPES)}")
     return Policy(
         id=spec.id, title=spec.title, jurisdiction=spec.jurisdiction, source=spec.source, status=spec.status,
         dates=dict(spec.dates), reference_date=spec.reference_date, readings=readings, rules=tuple(built.values()),

@@ -249,3 +249,20 @@ def test_the_cli_takes_a_yaml_rule_and_prints_its_schema(tmp_path, capsys):
                  str(ROOT / "examples" / "llama-3.1-405b.yaml")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown key 'thresold'" in err
+
+
+def test_a_reading_option_is_checked_by_name_and_value(tmp_path):
+    message = error_of(tmp_path, MINIMAL.replace("options: {scope: lineage}", "options: {scop: lineage}"))
+    assert "reading 'plain'" in message and "unknown key 'scop'" in message and "did you mean 'scope'" in message
+    assert "'guessed'" in error_of(tmp_path, MINIMAL.replace("{scope: lineage}", "{scope: lineage, estimate: guessed}"))
+
+
+def test_the_dense_estimate_counts_a_sparse_run_at_its_dense_size():
+    from loopholes.accounting import Counting, counted
+    from loopholes.lifecycle import make_step
+
+    sparse = make_step("base", "pretrain", "A", params=1e9, tokens=1e12, sparsity=0.5)
+    assert counted(sparse, Counting(estimate="executed")) == 3e21
+    assert counted(sparse, Counting(estimate="dense")) == 6e21
+    hardware_estimate = make_step("base", "pretrain", "A", flop=1e24)
+    assert counted(hardware_estimate, Counting(estimate="dense")) == 1e24
