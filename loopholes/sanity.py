@@ -18,13 +18,13 @@ def check_covers_honest_model(policy: Policy, domains: Iterable[str]) -> None:
     """Raise PolicyError unless, for each domain, an honest dense model trained with 10x
     the rule's line there is covered under at least one reading."""
     from .render import fmt
-    from .search import honest_target
+    from .strategies.plan import build, honest_plan
 
     for domain in domains:
         line = policy.target_lines.get(domain)
         if line is None:
             continue
-        honest = honest_target(policy, domain, line * MARGIN).lifecycle
+        honest = build(honest_plan(domain, policy.reference_date, line * MARGIN), name=f"honest-{domain}")
         if not any(policy.is_covered(honest, reading) for reading in policy.readings):
             raise PolicyError(
                 f"policy '{policy.id}': this rule does not cover an honest model at its own line: every lifecycle "
