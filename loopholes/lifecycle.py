@@ -386,3 +386,15 @@ def _checked_topological(steps: tuple[Step, ...], deploy: str, source: str) -> t
             raise SpecError("a distill step needs a teacher: a model or a synthetic_data step in inputs",
                             source=source, step=step.id, field="inputs")
     return tuple(order)
+
+
+def rooted(lc: Lifecycle, step_id: str) -> Lifecycle:
+    """The lifecycle up to `step_id`, with it as the artifact (same date and revenue):
+    its lineage is already a valid DAG in topological order."""
+    out = Lifecycle.trusted(lc.name, lc.released, step_id, lc.lineage(step_id), lc.reach)
+    object.__setattr__(out, "revenue_usd", lc.revenue_usd)
+    # Lineages and model trees are keyed by step id and the same in both: share the
+    # parent's index and memo instead of recomputing them per judged model.
+    out.__dict__["index"] = lc.index
+    out.__dict__["_memo"] = lc._memo
+    return out

@@ -30,7 +30,8 @@ from . import accounting
 from .accounting import Counting
 from .capability import Capability, Coefficients, effective_compute
 from .errors import PolicyError, ReadingError
-from .lifecycle import COMPOSITE_KINDS, ON_BASE_KINDS, Lifecycle
+from .providers import provider_compute
+from .lifecycle import COMPOSITE_KINDS, ON_BASE_KINDS, Lifecycle, rooted  # noqa: F401 (rooted: part of the rule API)
 
 COMPARATORS: dict[str, Callable[[float, float], bool]] = {">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
 STATUSES = ("in force", "enacted", "revoked", "vetoed", "proposal", "draft", "superseded")
@@ -428,18 +429,6 @@ def handed_over(lc: Lifecycle) -> tuple[str, ...]:
     return memo[key]  # type: ignore[return-value]
 
 
-def rooted(lc: Lifecycle, step_id: str) -> Lifecycle:
-    """The lifecycle up to `step_id`, with it as the artifact (same date and revenue):
-    its lineage is already a valid DAG in topological order."""
-    out = Lifecycle.trusted(lc.name, lc.released, step_id, lc.lineage(step_id), lc.reach)
-    object.__setattr__(out, "revenue_usd", lc.revenue_usd)
-    # Lineages and model trees are keyed by step id and the same in both: share the
-    # parent's index and memo instead of recomputing them per judged model.
-    out.__dict__["index"] = lc.index
-    out.__dict__["_memo"] = lc._memo
-    return out
-
-
 def binding(per_model: list[tuple[ClauseResult, ...]]) -> tuple[ClauseResult, ...]:
     """Per rule, the result that binds across the judged models: a triggered one first
     (the deployed artifact's if it triggers), else the one with the largest margin."""
@@ -455,7 +444,7 @@ def counting(ctx: Context) -> Counting:
     return Counting(integer=ctx.option("count_integer", True), estimate=ctx.option("estimate", "reported"))
 
 
-SCOPES = ("single-run", "model", "model-and-data", "lineage", "developer")
+SCOPES = ("single-run", "model", "model-and-data", "lineage", "developer", "provider")
 """The sums a compute rule can count (see `training_compute`)."""
 
 
@@ -476,7 +465,8 @@ def training_compute(scope: str | None = None) -> Measure:
     """Training compute in a scope (`SCOPES`): "single-run" (the largest run), "model"
     (the artifact's runs, bases and members), "model-and-data" (that plus the synthetic
     data generated for it), "lineage" (everything upstream, teachers included), or
-    "developer" (the deploying developer's own steps in the artifact's model). Without
+    "developer" (the deploying developer's own steps in the artifact's model), or
+    "provider" (the EU guidelines' count for the model's provider, `loopholes.providers`). Without
     `scope`, the reading's `scope` option decides, so one rule serves several readings."""
 
     def measure(ctx: Context) -> float:
@@ -492,6 +482,8 @@ def training_compute(scope: str | None = None) -> Measure:
             return accounting.developer_compute(lc, lc.artifact.developer, how, lc.model_tree())
         if chosen == "model-and-data":
             return accounting.total(model_and_data_steps(lc), how)
+        if chosen == "provider":
+            return provider_compute(ctx)
         raise PolicyError(f"unknown compute scope '{chosen}'; valid: {', '.join(SCOPES)}")
 
     return measure

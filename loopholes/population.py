@@ -25,6 +25,10 @@ from dataclasses import dataclass, replace
 
 from loopholes.errors import PolicyError
 
+MEMBER_OPTION = "population_record"
+"""The reading option that marks a real model judged as a member of the population (a
+backtest): population-based rules then do not count it twice."""
+
 DATA_FILE = "epoch_models.csv"
 
 #: Epoch domain -> reference class of a dynamic (percentile) rule. A model with several

@@ -15,9 +15,8 @@ from typing import Mapping
 
 from .lifecycle import Lifecycle, make_step
 from .policy import Policy, Reading
-from .population import ModelRecord
+from .population import MEMBER_OPTION, ModelRecord  # noqa: F401 (MEMBER_OPTION: re-exported)
 
-MEMBER_OPTION = "population_record"
 """Reading option set on a backtest's evaluations: the ModelRecord the artifact *is*.
 
 A population-based rule ranks an artifact against the population and adds the artifact

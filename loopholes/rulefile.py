@@ -18,6 +18,7 @@ import datetime as dt
 import difflib
 import re
 import tomllib
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
@@ -33,7 +34,7 @@ SUFFIXES = (".yaml", ".yml", ".toml")
 """File suffixes read as rule files (everything else that names a file is a Python module)."""
 
 Comparator = Literal[">", ">="]
-Scope = Literal["single-run", "model", "model-and-data", "lineage", "developer"]
+Scope = Literal["single-run", "model", "model-and-data", "lineage", "developer", "provider"]
 assert set(Scope.__args__) == set(SCOPES) and set(Comparator.__args__) == set(COMPARATORS)  # type: ignore[attr-defined]
 
 Number = Union[int, float, str]
@@ -78,6 +79,13 @@ class ReadingOptions(_Strict):
     unknown_networking: bool | None = Field(None, description="Whether a site of unknown networking passes a "
                                                               "cluster rule's networking test (default true).")
     duty: Literal[DUTIES] | None = Field(None, description="Overrides the file's duty.")  # type: ignore[valid-type]
+    capability_limb: bool | None = Field(None, description="Whether a capability rule (and the provider walk's "
+                                                           "designation test) applies (default true).")
+    frontier_rank: int | None = Field(None, ge=1, description="Overrides the frontier_rank parameter of a "
+                                                              "capability rule.")
+    new_provider_counts_base: bool | None = Field(None, description="Provider walk: whether a modifier that "
+                                                                    "becomes the provider counts the base's compute "
+                                                                    "(default true).")
 
 
 class ReadingSpec(_Strict):
@@ -122,6 +130,7 @@ class _RuleBase(_Strict):
     threshold: Amount = Field(description="The line: a number or a parameter's name.")
     comparator: Comparator = ">"
     measures: str | None = Field(None, description="What is measured, in words (a default is given per kind).")
+    unit: str | None = Field(None, description="The unit of the measure, for reports (a default is given per kind).")
     all: list[Condition] = Field(default_factory=list, description="Conditions that must all hold as well.")
     any: list[Condition] = Field(default_factory=list, description="Conditions of which at least one must hold.")
 
@@ -165,8 +174,25 @@ class RevenueRule(_RuleBase):
     requires: str = Field(min_length=1, description="The rule of this file the artifact must also trigger.")
 
 
-RuleSpec = Annotated[Union[ComputeRule, DomainRule, CostRule, ClusterRateRule, RevenueRule], Field(discriminator="kind")]
-KINDS = ("compute", "domain", "cost", "cluster-rate", "revenue")
+class ModifierShareRule(_RuleBase):
+    """A downstream modifier's compute over the original model's passes the line (the EU
+    guidelines' one-third test, `loopholes.providers`)."""
+
+    kind: Literal["modifier-share"]
+
+
+class CapabilityRule(_RuleBase):
+    """The artifact's capability (effective compute) matches the k-th most capable real
+    model released by then (`loopholes.frontier`): the line is computed, not given."""
+
+    kind: Literal["capability"]
+    threshold: Amount = Field(0.0, description="Not used: the line is the frontier model's capability.")
+    comparator: Comparator = ">="
+
+
+RuleSpec = Annotated[Union[ComputeRule, DomainRule, CostRule, ClusterRateRule, RevenueRule, ModifierShareRule,
+                           CapabilityRule], Field(discriminator="kind")]
+KINDS = ("compute", "domain", "cost", "cluster-rate", "revenue", "modifier-share", "capability")
 
 
 class RuleFile(_Strict):
@@ -264,6 +290,7 @@ def build_policy(spec: RuleFile, source: str) -> Policy:
     if len(set(ids)) != len(ids):
         twice = next(i for i in ids if ids.count(i) > 1)
         raise PolicyError(f"{source}: two rules have the id '{twice}'; give each rule its own id")
+    _check_walk_parameters(spec, parameters, source)
     built: dict[str, Rule] = {}
     for rule in spec.rules:  # in file order: a rule may require only one defined above it
         built[rule.id] = _rule(rule, amount, built, source)
@@ -285,8 +312,28 @@ def build_policy(spec: RuleFile, source: str) -> Policy:
         superseded_by=spec.superseded_by)
 
 
+def _check_walk_parameters(spec: RuleFile, parameters: dict, source: str) -> None:
+    """The provider walk and the capability rule read their parameters by name."""
+    from . import frontier, providers
+
+    walks = any(getattr(r, "scope", None) == "provider" or r.kind == "modifier-share" for r in spec.rules) or \
+        any(r.options.scope == "provider" for r in spec.readings)
+    needed = (providers.PARAMETERS + frontier.PARAMETERS) if walks else ()
+    if any(r.kind == "capability" for r in spec.rules):
+        needed += frontier.PARAMETERS
+    missing = [name for name in dict.fromkeys(needed) if name not in parameters]
+    if missing:
+        raise PolicyError(f"{source}: the provider walk and the capability rule read parameters "
+                          f"{', '.join(dict.fromkeys(needed))}; missing: {', '.join(missing)} (docs/rule-api.md)")
+
+
 def _parameter(name: str, spec: ParameterSpec, reference: dt.date, source: str) -> Parameter:
     def value_of(value: Any, where: str) -> Any:
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            try:
+                return dt.date.fromisoformat(value.strip())
+            except ValueError:
+                raise PolicyError(f"{where}: '{value}' is not a date (write an existing day as YYYY-MM-DD)") from None
         if isinstance(value, (bool, dt.date)) or (isinstance(value, str) and not re.match(r"^\s*[-+0-9.]", value)):
             return value  # a switch, a date or a word (e.g. a band name), kept as written
         return exact(value, where)
@@ -304,6 +351,9 @@ def _rule(spec: Any, amount, built: dict[str, Rule], source: str) -> Rule:
     common = {"tier": spec.tier, "comparator": spec.comparator}
     if spec.measures:
         common["measures"] = spec.measures
+    if spec.kind == "capability" and threshold != 0:
+        raise PolicyError(f"{source}: {where}: a capability rule computes its line (the frontier model's "
+                          "capability); leave threshold out")
     if spec.kind == "compute":
         rule = compute_threshold(spec.id, spec.clause, threshold, scope=spec.scope, **common)
     elif spec.kind == "domain":
@@ -317,15 +367,39 @@ def _rule(spec: Any, amount, built: dict[str, Rule], source: str) -> Rule:
         gbps = None if spec.networking_above_gbps is None else amount(spec.networking_above_gbps,
                                                                        f"{where}: networking_above_gbps")
         rule = cluster_rate(spec.id, spec.clause, threshold, networking_above_gbps=gbps, **common)
-    else:  # revenue
+    elif spec.kind == "revenue":
         common.pop("measures", None)
         rule = revenue_threshold(spec.id, spec.clause, threshold, requires=_required(spec.requires, built, where, source),
                                  **common)
+    elif spec.kind == "modifier-share":
+        from .providers import modifier_note, modifier_ratio
+
+        rule = Rule(spec.id, spec.clause, spec.measures or "deployer's modification compute / original model's compute",
+                    threshold, spec.comparator, spec.tier, modifier_ratio, modifier_note, unit="share of original compute")
+    else:  # capability
+        from .frontier import capability_note, capability_of, frontier_line
+
+        rule = Rule(spec.id, spec.clause, spec.measures or "effective compute (capability) vs the most advanced "
+                    "general-purpose models released by then", 0.0, spec.comparator, spec.tier, capability_of,
+                    capability_note, unit="effective FLOP", line=frontier_line)
+    if getattr(spec, "scope", None) == "provider":  # say who the walk found to be the provider
+        from .providers import provider_note
+
+        rule = replace(rule, condition=_both(rule.condition, provider_note) if rule.condition else provider_note)
+    if spec.unit:
+        rule = replace(rule, unit=spec.unit)
     if not spec.all and not spec.any:
         return rule
     tests_all = [_condition(c, amount, built, where, source) for c in spec.all]
     tests_any = [_condition(c, amount, built, where, source) for c in spec.any]
     return _with_conditions(rule, tests_all, tests_any)
+
+
+def _both(first, second):
+    def condition(ctx: Context) -> tuple[bool, str]:
+        (a, note_a), (b, note_b) = first(ctx), second(ctx)
+        return a and b, f"{note_a}; {note_b}"
+    return condition
 
 
 def _required(rule_id: str, built: dict[str, Rule], where: str, source: str) -> Rule:
@@ -369,8 +443,6 @@ def _condition(spec: Condition, amount, built: dict[str, Rule], where: str, sour
 
 def _with_conditions(rule: Rule, tests_all: list, tests_any: list) -> Rule:
     """The rule with its own condition (if any) and every `all` test, and at least one `any` test."""
-    from dataclasses import replace
-
     own = rule.condition
 
     def condition(ctx: Context) -> tuple[bool, str]:
@@ -483,7 +555,7 @@ def _message(error: ValidationError, data: dict, source: str) -> str:
 
 
 _BY_KIND = {"compute": ComputeRule, "domain": DomainRule, "cost": CostRule, "cluster-rate": ClusterRateRule,
-            "revenue": RevenueRule}
+            "revenue": RevenueRule, "modifier-share": ModifierShareRule, "capability": CapabilityRule}
 
 
 def _allowed_keys(loc: tuple, data: dict) -> list[str]:

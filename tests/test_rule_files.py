@@ -24,7 +24,7 @@ from loopholes.testing import lifecycles, near_threshold_lifecycles
 ROOT = Path(__file__).resolve().parent.parent
 PREVIOUS = Path(__file__).resolve().parent / "previous_encodings"
 YAML_RULES = {"ca-sb53": "ca_sb53", "ny-raise": "ny_raise", "us-eo-14110": "us_eo_14110",
-              "kr-ai-basic-act": "kr_ai_basic_act"}
+              "kr-ai-basic-act": "kr_ai_basic_act", "eu-ai-act": "eu_ai_act"}
 
 
 def previous(module: str):

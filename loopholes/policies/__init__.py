@@ -1,12 +1,12 @@
 """Bundled policies, addressable by stable id from any folder once the package is installed.
 
 A value ending in .yaml is a rule file in this folder (rules as data, loopholes.rulefile);
-any other value is the module that defines POLICY (rules the format cannot express: the
-EU walk and capability limb, and the two dynamic rules)."""
+any other value is the module that defines POLICY (the two dynamic rules, whose lines are
+percentiles of real models: the format cannot express them)."""
 
 BUNDLED = {
     "us-eo-14110": "us_eo_14110.yaml",
-    "eu-ai-act": "loopholes.policies.eu_ai_act",
+    "eu-ai-act": "eu_ai_act.yaml",
     "ca-sb53": "ca_sb53.yaml",
     "dynamic-percentile": "loopholes.policies.dynamic_percentile",
     "risk-index": "loopholes.policies.risk_index",

@@ -1,0 +1,144 @@
+"""High-impact capability: does a model match the most advanced models of its day? (AI
+Act Art. 51(1)(a), Art. 3(64)), as a rule any rule file can use (`kind: capability`).
+
+The artifact's effective compute is compared with that of the k-th most capable real
+general-purpose model released by its release date (Epoch data), each judged with the
+same coefficient table, so drawn coefficients move both sides together. Real models are
+judged as GPAI *models* with the standard training practices of their own date, and the
+artifact without the inference-time affordances added at deployment (`the_model`).
+
+Parameters read (a rule file using it must define them): `frontier_rank`,
+`capability_band`, `frontier_class`, `rules_apply_from`; reading options `frontier_rank`
+(overrides the parameter) and `capability_limb` (false: the limb is not applied).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections import OrderedDict
+from typing import Any
+
+from .capability import BANDS, effective_compute
+from .lifecycle import Lifecycle
+from .population import MEMBER_OPTION, kth_largest_series, load_population, value_on
+
+PARAMETERS = ("frontier_rank", "capability_band", "frontier_class", "rules_apply_from")
+
+_SERIES: "OrderedDict[tuple, tuple[object, list[int], list[float], dict[str, float]]]" = OrderedDict()
+_TABLES: "OrderedDict[tuple, tuple[object, list[tuple], dict[str, tuple]]]" = OrderedDict()
+_MAX_TABLES = 1024
+"""Coefficient tables whose frontier is kept (least recently used dropped first): a
+search's sensitivity pass draws 300 tables and every reading reads each of them."""
+FRONTIER_CANDIDATES = 200
+"""Real models considered for the frontier: the largest training runs of the class."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _yardstick(record, flop: float) -> Lifecycle:
+    """A real model as a GPAI *model*: its pre-training with the standard training practices
+    of its own release date (instruction tuning; curated data once standard:
+    strategies.plan.STANDARD_PRACTICE), exactly as the search's honest target and the
+    adversary get them, so the artifact and the models it is compared with are judged
+    alike. Inference-time affordances are left out on both sides (`the_model`)."""
+    from .strategies.plan import build, honest_plan
+
+    return the_model(build(honest_plan("general", record.published, flop, "standard"), name=record.model))
+
+
+def the_model(lc: Lifecycle) -> Lifecycle:
+    """The GPAI model inside a deployed artifact: Art. 51(1)(a) classifies *models* (Art.
+    3(63)); chain-of-thought prompting, sampling, tools and retrieval added at deployment
+    make an AI system around it, so inference-boost steps on top of the model are set aside
+    when its capabilities are compared with the most advanced models."""
+    index = {step.id: step for step in lc.steps}
+    top = lc.deploy
+    while index[top].kind == "inference_boost" and index[top].inputs:
+        top = index[top].inputs[0]
+    if top == lc.deploy:
+        return lc
+    return Lifecycle.trusted(lc.name, lc.released, top, lc.steps, lc.reach)
+
+
+def _series(ctx: Any) -> tuple[list[int], list[float], dict[str, float]]:
+    """The k-th largest capability by release day, and each real model's own capability."""
+    policy = ctx.policy
+    rank = int(ctx.option("frontier_rank", ctx.parameter("frontier_rank")))
+    band, cls = ctx.parameter("capability_band"), ctx.parameter("frontier_class")
+    key = (id(policy.coefficients), policy.reference_date, rank, band, cls)
+    hit = _SERIES.get(key)
+    if hit is not None and hit[0] is policy.coefficients:
+        _SERIES.move_to_end(key)
+        return hit[1], hit[2], hit[3]
+    b = BANDS.index(band)
+    points, bands = _candidates(policy, cls)
+    own = {model: values[b] for model, values in bands.items()}
+    days, values = kth_largest_series([(day, value[b]) for day, value in points], rank)
+    _remember(_SERIES, key, (policy.coefficients, days, values, own))
+    return days, values, own
+
+
+def _candidates(policy, cls: str) -> tuple[list[tuple], dict[str, tuple]]:
+    """(release day, capability bands) of every frontier candidate, and each one's bands by
+    model, under the policy's coefficient table: computed once per table, whatever the
+    reading's rank or band."""
+    key = (id(policy.coefficients), policy.reference_date, cls)
+    hit = _TABLES.get(key)
+    if hit is not None and hit[0] is policy.coefficients:
+        _TABLES.move_to_end(key)
+        return hit[1], hit[2]
+    candidates = [r for r in load_population().known() if r.published is not None and r.reference_class == cls]
+    # The frontier is read only from the day the GPAI rules apply (judged_on), when the
+    # largest runs hold every top-k spot: the FRONTIER_CANDIDATES largest by training
+    # compute are enough, which keeps this cheap under many coefficient tables.
+    candidates = sorted(candidates, key=lambda r: (-r.flop(), r.model))[:FRONTIER_CANDIDATES]
+    points, bands = [], {}
+    for record in candidates:
+        value = effective_compute(_yardstick(record, record.flop()), policy.reference_date, policy.coefficients)["general"]
+        bands[record.model] = value
+        points.append((record.published, value))
+    _remember(_TABLES, key, (policy.coefficients, points, bands))
+    return points, bands
+
+
+def _remember(cache: OrderedDict, key: tuple, value: tuple) -> None:
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > _MAX_TABLES:
+        cache.popitem(last=False)
+
+
+def capability_of(ctx: Any) -> float:
+    """The artifact's general capability (effective compute) in the chosen band; a real
+    model being backtested keeps the value it has in the yardstick series."""
+    if not ctx.option("capability_limb", True):
+        return 0.0
+    record = ctx.option(MEMBER_OPTION)
+    if record is not None and record.published == ctx.lifecycle.released:
+        known = _series(ctx)[2].get(record.model)
+        if known is not None:
+            return known
+    type(ctx).reads_of_capability += 1  # the verdict reads capability: coefficient draws can move it
+    model = ctx.memo("gpai-model-capability", lambda: effective_compute(
+        the_model(ctx.lifecycle), ctx.policy.reference_date, ctx.policy.coefficients))
+    return model.get("general", ctx.parameter("capability_band"))
+
+
+def judged_on(ctx: Any) -> dt.date:
+    """The day whose frontier the artifact is compared with: its release, or the day the
+    GPAI rules began to apply for a model released earlier (such models must comply by
+    2 Aug 2027, Art. 111(3), so they are judged against the frontier the rules met)."""
+    return max(ctx.lifecycle.released, ctx.parameter("rules_apply_from"))
+
+
+def frontier_line(ctx: Any) -> float:
+    days, values, _ = _series(ctx)
+    return value_on(days, values, judged_on(ctx))
+
+
+def capability_note(ctx: Any) -> tuple[bool, str]:
+    if not ctx.option("capability_limb", True):
+        return False, "capability limb not applied under this reading (compute presumption only)"
+    rank = int(ctx.option("frontier_rank", ctx.parameter("frontier_rank")))
+    return True, (f"vs the {'most' if rank == 1 else f'{rank}th most'} capable general-purpose model released by "
+                  f"{judged_on(ctx).isoformat()} ({ctx.parameter('capability_band')} effective compute)")
