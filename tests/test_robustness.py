@@ -93,6 +93,49 @@ def test_a_wrong_type_in_a_policy_is_one_line_at_load(tmp_path, capsys):
         assert "broken.py: policy 'broken': reference_date must be a date" in line and "'2026-01-01'" in line
 
 
+def _policy_fields() -> dict:
+    import datetime as dt
+
+    from loopholes.policy import Reading, compute_threshold
+
+    return dict(id="typed", title="t", jurisdiction="j", source="s", status="draft", dates={},
+                reference_date=dt.date(2025, 8, 2), readings=(Reading("r", "q", "a"),),
+                rules=(compute_threshold("main", "Art. 1", 10**25, tier="systemic"),), tiers=("systemic",),
+                covered_tiers=frozenset({"systemic"}), target_lines={"general": 10**25})
+
+
+@pytest.mark.parametrize("field, value, words", [
+    ("reference_date", "2026-01-01", "reference_date must be a date such as datetime.date(2026, 1, 1), got str '2026-01-01'"),
+    ("rules", "RULE", "rules must be a tuple of Rule, got Rule 'main' (a tuple of one needs a trailing comma"),
+    ("tiers", "systemic", "tiers must be a tuple of tier names, got str 'systemic' (a tuple of one needs"),
+    ("covered_tiers", ["systemic"], "covered_tiers must be a frozenset of tier names, such as frozenset("),
+    ("target_lines", {"general": "1e25"}, "target_lines['general'] must be a positive finite number of FLOP, got str"),
+    ("parameters", {"line": 1e25}, "parameters['line'] must be a Parameter(value, clause), got float 1e+25"),
+    ("dates", {"adopted": "2024-03-13", "in force": 2025}, "dates['in force'] must be a date string, got int 2025"),
+    ("readings", ("r",), "readings[0] must be a Reading, got str 'r'"),
+], ids=["reference_date", "rules", "tiers", "covered_tiers", "target_lines", "parameters", "dates", "readings"])
+def test_a_wrong_type_in_a_policy_is_refused_when_it_is_built(field, value, words):
+    """Was: accepted, then a raw TypeError deep inside a search (or, for rules=(rule)
+    without its comma, "TypeError: 'Rule' object is not iterable" naming no field)."""
+    from loopholes.errors import PolicyError
+    from loopholes.policy import Policy
+
+    fields = _policy_fields()
+    fields[field] = fields["rules"][0] if value == "RULE" else value
+    with pytest.raises(PolicyError) as raised:
+        Policy(**fields)
+    assert str(raised.value).startswith("policy 'typed': ") and words in str(raised.value), str(raised.value)
+    with pytest.raises(PolicyError, match="reference_date must be a date"):  # a copy is checked like the original
+        Policy(**_policy_fields()).replace(reference_date="2026-01-01")
+
+
+def test_a_rules_tuple_without_its_comma_is_one_line_naming_the_field(tmp_path, capsys):
+    path = rule_file(tmp_path, "return 0.0")
+    Path(path).write_text(Path(path).read_text().replace("measure),),", "measure)),"))
+    line = one_line(main(["search", path, "--max-evals", "50"]), capsys)
+    assert "broken.py: policy 'broken': rules must be a tuple of Rule, got Rule 'main'" in line and "trailing comma" in line
+
+
 def test_an_unbounded_measure_is_null_in_strict_json(tmp_path, capsys):
     """+inf (a share of zero compute) is allowed, and written so a strict parser reads it."""
     path = rule_file(tmp_path, "return float('inf')")
