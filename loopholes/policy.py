@@ -131,7 +131,7 @@ class Rule:
         """Whether the rule fires, without building its trace (the search's hot path)."""
         if not COMPARATORS[self.comparator](self.measured(ctx), self.threshold_for(ctx)):
             return False
-        return self.condition is None or self.condition(ctx)[0]
+        return self.condition is None or _held(self, ctx)[0]
 
     def evaluate(self, ctx: Context) -> "ClauseResult":
         measured = self.measured(ctx)
@@ -140,7 +140,7 @@ class Rule:
         note = ""
         condition_holds = True
         if self.condition is not None:
-            condition_holds, note = self.condition(ctx)
+            condition_holds, note = _held(self, ctx)
         return ClauseResult(self.id, self.clause, self.measures, measured, threshold, self.comparator,
                             passes_line and condition_holds, self.tier, note, self.unit,
                             ctx.lifecycle.deploy, ctx.lifecycle.artifact.developer)
@@ -169,19 +169,42 @@ def _measured(rule: Rule, ctx: Context, function: Callable[[Context], float]) ->
     modifier ratio) is unbounded, and JSON outputs write it as null."""
     try:
         value = function(ctx)
+    except PolicyError:  # another rule's measure, already named
+        raise
     except Exception as error:  # a drafter's code may fail in any way; say where
-        frames = traceback.extract_tb(error.__traceback__)
-        where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
-        name = getattr(function, "__qualname__", repr(function))
-        detail = str(error).splitlines()[0][:200] if str(error) else ""
-        raise PolicyError(f"policy '{ctx.policy.id}', rule '{rule.id}' ({rule.clause}): {name}(){where} raised {type(error).__name__}"
-                          + (f": {detail}" if detail else "")) from None
+        raise _raised(rule, ctx, function, error) from None
     exact = isinstance(value, numbers.Rational) and not isinstance(value, bool)  # int or Fraction: no NaN possible
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or (not exact and math.isnan(value)) or value < 0:
         name = getattr(function, "__qualname__", repr(function))
         raise PolicyError(f"policy '{ctx.policy.id}', rule '{rule.id}' ({rule.clause}): {name}() returned {value!r:.80}; "
                           "a measure must be a non-negative number (infinity only for a share of nothing)")
     return value  # unconverted: an exact integer stays exact at the line (issue 11)
+
+
+def _held(rule: Rule, ctx: Context) -> "tuple[bool, str]":
+    """A rule's extra condition, checked like its measure: one that raises, or returns
+    anything but (holds, note), is a PolicyError naming the rule and where it failed."""
+    try:
+        result = rule.condition(ctx)  # type: ignore[misc]
+    except PolicyError:
+        raise
+    except Exception as error:
+        raise _raised(rule, ctx, rule.condition, error) from None  # type: ignore[arg-type]
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        name = getattr(rule.condition, "__qualname__", repr(rule.condition))
+        raise PolicyError(f"policy '{ctx.policy.id}', rule '{rule.id}' ({rule.clause}): {name}() returned "
+                          f"{result!r:.80}; a condition must return (holds, note), such as (True, 'bio share 60% > 50%')")
+    return result
+
+
+def _raised(rule: Rule, ctx: Context, function: Callable, error: Exception) -> PolicyError:
+    """The drafter's function that raised, the line it raised at, and the error, in one line."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+    name = getattr(function, "__qualname__", repr(function))
+    detail = str(error).splitlines()[0][:200] if str(error) else ""
+    return PolicyError(f"policy '{ctx.policy.id}', rule '{rule.id}' ({rule.clause}): {name}(){where} raised "
+                       f"{type(error).__name__}" + (f": {detail}" if detail else ""))
 
 
 @dataclass(frozen=True)

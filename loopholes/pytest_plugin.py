@@ -342,8 +342,15 @@ class LoopholeItem(pytest.Item):
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    """A known loophole that is no longer found fails (strict xfail); say what to do."""
+    """A known loophole that is no longer found fails (strict xfail); say what to do. A
+    test using the `loopholes` fixture that stops on a loopholes error (a broken rule, a
+    bad spec) shows it as the CLI does, in one line, and the test line that asked."""
     report = yield
+    if call.excinfo is not None and report.failed and "loopholes" in getattr(item, "fixturenames", ()):
+        from .errors import LoopholesError, one_line
+
+        if isinstance(call.excinfo.value, LoopholesError):
+            report.longrepr = f"loopholes: error: {one_line(str(call.excinfo.value))}" + _where_in_test(item, call.excinfo)
     if isinstance(item, LoopholeItem) and call.when == "call" and report.failed and call.excinfo is None:
         known = _known(item.policy, item.strategy, item.reading)
         if known is not None:
@@ -353,6 +360,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                                "Remove it from known_loopholes; if the search stopped at its budget, "
                                "raise --loopholes-max-evals first.")
     return report
+
+
+def _where_in_test(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    """'\n  (in test_my_rule.py:12)' for the innermost line of the test's own file, else ''."""
+    for entry in reversed(excinfo.traceback):
+        if Path(entry.path) == Path(item.path):
+            return f"\n  (in {_shown_path(Path(entry.path), item.config)}:{entry.lineno + 1})"
+    return ""
 
 
 class _RuleFailed(Exception):
@@ -560,10 +575,13 @@ def _search_key(policy: "Policy", options: dict[str, Any]) -> tuple:
 
 
 def _search(config: pytest.Config, policy: "Policy", **kwargs: Any) -> "SearchResult":
-    """The fixture's searches, once per session and options. A failure is remembered and
-    raised again without its old traceback, so tracebacks do not grow test by test. A
-    search with the session's own options is the one the rule's tests need: it is shared
-    with them (and, under xdist, with the other workers' tests, as stored outcomes)."""
+    """The fixture's searches, once per session and options. A failure is remembered, and
+    every test that asks again gets a fresh exception: re-raising the remembered object
+    made its traceback grow by one test each time (115,646 lines for one typo). A search
+    with the session's own options is the one the rule's tests need: it is shared with
+    them (and, under xdist, with the other workers' tests, as stored outcomes)."""
+    __tracebackhide__ = True
+    from .errors import LoopholesError
     from .search import search
 
     options = _options(config, **kwargs)
@@ -575,12 +593,33 @@ def _search(config: pytest.Config, policy: "Policy", **kwargs: Any) -> "SearchRe
                 cache[key] = (policy, _search_sharing_outcomes(config, policy), None)
             else:
                 cache[key] = (policy, search(policy, **options), None)
-        except Exception as error:
+        except LoopholesError as error:
             cache[key] = (policy, None, error)
-    _, value, error = cache[key]
-    if error is not None:
-        raise error.with_traceback(None)
+        except Exception:  # an engine bug: its traceback, as text, once per test that meets it
+            import traceback
+
+            cache[key] = (policy, None, traceback.format_exc())
+    _, value, failure = cache[key]
+    if isinstance(failure, str):
+        pytest.fail(f"the search of '{policy.id}' failed inside loopholes:\n{failure}", pytrace=False)
+    if failure is not None:
+        raise _fresh(failure)
     return value
+
+
+def _fresh(error: BaseException) -> BaseException:
+    """A new exception like `error` (same type and message, no traceback or chain), so a
+    drafter's `pytest.raises(PolicyError)` still matches."""
+    import copy
+
+    try:
+        again = copy.copy(error)
+    except Exception:  # a subclass that cannot be rebuilt from its arguments
+        from .errors import LoopholesError
+
+        again = LoopholesError(str(error))
+    again.__cause__ = again.__context__ = None
+    return again.with_traceback(None)
 
 
 def _search_sharing_outcomes(config: pytest.Config, policy: "Policy") -> "SearchResult":

@@ -459,3 +459,54 @@ def test_workers_run_the_longest_search_first(pytester: pytest.Pytester, monkeyp
 
     assert order(pytester.runpytest_subprocess(*args, "-n", "1").stdout.str()) == ["zz-large", "aa-small"]
     assert order(pytester.runpytest_subprocess(*args, "-p", "no:xdist").stdout.str()) == ["aa-small", "zz-large"]
+
+
+# -- issue 13: what a new drafter hit ----------------------------------------------------------
+
+TYPO_RULE = '''
+import datetime as dt
+from loopholes.policy import Policy, Reading, Rule
+
+POLICY = Policy(
+    id="typo", title="t", jurisdiction="j", source="s", status="draft", dates={},
+    reference_date=dt.date(2025, 8, 2),
+    readings=(Reading("r", "q", "a", {"scope": "lineage"}),),
+    rules=(Rule("main", "Art. 1", "training operations", 10**25, ">", "systemic",
+                measure=lambda ctx: ctx.lifecycle.artifact.reported_flops),),
+    tiers=("systemic",), covered_tiers=frozenset({"systemic"}), target_lines={"general": 10**25},
+)
+'''
+
+
+def failure_blocks(text: str) -> dict[str, list[str]]:
+    """Test name -> the lines of its block in the FAILURES (or ERRORS) section."""
+    body = re.split(r"^=+ short test summary", text.split("= FAILURES =")[-1], flags=re.M)[0]
+    body = re.split(r"^=+ warnings summary", body, flags=re.M)[0]
+    parts = re.split(r"^_{3,} (.+?) _{3,}$", body, flags=re.M)
+    return {name: block.strip("\n").splitlines() for name, block in zip(parts[1::2], parts[2::2])}
+
+
+def test_a_typo_in_a_measure_is_one_short_block_per_test(pytester: pytest.Pytester) -> None:
+    """Was: 115,646 lines for one typo under the `loopholes` fixture (the remembered
+    exception re-raised, its traceback growing test by test); then a 40-line traceback
+    through the plugin's own source per test. Now: the rule, the function, file:line and
+    the error, and the test line that asked."""
+    pytester.mkdir("drafts")
+    pytester.path.joinpath("drafts", "typo.py").write_text(TYPO_RULE)
+    pytester.makepyfile(test_typo="import pytest\n\n"
+                        "@pytest.mark.parametrize('i', range(4))\n"
+                        "def test_mine(loopholes, i):\n"
+                        "    loopholes.search('drafts/typo.py', strategy='sparsity')\n")
+    result = pytester.runpytest("drafts/typo.py", "test_typo.py", "--loopholes-strategy", "sparsity",
+                                "--loopholes-strategy", "throttling", "--tb=long", *FAST)
+    result.assert_outcomes(failed=6)
+    blocks = failure_blocks(result.stdout.str())
+    assert len(blocks) == 6, list(blocks)
+    for name, lines in blocks.items():
+        text = "\n".join(lines)
+        assert len(lines) < 15, (name, text)
+        assert re.search(r"rule 'main' \(Art\. 1\): <lambda>\(\) at \S*typo\.py:10 raised AttributeError: "
+                         r"'Step' object has no attribute 'reported_flops'", text), text
+        assert "Traceback" not in text and "pytest_plugin.py" not in text
+    assert all("(in test_typo.py:5)" in "\n".join(lines) for name, lines in blocks.items() if "test_mine" in name)
+

@@ -73,6 +73,23 @@ def test_a_broken_rule_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, bod
         assert word in line, line
 
 
+@pytest.mark.parametrize("condition, words", [
+    ("return ctx.lifecycle.artifact.bio_share > 0.5, 'bio'", "primarily() at {path}:6 raised AttributeError: 'Step' "
+     "object has no attribute 'bio_share'"),
+    ("return True", "primarily() returned True; a condition must return (holds, note)"),
+], ids=["raises", "not-a-pair"])
+@pytest.mark.parametrize("command", ["check", "search"])
+def test_a_broken_condition_is_one_line_like_a_broken_measure(tmp_path, capsys, command, condition, words):
+    """Was: a raw AttributeError (or TypeError) traceback: only measures were checked."""
+    path = tmp_path / "broken.py"
+    path.write_text(RULE.format(body="return 10**26", date="dt.date(2025, 8, 2)")
+                    .replace("def measure", f"def primarily(ctx):\n    {condition}\n\ndef measure")
+                    .replace("systemic\", measure)", "systemic\", measure, primarily)"))
+    args = ["check", str(path), EXAMPLE] if command == "check" else ["search", str(path), "--max-evals", "50"]
+    line = one_line(main(args), capsys)
+    assert "policy 'broken', rule 'main' (Art. 1): " + words.format(path=path) in line, line
+
+
 def test_a_rule_that_covers_nothing_does_not_search_as_robust(tmp_path, capsys):
     """Was: every lifecycle 'escapes', no strategy is 'needed', and the rule looks robust."""
     line = one_line(main(["search", rule_file(tmp_path, "return 0.0"), "--max-evals", "50"]), capsys)
