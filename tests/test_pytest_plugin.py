@@ -510,3 +510,25 @@ def test_a_typo_in_a_measure_is_one_short_block_per_test(pytester: pytest.Pytest
         assert "Traceback" not in text and "pytest_plugin.py" not in text
     assert all("(in test_typo.py:5)" in "\n".join(lines) for name, lines in blocks.items() if "test_mine" in name)
 
+
+def test_a_wrong_type_in_a_policy_is_one_collection_error(pytester: pytest.Pytester) -> None:
+    """Was: the module imported, then 937 lines of traceback per test that searched it."""
+    pytester.makepyfile(test_mine='''
+import datetime as dt
+import pytest
+from loopholes.policy import Policy, Reading, compute_threshold
+
+MINE = Policy(id="mine", title="t", jurisdiction="j", source="s", status="draft", dates={},
+              reference_date="2026-01-01", readings=(Reading("r", "q", "a"),),
+              rules=(compute_threshold("main", "Art. 1", 10**25, tier="systemic"),), tiers=("systemic",),
+              covered_tiers=frozenset({"systemic"}), target_lines={"general": 10**25})
+
+@pytest.mark.parametrize("i", range(5))
+def test_mine(loopholes, i):
+    loopholes.search(MINE, strategy="sparsity")
+''')
+    result = pytester.runpytest("test_mine.py", *FAST)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["E   *PolicyError: policy 'mine': reference_date must be a date such as "
+                                 "datetime.date(2026, 1, 1), got str '2026-01-01'"])
+    assert len(result.outlines) < 30, result.stdout.str()
