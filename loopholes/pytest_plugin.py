@@ -100,6 +100,11 @@ def pytest_configure(config: pytest.Config) -> None:
             check_output_folder(Path(config.invocation_params.dir, save), "--loopholes-save")
         except UsageError as error:
             raise pytest.UsageError(str(error).replace(str(Path(config.invocation_params.dir, save)), save)) from None
+    if config.args_source == pytest.Config.ArgsSource.ARGS:
+        for arg in config.args:
+            problem = _named_file_problem(arg, config)
+            if problem:
+                raise pytest.UsageError(problem)
     strategies = config.getoption("loopholes_strategies")
     refs = config.getoption("loopholes_policies")
     if strategies:
@@ -132,7 +137,23 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 # -- collection --------------------------------------------------------------------------
 
+DATA_RULE_SUFFIXES: tuple[str, ...] = (".yaml", ".yml", ".toml")
+"""Rules as data (issue 13): a file with one of these suffixes named on the command line
+is collected like a rule module and read by `_load_rule`. This is the one place the
+plugin accepts them; files found in a `policies/` folder stay Python only (a YAML file
+there may be a lifecycle spec)."""
+
+
+def _load_rule(path: Path) -> "Policy":
+    """The one loader of a rule file pytest collects, whatever its format."""
+    from .registry import load_policy_file
+
+    return load_policy_file(path)
+
+
 def _is_policy_file(file_path: Path, parent: pytest.Collector) -> bool:
+    if file_path.suffix.lower() in DATA_RULE_SUFFIXES:
+        return parent.session.isinitpath(file_path)
     if file_path.suffix != ".py" or file_path.name in ("conftest.py", "__init__.py"):
         return False
     config = parent.config
@@ -193,6 +214,39 @@ def _longest_first(items: list[pytest.Item]) -> None:
         items[i] = item
 
 
+def _named_file_problem(arg: str, config: pytest.Config) -> str | None:
+    """Why a .py file named on the command line would yield no test, or None: it is not a
+    test module, binds no POLICY and defines no test. Read without running it, so this
+    holds under xdist too (the controller collects nothing)."""
+    path = Path(config.invocation_params.dir, arg.split("::")[0])
+    if path.suffix != ".py" or path.name in ("conftest.py", "__init__.py") or not path.is_file():
+        return None
+    if any(fnmatch.fnmatch(path.name, pattern) for pattern in config.getini("python_files")):
+        return None  # a test module: pytest's own business
+    if _binds_policy(path) or _defines_tests(path, config):
+        return None
+    return f"{arg} defines no POLICY: a rule file must define POLICY = Policy(...)"
+
+
+def _defines_tests(path: Path, config: pytest.Config) -> bool:
+    """Whether the module has a top-level test function or class, by pytest's name patterns
+    (a file that does not parse counts, so that pytest reports the error)."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return True
+
+    def matches(name: str, patterns: list[str]) -> bool:
+        return any(name.startswith(p) or fnmatch.fnmatch(name, p) for p in patterns)
+
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and matches(node.name, config.getini("python_functions")):
+            return True
+        if isinstance(node, ast.ClassDef) and matches(node.name, config.getini("python_classes")):
+            return True
+    return False
+
+
 def _in_policies_folder(path: Path, root: Path) -> bool:
     try:
         folders = path.relative_to(root).parts[:-1]
@@ -235,10 +289,9 @@ class PolicyFile(pytest.File):
 
     def collect(self) -> Iterator["LoopholeItem"]:
         from .errors import LoopholesError
-        from .registry import load_policy_file
 
         try:
-            policy = load_policy_file(self.path)
+            policy = _load_rule(self.path)
             _check_known_loopholes(policy)
         except LoopholesError as error:
             raise self.CollectError(str(error)) from None

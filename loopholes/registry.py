@@ -57,7 +57,7 @@ def _load_policy_file(path: Path) -> Policy:
     name = "loopholes_policy_" + hashlib.sha1(str(path).encode()).hexdigest()[:12]
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
-        raise PolicyError(f"{path}: not a Python module")
+        raise PolicyError(f"{path}: not a Python module; a rule file is a .py module that defines POLICY = Policy(...)")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:

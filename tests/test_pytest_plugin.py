@@ -532,3 +532,39 @@ def test_mine(loopholes, i):
     result.stdout.fnmatch_lines(["E   *PolicyError: policy 'mine': reference_date must be a date such as "
                                  "datetime.date(2026, 1, 1), got str '2026-01-01'"])
     assert len(result.outlines) < 30, result.stdout.str()
+
+
+def test_a_named_file_is_collected_wherever_it_is_or_says_why_not(pytester: pytest.Pytester) -> None:
+    """Was: a file without POLICY named on the command line gave "no tests ran" (exit 5)."""
+    ref = draft(pytester, "anywhere", integer=False, folder="my/drafts")
+    listed = pytester.runpytest(ref, "--collect-only", "-q", "--loopholes-strategy", "sparsity")
+    assert listed.ret == pytest.ExitCode.OK
+    assert "my/drafts/anywhere.py::[anywhere::sparsity::as-drafted]" in listed.outlines
+    pytester.path.joinpath("my", "helper.py").write_text('"""Mentions POLICY only in words."""\nLINE = 10**25\n')
+    for extra in ((), ("-n", "2")):
+        missing = pytester.runpytest_subprocess("my/helper.py", *extra) if extra else pytester.runpytest("my/helper.py")
+        assert missing.ret == pytest.ExitCode.USAGE_ERROR
+        assert [line for line in missing.errlines if line.strip()] == ["ERROR: my/helper.py defines no POLICY: a rule file must define POLICY = Policy(...)"]
+    # a file with tests of its own, named on the command line, is still pytest's
+    pytester.path.joinpath("my", "checks.py").write_text("def test_sum():\n    assert 1 + 1 == 2\n")
+    pytester.runpytest("my/checks.py").assert_outcomes(passed=1)
+
+
+def test_a_named_yaml_rule_goes_through_the_rule_loader(pytester: pytest.Pytester,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Was: "ERROR: not found: my_rule.yaml (no match in any of [<Dir ...>])". A rule as
+    data is routed to the same loader as a module; until that loader reads YAML, it says
+    what a rule file must be."""
+    import loopholes.registry as registry
+
+    pytester.path.joinpath("my_rule.yaml").write_text("id: my-rule\n")
+    refused = pytester.runpytest("my_rule.yaml")
+    refused.assert_outcomes(errors=1)
+    refused.stdout.fnmatch_lines(["*my_rule.yaml: not a Python module; a rule file is a .py module that defines "
+                                  "POLICY = Policy(...)"])
+    read = registry.load_policy_file
+    monkeypatch.setattr(registry, "load_policy_file", lambda path: registry.load_policy("eu-ai-act")
+                        if str(path).endswith(".yaml") else read(path))
+    listed = pytester.runpytest("my_rule.yaml", "--collect-only", "-q", "--loopholes-strategy", "sparsity")
+    assert "my_rule.yaml::[eu-ai-act::sparsity::float-only]" in listed.outlines, listed.outlines
+    assert pytester.runpytest("my_rule.yaml", "--loopholes-strategy", "bio-dilution", *FAST).ret == pytest.ExitCode.OK
