@@ -92,14 +92,15 @@ def pytest_configure(config: pytest.Config) -> None:
     if not config.getoption("loopholes_material") >= 1:
         raise pytest.UsageError("--loopholes-material must be a factor of at least 1")
     save = config.getoption("loopholes_save")
-    if save:
+    if save and not hasattr(config, "workerinput"):  # xdist: the controller has checked it, once
         from .errors import UsageError
         from .files import check_output_folder
 
+        here = Path(config.invocation_params.dir)
         try:  # before any search: one usage error, not a failure per test after the searches
-            check_output_folder(Path(config.invocation_params.dir, save), "--loopholes-save")
-        except UsageError as error:
-            raise pytest.UsageError(str(error).replace(str(Path(config.invocation_params.dir, save)), save)) from None
+            check_output_folder(here / save, "--loopholes-save")
+        except UsageError as error:  # paths as the drafter typed them, relative to here
+            raise pytest.UsageError(str(error).replace(str(here / save), save).replace(f"{here}/", "")) from None
     if config.args_source == pytest.Config.ArgsSource.ARGS:
         for arg in config.args:
             problem = _named_file_problem(arg, config)

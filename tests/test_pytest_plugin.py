@@ -568,3 +568,13 @@ def test_a_named_yaml_rule_goes_through_the_rule_loader(pytester: pytest.Pyteste
     listed = pytester.runpytest("my_rule.yaml", "--collect-only", "-q", "--loopholes-strategy", "sparsity")
     assert "my_rule.yaml::[eu-ai-act::sparsity::float-only]" in listed.outlines, listed.outlines
     assert pytester.runpytest("my_rule.yaml", "--loopholes-strategy", "bio-dilution", *FAST).ret == pytest.ExitCode.OK
+
+
+def test_a_save_folder_behind_a_broken_link_is_one_usage_error(pytester: pytest.Pytester) -> None:
+    """Was: the check passed (the nearest existing parent is writable), every test failed
+    after its search: 27 failures for ca-sb53 instead of one usage error."""
+    pytester.path.joinpath("specs").symlink_to(pytester.path / "gone")
+    result = pytester.runpytest("--policy", "ca-sb53", "--loopholes-save", "specs/today", *FAST)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert [line for line in result.errlines if line.strip()] == [
+        "ERROR: --loopholes-save specs/today: cannot be created: specs is a link to nothing"]

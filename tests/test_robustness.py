@@ -177,6 +177,37 @@ def test_an_output_folder_in_the_way_fails_before_the_search(tmp_path, capsys, a
     assert time.perf_counter() - start < 2 and str(blocker) in line and "is a file" in line
 
 
+WORK = {  # command -> the function that starts its work, and the output flag
+    "search": ("loopholes.search.search", "--save"),
+    "report": ("loopholes.compare.analyse_longest_first", "--out"),
+    "compare": ("loopholes.compare.compare", "--out"),
+    "backtest": ("loopholes.backtest.backtest", "--out"),
+}
+
+
+@pytest.mark.parametrize("where, words", [
+    ("link/out", "cannot be created: link is a link to nothing"),
+    ("n" * 300, "cannot write there (File name too long)"),
+], ids=["broken-link", "name-too-long"])
+@pytest.mark.parametrize("command", sorted(WORK))
+def test_an_output_folder_that_cannot_be_created_fails_before_the_work(tmp_path, capsys, monkeypatch, command,
+                                                                        where, words):
+    """Was: only the nearest existing parent was probed, so these passed the check and then
+    failed after the search (compare: after 23 s), or raised a raw OSError (a name too
+    long). The folder is now created and written to before the work starts. Real on CI
+    as root, where a read-only folder is still writable."""
+    import importlib
+
+    module, name = WORK[command][0].rsplit(".", 1)
+    monkeypatch.setattr(importlib.import_module(module), name,
+                        lambda *a, **k: pytest.fail(f"{command} started its work before checking the output folder"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "link").symlink_to(tmp_path / "nothing")
+    policies = ["eu-ai-act", "ca-sb53"] if command == "compare" else ["eu-ai-act"]
+    line = one_line(main([command, *policies, WORK[command][1], where]), capsys)
+    assert line.startswith(f"loopholes: error: {WORK[command][1]} {where[:40]}") and words in line, line
+
+
 def test_an_unwritable_output_folder_fails_before_the_search(tmp_path, capsys, monkeypatch):
     """Read-only folders (root ignores permissions, so the write itself is made to fail)."""
     import loopholes.files as files
