@@ -92,7 +92,7 @@ def test_a_leaky_draft_fails_like_a_finding(pytester: pytest.Pytester) -> None:
     replay = re.search(r"replay: (loopholes check .*)", text)[1].split()
     assert replay[2] == ref
     # the installed module through this interpreter: the suite needs no activated environment
-    check = pytester.run(sys.executable, "-m", "loopholes.cli", *replay[1:], "--json")
+    check = pytester.run(sys.executable, "-m", "loopholes", *replay[1:], "--json")
     assert check.ret == 0
     verdict = json.loads(check.stdout.str())
     assert verdict["covered"] is False and verdict["reading"] == "as-drafted"

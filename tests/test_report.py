@@ -114,7 +114,7 @@ def test_two_regenerations_are_byte_identical(written, tmp_path):
     """Same seed, same bytes: the command in a fresh process, its rules searched in two
     worker processes, writes exactly what this process wrote searching them one by one."""
     second = tmp_path / "b"
-    run = subprocess.run([sys.executable, "-m", "loopholes.cli", "report", "us-eo-14110", "eu-ai-act", "--compare",
+    run = subprocess.run([sys.executable, "-m", "loopholes", "report", "us-eo-14110", "eu-ai-act", "--compare",
                           "--out", str(second), "--max-evals", BUDGET, "--jobs", "2"],
                          capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr

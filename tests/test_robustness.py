@@ -388,7 +388,7 @@ def _alive(pid: int) -> bool:
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_killing_a_parallel_report_leaves_no_worker_behind(tmp_path, sig):
     """Was: 2 orphaned pool workers in 8 of 16 kills, one pair idle for 19 minutes."""
-    run = subprocess.Popen([sys.executable, "-m", "loopholes.cli", "report", "eu-ai-act", "us-eo-14110", "--jobs", "2",
+    run = subprocess.Popen([sys.executable, "-m", "loopholes", "report", "eu-ai-act", "us-eo-14110", "--jobs", "2",
                             "--out", str(tmp_path / "out")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + HANG
     workers: set[int] = set()
