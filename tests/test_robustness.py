@@ -414,6 +414,54 @@ def test_killing_a_parallel_report_leaves_no_worker_behind(tmp_path, sig):
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
 
 
+def _session(sid: int) -> list[int]:
+    """Live processes of session `sid` (a run started with start_new_session: the run and
+    every process it started, unless one moved to a session of its own)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="Linux /proc only")
+def test_ctrl_c_stops_a_compare_and_its_workers_at_once(tmp_path):
+    """Issue 13: Ctrl-C in `compare` took 2-24 s to stop. Ctrl-C in a terminal signals the
+    whole process group; the run must be gone, workers included, within a second or two,
+    with one line and exit 130, and nothing half-written in --out."""
+    out = tmp_path / "out"
+    run = subprocess.Popen([sys.executable, "-m", "loopholes", "compare", "us-eo-14110", "risk-index", "--out", str(out)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + HANG
+        while len(_ready_workers(run.pid)) < 2 and run.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(_ready_workers(run.pid)) >= 2, "the compare did not start its workers"
+        time.sleep(3)  # well into the searches (both take over 10 s)
+        assert run.poll() is None, "the compare finished before it could be interrupted"
+        os.killpg(run.pid, signal.SIGINT)
+        start = time.monotonic()
+        _, err = run.communicate(timeout=HANG)
+        stopped = time.monotonic() - start
+        deadline = time.monotonic() + 1
+        while _session(run.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = _session(run.pid)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+    for pid in left:  # do not leave them running if the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert stopped < 3, f"took {stopped:.1f} s to stop"
+    assert run.returncode == 130 and err == "loopholes: interrupted\n", (run.returncode, err)
+    assert not left, f"processes left behind: {left}"
+    assert not out.exists() or not list(out.iterdir()), sorted(p.name for p in out.iterdir())
+
+
 def _status(pid: int) -> str:
     try:
         return next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("State"))
