@@ -13,7 +13,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
 from .files import write_atomic
 from .render import fmt
 
@@ -60,14 +59,14 @@ def output_stem(policy_id: str) -> str:
 
 def write_outputs(result: Any, out: str) -> list[Path]:
     """The figure and the JSON in `out` (created if missing), each written atomically."""
-    from .figures import backtest_figure
-
     from .errors import OutputError
+    from .figures import backtest_figure
     from .files import check_output_folder
 
     folder = check_output_folder(out, "--out")
     stem = output_stem(result.policy)
     try:
+        folder.mkdir(parents=True, exist_ok=True)
         figure = backtest_figure(result, folder / f"{stem}.png")
         data = folder / f"{stem}.json"
         write_atomic(data, json.dumps(result.to_json(), indent=2) + "\n")
