@@ -224,6 +224,8 @@ def _named_file_problem(arg: str, config: pytest.Config) -> str | None:
         return None
     if any(fnmatch.fnmatch(path.name, pattern) for pattern in config.getini("python_files")):
         return None  # a test module: pytest's own business
+    if config.getoption("doctestmodules", False):
+        return None  # its doctests may be the tests
     if _binds_policy(path) or _defines_tests(path, config):
         return None
     return f"{arg} defines no POLICY: a rule file must define POLICY = Policy(...)"
