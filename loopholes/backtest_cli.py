@@ -13,7 +13,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
 from .files import write_atomic
 from .render import fmt
 
@@ -38,6 +37,10 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from .backtest import backtest
 
+    if args.out:
+        from .files import check_output_folder
+
+        check_output_folder(args.out, "--out")  # before the work, not after it
     result = backtest(args.policy, args.reading, include_imputed=args.include_imputed)
     written = write_outputs(result, args.out) if args.out else []
     if args.json:
@@ -56,22 +59,19 @@ def output_stem(policy_id: str) -> str:
 
 def write_outputs(result: Any, out: str) -> list[Path]:
     """The figure and the JSON in `out` (created if missing), each written atomically."""
+    from .errors import OutputError
     from .figures import backtest_figure
+    from .files import check_output_folder
 
-    folder = Path(out)
-    if folder.exists() and not folder.is_dir():
-        raise UsageError(f"--out {out}: is a file; give a folder to write the figure and JSON into")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UsageError(f"--out {out}: cannot create the folder ({error.strerror or error})") from None
+    folder = check_output_folder(out, "--out")
     stem = output_stem(result.policy)
     try:
+        folder.mkdir(parents=True, exist_ok=True)
         figure = backtest_figure(result, folder / f"{stem}.png")
         data = folder / f"{stem}.json"
         write_atomic(data, json.dumps(result.to_json(), indent=2) + "\n")
     except OSError as error:
-        raise UsageError(f"--out {out}: cannot write ({error.strerror or error})") from None
+        raise OutputError(f"--out {out}: cannot write ({error.strerror or error})") from None
     return [figure, data]
 
 

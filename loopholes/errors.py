@@ -53,3 +53,7 @@ class StrategyError(LoopholesError, ValueError):
 
 class UsageError(LoopholesError, ValueError):
     """A command-line argument is out of range or does not fit the command."""
+
+
+class OutputError(UsageError):
+    """An output folder or file cannot be written; the message names the path and the reason."""

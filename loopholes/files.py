@@ -53,24 +53,50 @@ def _umask() -> int:
 
 
 def check_output_folder(folder: str | Path, flag: str) -> Path:
-    """Fail before any work, in one line, when `folder` (existing or not) cannot be written:
-    a file in the way, or no permission. Nothing is created."""
-    from .errors import UsageError
+    """Fail before any work, in one line, when `folder` cannot be written: create it (and
+    its missing parents) if missing, write and remove a probe file in it, then remove what
+    was created, so that a run that fails later leaves no empty folder. (Probing only the
+    nearest existing parent let through a name too long or a broken link on the way, which
+    then failed after the search.)"""
+    from .errors import OutputError
 
     path = Path(folder)
-    probe = path
-    while not probe.exists() and probe.parent != probe:
-        probe = probe.parent
-    if not probe.is_dir():
-        what = "is a file, not a folder" if probe == path else f"cannot be created: {probe} is a file"
-        raise UsageError(f"{flag} {folder}: {what}")
+    created: list[Path] = []
     try:
-        handle, name = tempfile.mkstemp(dir=probe, prefix=".loopholes-probe-")
+        blocker = _in_the_way(path)
+        if blocker is not None:
+            raise OutputError(f"{flag} {folder}: {blocker}")
+        missing = [path, *path.parents]
+        missing = missing[:next(i for i, p in enumerate(missing) if p.is_dir())]
+        for step in reversed(missing):
+            step.mkdir()
+            created.append(step)
+        handle, name = tempfile.mkstemp(dir=path, prefix=".loopholes-probe-")
         os.close(handle)
         os.unlink(name)
     except OSError as error:
-        raise UsageError(f"{flag} {folder}: cannot write in {probe} ({error.strerror or error})") from None
+        raise OutputError(f"{flag} {folder}: cannot write there ({error.strerror or error})") from None
+    finally:
+        for step in reversed(created):
+            with contextlib.suppress(OSError):
+                step.rmdir()
     return path
+
+
+def _in_the_way(path: Path) -> str | None:
+    """What stops `path` from being a folder, in words (a file, or a broken link, at it or
+    on the way to it), or None."""
+    probe = path
+    while True:
+        if probe.is_symlink() and not probe.exists():
+            return f"cannot be created: {probe} is a link to nothing"
+        if probe.exists():
+            if probe.is_dir():
+                return None
+            return "is a file, not a folder" if probe == path else f"cannot be created: {probe} is a file"
+        if probe.parent == probe:
+            return None
+        probe = probe.parent
 
 
 # -- a set of files replaced as one -------------------------------------------------------

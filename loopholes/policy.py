@@ -30,8 +30,9 @@ from . import accounting
 from .accounting import Counting
 from .capability import Capability, Coefficients, effective_compute
 from .errors import PolicyError, ReadingError
-from .providers import provider_compute
 from .lifecycle import COMPOSITE_KINDS, ON_BASE_KINDS, Lifecycle, rooted  # noqa: F401 (rooted: part of the rule API)
+from .providers import provider_compute
+from .spec import RELEASED_MAX, RELEASED_MIN
 
 COMPARATORS: dict[str, Callable[[float, float], bool]] = {">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
 STATUSES = ("in force", "enacted", "revoked", "vetoed", "proposal", "draft", "superseded")
@@ -128,7 +129,7 @@ class Rule:
     models released in the trailing year); `threshold` then holds the nominal value."""
 
     def __post_init__(self) -> None:
-        if self.comparator not in COMPARATORS:
+        if not isinstance(self.comparator, str) or self.comparator not in COMPARATORS:
             raise PolicyError(f"rule '{self.id}': comparator '{self.comparator}' is not one of > or >=")
         if not is_finite_amount(self.threshold):
             raise PolicyError(f"rule '{self.id}': threshold must be a finite non-negative number")
@@ -145,7 +146,7 @@ class Rule:
         """Whether the rule fires, without building its trace (the search's hot path)."""
         if not COMPARATORS[self.comparator](self.measured(ctx), self.threshold_for(ctx)):
             return False
-        return self.condition is None or self.condition(ctx)[0]
+        return self.condition is None or _held(self, ctx)[0]
 
     def evaluate(self, ctx: Context) -> "ClauseResult":
         measured = self.measured(ctx)
@@ -154,7 +155,7 @@ class Rule:
         note = ""
         condition_holds = True
         if self.condition is not None:
-            condition_holds, note = self.condition(ctx)
+            condition_holds, note = _held(self, ctx)
         return ClauseResult(self.id, self.clause, self.measures, measured, threshold, self.comparator,
                             passes_line and condition_holds, self.tier, note, self.unit,
                             ctx.lifecycle.deploy, ctx.lifecycle.artifact.developer)
@@ -183,19 +184,42 @@ def _measured(rule: Rule, ctx: Context, function: Callable[[Context], float]) ->
     modifier ratio) is unbounded, and JSON outputs write it as null."""
     try:
         value = function(ctx)
+    except PolicyError:  # another rule's measure, already named
+        raise
     except Exception as error:  # a drafter's code may fail in any way; say where
-        frames = traceback.extract_tb(error.__traceback__)
-        where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
-        name = getattr(function, "__qualname__", repr(function))
-        detail = str(error).splitlines()[0][:200] if str(error) else ""
-        raise PolicyError(f"policy '{ctx.policy.id}', rule '{rule.id}' ({rule.clause}): {name}(){where} raised {type(error).__name__}"
-                          + (f": {detail}" if detail else "")) from None
+        raise _raised(rule, ctx, function, error) from None
     exact = isinstance(value, numbers.Rational) and not isinstance(value, bool)  # int or Fraction: no NaN possible
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or (not exact and math.isnan(value)) or value < 0:
         name = getattr(function, "__qualname__", repr(function))
         raise PolicyError(f"policy '{ctx.policy.id}', rule '{rule.id}' ({rule.clause}): {name}() returned {value!r:.80}; "
                           "a measure must be a non-negative number (infinity only for a share of nothing)")
     return value  # unconverted: an exact integer stays exact at the line (issue 11)
+
+
+def _held(rule: Rule, ctx: Context) -> "tuple[bool, str]":
+    """A rule's extra condition, checked like its measure: one that raises, or returns
+    anything but (holds, note), is a PolicyError naming the rule and where it failed."""
+    try:
+        result = rule.condition(ctx)  # type: ignore[misc]
+    except PolicyError:
+        raise
+    except Exception as error:
+        raise _raised(rule, ctx, rule.condition, error) from None  # type: ignore[arg-type]
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        name = getattr(rule.condition, "__qualname__", repr(rule.condition))
+        raise PolicyError(f"policy '{ctx.policy.id}', rule '{rule.id}' ({rule.clause}): {name}() returned "
+                          f"{result!r:.80}; a condition must return (holds, note), such as (True, 'bio share 60% > 50%')")
+    return result
+
+
+def _raised(rule: Rule, ctx: Context, function: Callable, error: Exception) -> PolicyError:
+    """The drafter's function that raised, the line it raised at, and the error, in one line."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+    name = getattr(function, "__qualname__", repr(function))
+    detail = str(error).splitlines()[0][:200] if str(error) else ""
+    return PolicyError(f"policy '{ctx.policy.id}', rule '{rule.id}' ({rule.clause}): {name}(){where} raised "
+                       f"{type(error).__name__}" + (f": {detail}" if detail else ""))
 
 
 @dataclass(frozen=True)
@@ -313,6 +337,11 @@ class Policy:
     """The instrument that replaced this one (status "superseded")."""
 
     def __post_init__(self) -> None:
+        # A dataclass does not check types: without this, reference_date="2026-01-01" or
+        # rules=(rule) (no trailing comma) fails deep inside a search with a raw TypeError.
+        problem = _field_problem(self)
+        if problem:
+            raise PolicyError(f"policy '{self.id}': {problem}" if isinstance(self.id, str) else f"policy: {problem}")
         if self.status not in STATUSES:
             raise PolicyError(f"policy '{self.id}': status '{self.status}' is not one of {', '.join(STATUSES)}")
         if self.status in ("revoked", "superseded") and self.in_force_until is None:
@@ -405,6 +434,129 @@ class Policy:
                 "target_lines": dict(self.target_lines), "duty": self.duty,
                 "in_force_until": self.in_force_until.isoformat() if self.in_force_until else None,
                 "superseded_by": self.superseded_by}
+
+
+# -- field types of a Policy --------------------------------------------------------------
+
+def _given(value: Any) -> str:
+    """What a drafter wrote, in a few words: the type and the start of its repr (a rule or
+    a reading by its id)."""
+    if isinstance(value, (Rule, Reading)):
+        return f"got {type(value).__name__} {value.id!r:.60}"
+    return f"got {type(value).__name__} {value!r:.60}"
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+def _date(value: Any) -> bool:
+    return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+
+
+def _line(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, numbers.Real) and is_finite_amount(value) and value > 0
+
+
+def _items(kind: type) -> Callable[[Any], "tuple[str, Any] | None"]:
+    """A tuple (or list) of `kind`: None when it is one, else (where, what is wrong there)."""
+    def check(value: Any) -> "tuple[str, Any] | None":
+        if not isinstance(value, (tuple, list)):
+            return "", value
+        for i, item in enumerate(value):
+            if not isinstance(item, kind):
+                return f"[{i}]", item
+        return None
+
+    return check
+
+
+def _entries(key: Callable[[Any], bool], value_ok: Callable[[Any], bool]) -> Callable[[Any], "tuple[str, Any] | None"]:
+    """A mapping whose keys pass `key` and values pass `value_ok`, checked the same way."""
+    def check(value: Any) -> "tuple[str, Any] | None":
+        if not isinstance(value, Mapping):
+            return "", value
+        for k, v in value.items():
+            if not key(k):
+                return "<key>", k
+            if not value_ok(v):
+                return f"[{k!r:.40}]", v
+        return None
+
+    return check
+
+
+def _simple(ok: Callable[[Any], bool]) -> Callable[[Any], "tuple[str, Any] | None"]:
+    return lambda value: None if ok(value) else ("", value)
+
+
+_FIELDS: tuple[tuple[str, Callable[[Any], "tuple[str, Any] | None"], str, str], ...] = (
+    # field, check, what the whole field must be, what one item of it must be
+    ("id", _simple(_text), "a non-empty string", ""),
+    ("title", _simple(_text), "a non-empty string", ""),
+    ("jurisdiction", _simple(_text), "a non-empty string", ""),
+    ("source", _simple(_text), "a non-empty string", ""),
+    ("status", _simple(lambda v: isinstance(v, str)), "a string", ""),
+    ("dates", _entries(lambda k: isinstance(k, str), lambda v: isinstance(v, str)),
+     "a mapping of names to date strings, such as {'adopted': '2024-03-13'}", "a date string"),
+    ("reference_date", _simple(_date), "a date such as datetime.date(2026, 1, 1)", ""),
+    ("readings", _items(Reading), "a tuple of Reading", "a Reading"),
+    ("rules", _items(Rule), "a tuple of Rule", "a Rule"),
+    ("tiers", _items(str), "a tuple of tier names", "a tier name (a string)"),
+    ("covered_tiers", lambda v: None if isinstance(v, (set, frozenset)) else ("", v),
+     "a frozenset of tier names, such as frozenset({'systemic-risk'})", ""),
+    ("target_lines", _entries(_text, _line),
+     "a mapping of capability domains to compute lines, such as {'general': 10**25}",
+     "a positive finite number of FLOP"),
+    ("parameters", _entries(_text, lambda v: isinstance(v, Parameter)),
+     "a mapping of names to Parameter(value, clause)", "a Parameter(value, clause)"),
+    ("known_loopholes", _items(KnownLoophole), "a tuple of KnownLoophole", "a KnownLoophole"),
+    ("ambiguities", _items(str), "a tuple of strings", "a string"),
+    ("coefficients", _simple(lambda v: v is None or isinstance(v, Coefficients)), "None or loaded Coefficients", ""),
+    ("population_based", _simple(lambda v: isinstance(v, bool)), "True or False", ""),
+    ("duty", _simple(lambda v: isinstance(v, str)), "a string", ""),
+    ("in_force_until", _simple(lambda v: v is None or _date(v)), "None or a date such as datetime.date(2026, 1, 1)", ""),
+    ("superseded_by", _simple(lambda v: v is None or isinstance(v, str)), "None or a string", ""),
+)
+_RULE_TEXT = ("id", "clause", "measures", "tier", "unit")
+
+
+def _field_problem(policy: "Policy") -> str | None:
+    """The first field of `policy` (or of one of its readings or rules) with a wrong type,
+    in words: the field, what it must be, and what was given. None when all are right.
+    One pass of isinstance checks: a few microseconds per Policy, `replace` included."""
+    for name, check, whole, item in _FIELDS:
+        value = getattr(policy, name)
+        wrong = check(value)
+        if wrong is None:
+            continue
+        where, bad = wrong
+        if not where:
+            one = whole.startswith("a tuple") and type(bad).__name__ in item  # (x) where (x,) was meant
+            return f"{name} must be {whole}, {_given(bad)}" + (" (a tuple of one needs a trailing comma: (x,))"
+                                                               if one else "")
+        if where == "<key>":
+            return f"{name} must be {whole}; the key {bad!r:.40} is not a non-empty string"
+        return f"{name}{where} must be {item}, {_given(bad)}"
+    if not RELEASED_MIN <= policy.reference_date <= RELEASED_MAX:
+        return f"reference_date {policy.reference_date} is outside {RELEASED_MIN} to {RELEASED_MAX}"
+    for reading in policy.readings:
+        if not _text(reading.id) or not isinstance(reading.options, Mapping):
+            return f"reading {reading.id!r:.40}: id must be a non-empty string and options a mapping, {_given(reading.options)}"
+    for rule in policy.rules:
+        for name in _RULE_TEXT:
+            if not isinstance(getattr(rule, name), str):
+                return f"rule {rule.id!r:.40}: {name} must be a string, {_given(getattr(rule, name))}"
+        if not callable(rule.measure):
+            return f"rule {rule.id!r}: measure must be a function of the context, {_given(rule.measure)}"
+        for name in ("condition", "line"):
+            if getattr(rule, name) is not None and not callable(getattr(rule, name)):
+                return f"rule {rule.id!r}: {name} must be a function or None, {_given(getattr(rule, name))}"
+    for known in policy.known_loopholes:
+        if not isinstance(known.readings, (tuple, list)) or not all(isinstance(r, str) for r in known.readings):
+            return (f"known loophole {known.strategy!r:.40}: readings must be a tuple of reading ids, "
+                    f"{_given(known.readings)} (a tuple of one needs a trailing comma: ('x',))")
+    return None
 
 
 # -- developer-level duties -------------------------------------------------------------

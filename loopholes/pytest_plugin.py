@@ -92,14 +92,20 @@ def pytest_configure(config: pytest.Config) -> None:
     if not config.getoption("loopholes_material") >= 1:
         raise pytest.UsageError("--loopholes-material must be a factor of at least 1")
     save = config.getoption("loopholes_save")
-    if save:
+    if save and not hasattr(config, "workerinput"):  # xdist: the controller has checked it, once
         from .errors import UsageError
         from .files import check_output_folder
 
+        here = Path(config.invocation_params.dir)
         try:  # before any search: one usage error, not a failure per test after the searches
-            check_output_folder(Path(config.invocation_params.dir, save), "--loopholes-save")
-        except UsageError as error:
-            raise pytest.UsageError(str(error).replace(str(Path(config.invocation_params.dir, save)), save)) from None
+            check_output_folder(here / save, "--loopholes-save")
+        except UsageError as error:  # paths as the drafter typed them, relative to here
+            raise pytest.UsageError(str(error).replace(str(here / save), save).replace(f"{here}/", "")) from None
+    if config.args_source == pytest.Config.ArgsSource.ARGS:
+        for arg in config.args:
+            problem = _named_file_problem(arg, config)
+            if problem:
+                raise pytest.UsageError(problem)
     strategies = config.getoption("loopholes_strategies")
     refs = config.getoption("loopholes_policies")
     if strategies:
@@ -132,7 +138,24 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 # -- collection --------------------------------------------------------------------------
 
+DATA_RULE_SUFFIXES: tuple[str, ...] = (".yaml", ".yml", ".toml")
+"""Rules as data (issue 13): a file with one of these suffixes named on the command line
+is collected like a rule module and read by `_load_rule`. This is the one place the
+plugin accepts them; files found in a `policies/` folder stay Python only (a YAML file
+there may be a lifecycle spec)."""
+
+
+def _load_rule(path: Path) -> "Policy":
+    """The one loader of a rule file pytest collects, whatever its format (a .py module,
+    or a YAML/TOML rule file, which `load_policy` reads as data)."""
+    from .registry import load_policy
+
+    return load_policy(path)
+
+
 def _is_policy_file(file_path: Path, parent: pytest.Collector) -> bool:
+    if file_path.suffix.lower() in DATA_RULE_SUFFIXES:
+        return parent.session.isinitpath(file_path)
     if file_path.suffix != ".py" or file_path.name in ("conftest.py", "__init__.py"):
         return False
     config = parent.config
@@ -193,6 +216,41 @@ def _longest_first(items: list[pytest.Item]) -> None:
         items[i] = item
 
 
+def _named_file_problem(arg: str, config: pytest.Config) -> str | None:
+    """Why a .py file named on the command line would yield no test, or None: it is not a
+    test module, binds no POLICY and defines no test. Read without running it, so this
+    holds under xdist too (the controller collects nothing)."""
+    path = Path(config.invocation_params.dir, arg.split("::")[0])
+    if path.suffix != ".py" or path.name in ("conftest.py", "__init__.py") or not path.is_file():
+        return None
+    if any(fnmatch.fnmatch(path.name, pattern) for pattern in config.getini("python_files")):
+        return None  # a test module: pytest's own business
+    if config.getoption("doctestmodules", False):
+        return None  # its doctests may be the tests
+    if _binds_policy(path) or _defines_tests(path, config):
+        return None
+    return f"{arg} defines no POLICY: a rule file must define POLICY = Policy(...)"
+
+
+def _defines_tests(path: Path, config: pytest.Config) -> bool:
+    """Whether the module has a top-level test function or class, by pytest's name patterns
+    (a file that does not parse counts, so that pytest reports the error)."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return True
+
+    def matches(name: str, patterns: list[str]) -> bool:
+        return any(name.startswith(p) or fnmatch.fnmatch(name, p) for p in patterns)
+
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and matches(node.name, config.getini("python_functions")):
+            return True
+        if isinstance(node, ast.ClassDef) and matches(node.name, config.getini("python_classes")):
+            return True
+    return False
+
+
 def _in_policies_folder(path: Path, root: Path) -> bool:
     try:
         folders = path.relative_to(root).parts[:-1]
@@ -235,10 +293,9 @@ class PolicyFile(pytest.File):
 
     def collect(self) -> Iterator["LoopholeItem"]:
         from .errors import LoopholesError
-        from .registry import load_policy_file
 
         try:
-            policy = load_policy_file(self.path)
+            policy = _load_rule(self.path)
             _check_known_loopholes(policy)
         except LoopholesError as error:
             raise self.CollectError(str(error)) from None
@@ -342,8 +399,15 @@ class LoopholeItem(pytest.Item):
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    """A known loophole that is no longer found fails (strict xfail); say what to do."""
+    """A known loophole that is no longer found fails (strict xfail); say what to do. A
+    test using the `loopholes` fixture that stops on a loopholes error (a broken rule, a
+    bad spec) shows it as the CLI does, in one line, and the test line that asked."""
     report = yield
+    if call.excinfo is not None and report.failed and "loopholes" in getattr(item, "fixturenames", ()):
+        from .errors import LoopholesError, one_line
+
+        if isinstance(call.excinfo.value, LoopholesError):
+            report.longrepr = f"loopholes: error: {one_line(str(call.excinfo.value))}" + _where_in_test(item, call.excinfo)
     if isinstance(item, LoopholeItem) and call.when == "call" and report.failed and call.excinfo is None:
         known = _known(item.policy, item.strategy, item.reading)
         if known is not None:
@@ -353,6 +417,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                                "Remove it from known_loopholes; if the search stopped at its budget, "
                                "raise --loopholes-max-evals first.")
     return report
+
+
+def _where_in_test(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    """'\n  (in test_my_rule.py:12)' for the innermost line of the test's own file, else ''."""
+    for entry in reversed(excinfo.traceback):
+        if Path(entry.path) == Path(item.path):
+            return f"\n  (in {_shown_path(Path(entry.path), item.config)}:{entry.lineno + 1})"
+    return ""
 
 
 class _RuleFailed(Exception):
@@ -560,10 +632,13 @@ def _search_key(policy: "Policy", options: dict[str, Any]) -> tuple:
 
 
 def _search(config: pytest.Config, policy: "Policy", **kwargs: Any) -> "SearchResult":
-    """The fixture's searches, once per session and options. A failure is remembered and
-    raised again without its old traceback, so tracebacks do not grow test by test. A
-    search with the session's own options is the one the rule's tests need: it is shared
-    with them (and, under xdist, with the other workers' tests, as stored outcomes)."""
+    """The fixture's searches, once per session and options. A failure is remembered, and
+    every test that asks again gets a fresh exception: re-raising the remembered object
+    made its traceback grow by one test each time (115,646 lines for one typo). A search
+    with the session's own options is the one the rule's tests need: it is shared with
+    them (and, under xdist, with the other workers' tests, as stored outcomes)."""
+    __tracebackhide__ = True
+    from .errors import LoopholesError
     from .search import search
 
     options = _options(config, **kwargs)
@@ -575,12 +650,33 @@ def _search(config: pytest.Config, policy: "Policy", **kwargs: Any) -> "SearchRe
                 cache[key] = (policy, _search_sharing_outcomes(config, policy), None)
             else:
                 cache[key] = (policy, search(policy, **options), None)
-        except Exception as error:
+        except LoopholesError as error:
             cache[key] = (policy, None, error)
-    _, value, error = cache[key]
-    if error is not None:
-        raise error.with_traceback(None)
+        except Exception:  # an engine bug: its traceback, as text, once per test that meets it
+            import traceback
+
+            cache[key] = (policy, None, traceback.format_exc())
+    _, value, failure = cache[key]
+    if isinstance(failure, str):
+        pytest.fail(f"the search of '{policy.id}' failed inside loopholes:\n{failure}", pytrace=False)
+    if failure is not None:
+        raise _fresh(failure)
     return value
+
+
+def _fresh(error: BaseException) -> BaseException:
+    """A new exception like `error` (same type and message, no traceback or chain), so a
+    drafter's `pytest.raises(PolicyError)` still matches."""
+    import copy
+
+    try:
+        again = copy.copy(error)
+    except Exception:  # a subclass that cannot be rebuilt from its arguments
+        from .errors import LoopholesError
+
+        again = LoopholesError(str(error))
+    again.__cause__ = again.__context__ = None
+    return again.with_traceback(None)
 
 
 def _search_sharing_outcomes(config: pytest.Config, policy: "Policy") -> "SearchResult":

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from .errors import UsageError
 
+DEFAULT_OUT = "loopholes-report"
+"""Not `reports`: run from a checkout, that default overwrote the committed reports of the
+bundled rules (tools/regenerate_reports.py writes those, with --out reports)."""
+
 
 def add_parser(sub) -> None:
     from .report import DEFAULT_MAX_EVALS
@@ -11,7 +15,8 @@ def add_parser(sub) -> None:
     parser = sub.add_parser("report", help="write a loophole report per rule: Markdown with diagrams, JSON, figures")
     parser.add_argument("policies", nargs="*", metavar="POLICY",
                         help="bundled policy id or path to a policy module (default: every bundled policy)")
-    parser.add_argument("--out", default="reports", metavar="DIR", help="folder to write into (default: reports)")
+    parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
+                        help=f"folder to write into (default: {DEFAULT_OUT} in the current folder)")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the searches (default 0)")
     parser.add_argument("--max-evals", type=int, default=DEFAULT_MAX_EVALS,
                         help=f"evaluation budget per rule (default {DEFAULT_MAX_EVALS})")
@@ -34,10 +39,9 @@ def run(args) -> int:
 
     if args.max_evals < 1:
         raise UsageError("--max-evals must be at least 1")
-    if args.out:
-        from .files import check_output_folder
+    from .files import check_output_folder
 
-        check_output_folder(args.out, "--out")  # before the searches, not after them
+    check_output_folder(args.out, "--out")  # before the searches, not after them
     with ProgressBar("searching rules") as bar:
         analyses = analyse_longest_first(chosen_policies(args.policies), seed=args.seed, max_evals=args.max_evals,
                                          jobs=args.jobs, progress=bar.update)

@@ -93,7 +93,9 @@ def save_findings(result, folder, *, whole_set: bool = False) -> dict[str, str]:
             if stage:
                 stage.discard()
     except OSError as error:
-        raise UsageError(f"cannot write the findings into {folder}: {error.strerror or error}") from None
+        from .errors import OutputError
+
+        raise OutputError(f"cannot write the findings into {folder}: {error.strerror or error}") from None
     return paths
 
 

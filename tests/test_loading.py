@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -146,8 +145,8 @@ def test_fifty_megabyte_file_is_refused_by_size(tmp_path, capsys):
 
 def test_real_command_prints_one_line_and_exits_2():
     """The installed `loopholes` executable turns a bad spec into exit 2 and one stderr line."""
-    exe = Path(sys.executable).with_name("loopholes")
-    command = [str(exe)] if exe.exists() else [shutil.which("loopholes") or "loopholes"]
+    exe = Path(sys.executable).with_name("loopholes")  # the console script, where it is installed beside
+    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "loopholes"]  # never from PATH
     path = BAD / "cycle.yaml"
     done = subprocess.run([*command, "check", "us-eo-14110", str(path)], capture_output=True, text=True,
                           timeout=60, env={**os.environ, "LOOPHOLES_NO_PLUGINS": "1"})
@@ -423,7 +422,7 @@ def test_a_yaml_set_is_refused_whatever_the_hash_seed(tmp_path):
     path.write_text("name: x\nreleased: 2025-01-01\ndeploy: b\nsteps: !!set {a, b, c, d}\n")
     lines = set()
     for seed in ("0", "1", "2"):
-        run = subprocess.run([sys.executable, "-m", "loopholes.cli", "check", "us-eo-14110", str(path)],
+        run = subprocess.run([sys.executable, "-m", "loopholes", "check", "us-eo-14110", str(path)],
                              capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": seed})
         assert run.returncode == 2
         lines.add(run.stderr)

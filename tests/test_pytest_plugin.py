@@ -92,7 +92,7 @@ def test_a_leaky_draft_fails_like_a_finding(pytester: pytest.Pytester) -> None:
     replay = re.search(r"replay: (loopholes check .*)", text)[1].split()
     assert replay[2] == ref
     # the installed module through this interpreter: the suite needs no activated environment
-    check = pytester.run(sys.executable, "-m", "loopholes.cli", *replay[1:], "--json")
+    check = pytester.run(sys.executable, "-m", "loopholes", *replay[1:], "--json")
     assert check.ret == 0
     verdict = json.loads(check.stdout.str())
     assert verdict["covered"] is False and verdict["reading"] == "as-drafted"
@@ -459,3 +459,122 @@ def test_workers_run_the_longest_search_first(pytester: pytest.Pytester, monkeyp
 
     assert order(pytester.runpytest_subprocess(*args, "-n", "1").stdout.str()) == ["zz-large", "aa-small"]
     assert order(pytester.runpytest_subprocess(*args, "-p", "no:xdist").stdout.str()) == ["aa-small", "zz-large"]
+
+
+# -- issue 13: what a new drafter hit ----------------------------------------------------------
+
+TYPO_RULE = '''
+import datetime as dt
+from loopholes.policy import Policy, Reading, Rule
+
+POLICY = Policy(
+    id="typo", title="t", jurisdiction="j", source="s", status="draft", dates={},
+    reference_date=dt.date(2025, 8, 2),
+    readings=(Reading("r", "q", "a", {"scope": "lineage"}),),
+    rules=(Rule("main", "Art. 1", "training operations", 10**25, ">", "systemic",
+                measure=lambda ctx: ctx.lifecycle.artifact.reported_flops),),
+    tiers=("systemic",), covered_tiers=frozenset({"systemic"}), target_lines={"general": 10**25},
+)
+'''
+
+
+def failure_blocks(text: str) -> dict[str, list[str]]:
+    """Test name -> the lines of its block in the FAILURES (or ERRORS) section."""
+    body = re.split(r"^=+ short test summary", text.split("= FAILURES =")[-1], flags=re.M)[0]
+    body = re.split(r"^=+ warnings summary", body, flags=re.M)[0]
+    parts = re.split(r"^_{3,} (.+?) _{3,}$", body, flags=re.M)
+    return {name: block.strip("\n").splitlines() for name, block in zip(parts[1::2], parts[2::2])}
+
+
+def test_a_typo_in_a_measure_is_one_short_block_per_test(pytester: pytest.Pytester) -> None:
+    """Was: 115,646 lines for one typo under the `loopholes` fixture (the remembered
+    exception re-raised, its traceback growing test by test); then a 40-line traceback
+    through the plugin's own source per test. Now: the rule, the function, file:line and
+    the error, and the test line that asked."""
+    pytester.mkdir("drafts")
+    pytester.path.joinpath("drafts", "typo.py").write_text(TYPO_RULE)
+    pytester.makepyfile(test_typo="import pytest\n\n"
+                        "@pytest.mark.parametrize('i', range(4))\n"
+                        "def test_mine(loopholes, i):\n"
+                        "    loopholes.search('drafts/typo.py', strategy='sparsity')\n")
+    result = pytester.runpytest("drafts/typo.py", "test_typo.py", "--loopholes-strategy", "sparsity",
+                                "--loopholes-strategy", "throttling", "--tb=long", *FAST)
+    result.assert_outcomes(failed=6)
+    blocks = failure_blocks(result.stdout.str())
+    assert len(blocks) == 6, list(blocks)
+    for name, lines in blocks.items():
+        text = "\n".join(lines)
+        assert len(lines) < 15, (name, text)
+        assert re.search(r"rule 'main' \(Art\. 1\): <lambda>\(\) at \S*typo\.py:10 raised AttributeError: "
+                         r"'Step' object has no attribute 'reported_flops'", text), text
+        assert "Traceback" not in text and "pytest_plugin.py" not in text
+    assert all("(in test_typo.py:5)" in "\n".join(lines) for name, lines in blocks.items() if "test_mine" in name)
+
+
+def test_a_wrong_type_in_a_policy_is_one_collection_error(pytester: pytest.Pytester) -> None:
+    """Was: the module imported, then 937 lines of traceback per test that searched it."""
+    pytester.makepyfile(test_mine='''
+import datetime as dt
+import pytest
+from loopholes.policy import Policy, Reading, compute_threshold
+
+MINE = Policy(id="mine", title="t", jurisdiction="j", source="s", status="draft", dates={},
+              reference_date="2026-01-01", readings=(Reading("r", "q", "a"),),
+              rules=(compute_threshold("main", "Art. 1", 10**25, tier="systemic"),), tiers=("systemic",),
+              covered_tiers=frozenset({"systemic"}), target_lines={"general": 10**25})
+
+@pytest.mark.parametrize("i", range(5))
+def test_mine(loopholes, i):
+    loopholes.search(MINE, strategy="sparsity")
+''')
+    result = pytester.runpytest("test_mine.py", *FAST)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["E   *PolicyError: policy 'mine': reference_date must be a date such as "
+                                 "datetime.date(2026, 1, 1), got str '2026-01-01'"])
+    assert len(result.outlines) < 30, result.stdout.str()
+
+
+def test_a_named_file_is_collected_wherever_it_is_or_says_why_not(pytester: pytest.Pytester) -> None:
+    """Was: a file without POLICY named on the command line gave "no tests ran" (exit 5)."""
+    ref = draft(pytester, "anywhere", integer=False, folder="my/drafts")
+    listed = pytester.runpytest(ref, "--collect-only", "-q", "--loopholes-strategy", "sparsity")
+    assert listed.ret == pytest.ExitCode.OK
+    assert "my/drafts/anywhere.py::[anywhere::sparsity::as-drafted]" in listed.outlines
+    pytester.path.joinpath("my", "helper.py").write_text('"""Mentions POLICY only in words."""\nLINE = 10**25\n')
+    for extra in ((), ("-n", "2")):
+        missing = pytester.runpytest_subprocess("my/helper.py", *extra) if extra else pytester.runpytest("my/helper.py")
+        assert missing.ret == pytest.ExitCode.USAGE_ERROR
+        assert [line for line in missing.errlines if line.strip()] == ["ERROR: my/helper.py defines no POLICY: a rule file must define POLICY = Policy(...)"]
+    # a file with tests of its own, named on the command line, is still pytest's
+    pytester.path.joinpath("my", "checks.py").write_text("def test_sum():\n    assert 1 + 1 == 2\n")
+    pytester.runpytest("my/checks.py").assert_outcomes(passed=1)
+
+
+def test_a_named_yaml_rule_goes_through_the_rule_loader(pytester: pytest.Pytester,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Was: "ERROR: not found: my_rule.yaml (no match in any of [<Dir ...>])". A rule as
+    data is routed to the same loader as a module; until that loader reads YAML, it says
+    what a rule file must be."""
+    import loopholes.registry as registry
+
+    pytester.path.joinpath("my_rule.yaml").write_text("id: my-rule\n")
+    refused = pytester.runpytest("my_rule.yaml")
+    refused.assert_outcomes(errors=1)
+    refused.stdout.fnmatch_lines(["*my_rule.yaml: not a Python module; a rule file is a .py module that defines "
+                                  "POLICY = Policy(...)"])
+    read = registry.load_policy_file
+    monkeypatch.setattr(registry, "load_policy_file", lambda path: registry.load_policy("eu-ai-act")
+                        if str(path).endswith(".yaml") else read(path))
+    listed = pytester.runpytest("my_rule.yaml", "--collect-only", "-q", "--loopholes-strategy", "sparsity")
+    assert "my_rule.yaml::[eu-ai-act::sparsity::float-only]" in listed.outlines, listed.outlines
+    assert pytester.runpytest("my_rule.yaml", "--loopholes-strategy", "bio-dilution", *FAST).ret == pytest.ExitCode.OK
+
+
+def test_a_save_folder_behind_a_broken_link_is_one_usage_error(pytester: pytest.Pytester) -> None:
+    """Was: the check passed (the nearest existing parent is writable), every test failed
+    after its search: 27 failures for ca-sb53 instead of one usage error."""
+    pytester.path.joinpath("specs").symlink_to(pytester.path / "gone")
+    result = pytester.runpytest("--policy", "ca-sb53", "--loopholes-save", "specs/today", *FAST)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert [line for line in result.errlines if line.strip()] == [
+        "ERROR: --loopholes-save specs/today: cannot be created: specs is a link to nothing"]

@@ -114,7 +114,7 @@ def test_two_regenerations_are_byte_identical(written, tmp_path):
     """Same seed, same bytes: the command in a fresh process, its rules searched in two
     worker processes, writes exactly what this process wrote searching them one by one."""
     second = tmp_path / "b"
-    run = subprocess.run([sys.executable, "-m", "loopholes.cli", "report", "us-eo-14110", "eu-ai-act", "--compare",
+    run = subprocess.run([sys.executable, "-m", "loopholes", "report", "us-eo-14110", "eu-ai-act", "--compare",
                           "--out", str(second), "--max-evals", BUDGET, "--jobs", "2"],
                          capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr
@@ -195,3 +195,27 @@ def test_committed_report_is_up_to_date(tmp_path):
     committed = Path(__file__).resolve().parent.parent / "reports" / "eu-ai-act.md"
     assert main(["report", "eu-ai-act", "--out", str(tmp_path), "--seed", "0", "--max-evals", "400000"]) == 0
     assert (tmp_path / "eu-ai-act.md").read_text(encoding="utf-8") == committed.read_text(encoding="utf-8")
+
+
+def test_the_default_folder_is_not_the_bundled_reports(tmp_path, monkeypatch, capsys):
+    """Was: `--out` defaulted to `reports`, so a run from the checkout overwrote the
+    committed reports of the bundled rules."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "ca-sb53.md").write_text("the committed report\n")
+    assert main(["report", "ca-sb53", "--max-evals", "500"]) == 0
+    assert (tmp_path / "reports" / "ca-sb53.md").read_text() == "the committed report\n"
+    assert (tmp_path / "loopholes-report" / "ca-sb53.md").is_file()
+    assert capsys.readouterr().out.splitlines()[-1].endswith(" files in loopholes-report")
+
+
+def test_regenerating_the_bundled_reports_names_their_folder(monkeypatch):
+    """tools/regenerate_reports.py passes --out to `loopholes report`: the default moved away."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "tools"))
+    import regenerate_reports
+
+    seen = []
+    monkeypatch.setattr("loopholes.cli.main", lambda argv: seen.append(argv) or 0)
+    assert regenerate_reports.main([]) == 0
+    argv = seen[0]
+    assert argv[0] == "report" and Path(argv[argv.index("--out") + 1]) == Path(__file__).resolve().parents[1] / "reports"

@@ -73,6 +73,23 @@ def test_a_broken_rule_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, bod
         assert word in line, line
 
 
+@pytest.mark.parametrize("condition, words", [
+    ("return ctx.lifecycle.artifact.bio_share > 0.5, 'bio'", "primarily() at {path}:6 raised AttributeError: 'Step' "
+     "object has no attribute 'bio_share'"),
+    ("return True", "primarily() returned True; a condition must return (holds, note)"),
+], ids=["raises", "not-a-pair"])
+@pytest.mark.parametrize("command", ["check", "search"])
+def test_a_broken_condition_is_one_line_like_a_broken_measure(tmp_path, capsys, command, condition, words):
+    """Was: a raw AttributeError (or TypeError) traceback: only measures were checked."""
+    path = tmp_path / "broken.py"
+    path.write_text(RULE.format(body="return 10**26", date="dt.date(2025, 8, 2)")
+                    .replace("def measure", f"def primarily(ctx):\n    {condition}\n\ndef measure")
+                    .replace("systemic\", measure)", "systemic\", measure, primarily)"))
+    args = ["check", str(path), EXAMPLE] if command == "check" else ["search", str(path), "--max-evals", "50"]
+    line = one_line(main(args), capsys)
+    assert "policy 'broken', rule 'main' (Art. 1): " + words.format(path=path) in line, line
+
+
 def test_a_rule_that_covers_nothing_does_not_search_as_robust(tmp_path, capsys):
     """Was: every lifecycle 'escapes', no strategy is 'needed', and the rule looks robust."""
     line = one_line(main(["search", rule_file(tmp_path, "return 0.0"), "--max-evals", "50"]), capsys)
@@ -91,6 +108,49 @@ def test_a_wrong_type_in_a_policy_is_one_line_at_load(tmp_path, capsys):
     for args in (["check", path, EXAMPLE], ["search", path]):
         line = one_line(main(args), capsys)
         assert "broken.py: policy 'broken': reference_date must be a date" in line and "'2026-01-01'" in line
+
+
+def _policy_fields() -> dict:
+    import datetime as dt
+
+    from loopholes.policy import Reading, compute_threshold
+
+    return dict(id="typed", title="t", jurisdiction="j", source="s", status="draft", dates={},
+                reference_date=dt.date(2025, 8, 2), readings=(Reading("r", "q", "a"),),
+                rules=(compute_threshold("main", "Art. 1", 10**25, tier="systemic"),), tiers=("systemic",),
+                covered_tiers=frozenset({"systemic"}), target_lines={"general": 10**25})
+
+
+@pytest.mark.parametrize("field, value, words", [
+    ("reference_date", "2026-01-01", "reference_date must be a date such as datetime.date(2026, 1, 1), got str '2026-01-01'"),
+    ("rules", "RULE", "rules must be a tuple of Rule, got Rule 'main' (a tuple of one needs a trailing comma"),
+    ("tiers", "systemic", "tiers must be a tuple of tier names, got str 'systemic' (a tuple of one needs"),
+    ("covered_tiers", ["systemic"], "covered_tiers must be a frozenset of tier names, such as frozenset("),
+    ("target_lines", {"general": "1e25"}, "target_lines['general'] must be a positive finite number of FLOP, got str"),
+    ("parameters", {"line": 1e25}, "parameters['line'] must be a Parameter(value, clause), got float 1e+25"),
+    ("dates", {"adopted": "2024-03-13", "in force": 2025}, "dates['in force'] must be a date string, got int 2025"),
+    ("readings", ("r",), "readings[0] must be a Reading, got str 'r'"),
+], ids=["reference_date", "rules", "tiers", "covered_tiers", "target_lines", "parameters", "dates", "readings"])
+def test_a_wrong_type_in_a_policy_is_refused_when_it_is_built(field, value, words):
+    """Was: accepted, then a raw TypeError deep inside a search (or, for rules=(rule)
+    without its comma, "TypeError: 'Rule' object is not iterable" naming no field)."""
+    from loopholes.errors import PolicyError
+    from loopholes.policy import Policy
+
+    fields = _policy_fields()
+    fields[field] = fields["rules"][0] if value == "RULE" else value
+    with pytest.raises(PolicyError) as raised:
+        Policy(**fields)
+    assert str(raised.value).startswith("policy 'typed': ") and words in str(raised.value), str(raised.value)
+    with pytest.raises(PolicyError, match="reference_date must be a date"):  # a copy is checked like the original
+        Policy(**_policy_fields()).replace(reference_date="2026-01-01")
+
+
+def test_a_rules_tuple_without_its_comma_is_one_line_naming_the_field(tmp_path, capsys):
+    path = rule_file(tmp_path, "return 0.0")
+    Path(path).write_text(Path(path).read_text().replace("measure),),", "measure)),"))
+    line = one_line(main(["search", path, "--max-evals", "50"]), capsys)
+    assert "broken.py: policy 'broken': rules must be a tuple of Rule, got Rule 'main'" in line and "trailing comma" in line
 
 
 def test_an_unbounded_measure_is_null_in_strict_json(tmp_path, capsys):
@@ -115,6 +175,37 @@ def test_an_output_folder_in_the_way_fails_before_the_search(tmp_path, capsys, a
     start = time.perf_counter()
     line = one_line(main([a.format(file=blocker) for a in args]), capsys)
     assert time.perf_counter() - start < 2 and str(blocker) in line and "is a file" in line
+
+
+WORK = {  # command -> the function that starts its work, and the output flag
+    "search": ("loopholes.search.search", "--save"),
+    "report": ("loopholes.compare.analyse_longest_first", "--out"),
+    "compare": ("loopholes.compare.compare", "--out"),
+    "backtest": ("loopholes.backtest.backtest", "--out"),
+}
+
+
+@pytest.mark.parametrize("where, words", [
+    ("link/out", "cannot be created: link is a link to nothing"),
+    ("n" * 300, "cannot write there (File name too long)"),
+], ids=["broken-link", "name-too-long"])
+@pytest.mark.parametrize("command", sorted(WORK))
+def test_an_output_folder_that_cannot_be_created_fails_before_the_work(tmp_path, capsys, monkeypatch, command,
+                                                                        where, words):
+    """Was: only the nearest existing parent was probed, so these passed the check and then
+    failed after the search (compare: after 23 s), or raised a raw OSError (a name too
+    long). The folder is now created and written to before the work starts. Real on CI
+    as root, where a read-only folder is still writable."""
+    import importlib
+
+    module, name = WORK[command][0].rsplit(".", 1)
+    monkeypatch.setattr(importlib.import_module(module), name,
+                        lambda *a, **k: pytest.fail(f"{command} started its work before checking the output folder"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "link").symlink_to(tmp_path / "nothing")
+    policies = ["eu-ai-act", "ca-sb53"] if command == "compare" else ["eu-ai-act"]
+    line = one_line(main([command, *policies, WORK[command][1], where]), capsys)
+    assert line.startswith(f"loopholes: error: {WORK[command][1]} {where[:40]}") and words in line, line
 
 
 def test_an_unwritable_output_folder_fails_before_the_search(tmp_path, capsys, monkeypatch):
@@ -297,7 +388,7 @@ def _alive(pid: int) -> bool:
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_killing_a_parallel_report_leaves_no_worker_behind(tmp_path, sig):
     """Was: 2 orphaned pool workers in 8 of 16 kills, one pair idle for 19 minutes."""
-    run = subprocess.Popen([sys.executable, "-m", "loopholes.cli", "report", "eu-ai-act", "us-eo-14110", "--jobs", "2",
+    run = subprocess.Popen([sys.executable, "-m", "loopholes", "report", "eu-ai-act", "us-eo-14110", "--jobs", "2",
                             "--out", str(tmp_path / "out")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + HANG
     workers: set[int] = set()
@@ -321,6 +412,54 @@ def test_killing_a_parallel_report_leaves_no_worker_behind(tmp_path, sig):
         os.kill(pid, signal.SIGKILL)
     assert not left
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def _session(sid: int) -> list[int]:
+    """Live processes of session `sid` (a run started with start_new_session: the run and
+    every process it started, unless one moved to a session of its own)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="Linux /proc only")
+def test_ctrl_c_stops_a_compare_and_its_workers_at_once(tmp_path):
+    """Issue 13: Ctrl-C in `compare` took 2-24 s to stop. Ctrl-C in a terminal signals the
+    whole process group; the run must be gone, workers included, within a second or two,
+    with one line and exit 130, and nothing half-written in --out."""
+    out = tmp_path / "out"
+    run = subprocess.Popen([sys.executable, "-m", "loopholes", "compare", "us-eo-14110", "risk-index", "--out", str(out)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + HANG
+        while len(_ready_workers(run.pid)) < 2 and run.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(_ready_workers(run.pid)) >= 2, "the compare did not start its workers"
+        time.sleep(3)  # well into the searches (both take over 10 s)
+        assert run.poll() is None, "the compare finished before it could be interrupted"
+        os.killpg(run.pid, signal.SIGINT)
+        start = time.monotonic()
+        _, err = run.communicate(timeout=HANG)
+        stopped = time.monotonic() - start
+        deadline = time.monotonic() + 1
+        while _session(run.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = _session(run.pid)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+    for pid in left:  # do not leave them running if the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert stopped < 3, f"took {stopped:.1f} s to stop"
+    assert run.returncode == 130 and err == "loopholes: interrupted\n", (run.returncode, err)
+    assert not left, f"processes left behind: {left}"
+    assert not out.exists() or not list(out.iterdir()), sorted(p.name for p in out.iterdir())
 
 
 def _status(pid: int) -> str:

@@ -362,8 +362,8 @@ def test_unknown_reading_exits_2_listing_the_valid_ones(policy, capsys):
 def test_check_works_from_another_folder(tmp_path):
     """Bundled ids resolve from any folder, and a relative spec path is read from the cwd."""
     shutil.copy(example("grok-3"), tmp_path / "grok.yaml")
-    exe = Path(sys.executable).with_name("loopholes")
-    command = [str(exe)] if exe.exists() else [shutil.which("loopholes") or "loopholes"]
+    exe = Path(sys.executable).with_name("loopholes")  # the console script, where it is installed beside
+    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "loopholes"]  # never from PATH
     done = subprocess.run([*command, "check", SB53, "grok.yaml", "--json"], cwd=tmp_path, capture_output=True,
                           text=True, timeout=60, env={**os.environ, "LOOPHOLES_NO_PLUGINS": "1"})
     assert done.returncode == 0, done.stderr
