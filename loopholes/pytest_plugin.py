@@ -806,6 +806,12 @@ def _policy_ref(policy: "Policy", config: pytest.Config | None) -> str | None:
 
 
 def _defining_file(policy: "Policy") -> Path | None:
+    """The rule file or module a policy came from."""
+    from .registry import rule_file_of
+
+    from_data = rule_file_of(policy)
+    if from_data is not None:
+        return from_data
     for module in list(sys.modules.values()):
         if getattr(module, "POLICY", None) is policy and getattr(module, "__file__", None):
             return Path(module.__file__)

@@ -55,7 +55,19 @@ def load_policy(ref: "str | Path | Policy") -> Policy:
 def _load_rule_file(path: Path) -> Policy:
     """A YAML or TOML rule (loopholes.rulefile), cached on its resolved path: parsing
     and validating it runs no code."""
-    return load_rule_file(path)  # the file's schema and Policy's own checks have run
+    policy = load_rule_file(path)  # the file's schema and Policy's own checks have run
+    _RULE_FILES[id(policy)] = (policy, path)
+    return policy
+
+
+_RULE_FILES: dict[int, tuple[Policy, Path]] = {}
+
+
+def rule_file_of(policy: Policy) -> Path | None:
+    """The YAML/TOML file a loaded policy was read from (None for a module's POLICY), so
+    replay commands and shared search results can name it."""
+    hit = _RULE_FILES.get(id(policy))
+    return hit[1] if hit is not None and hit[0] is policy else None
 
 
 def load_policy_file(path: Path) -> Policy:

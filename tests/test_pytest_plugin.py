@@ -7,6 +7,7 @@ and one domain, searched at depth 1 (singles only) so each inner run takes about
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import re
 import sys
 
@@ -550,23 +551,20 @@ def test_a_named_file_is_collected_wherever_it_is_or_says_why_not(pytester: pyte
     pytester.runpytest("my/checks.py").assert_outcomes(passed=1)
 
 
-def test_a_named_yaml_rule_goes_through_the_rule_loader(pytester: pytest.Pytester,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_named_yaml_rule_goes_through_the_rule_loader(pytester: pytest.Pytester) -> None:
     """Was: "ERROR: not found: my_rule.yaml (no match in any of [<Dir ...>])". A rule as
-    data is routed to the same loader as a module; until that loader reads YAML, it says
-    what a rule file must be."""
-    import loopholes.registry as registry
+    data is collected like a module: a broken one is one error naming the file and what
+    is missing, a valid one yields one test per strategy and reading."""
+    import re
 
     pytester.path.joinpath("my_rule.yaml").write_text("id: my-rule\n")
     refused = pytester.runpytest("my_rule.yaml")
     refused.assert_outcomes(errors=1)
-    refused.stdout.fnmatch_lines(["*my_rule.yaml: not a Python module; a rule file is a .py module that defines "
-                                  "POLICY = Policy(...)"])
-    read = registry.load_policy_file
-    monkeypatch.setattr(registry, "load_policy_file", lambda path: registry.load_policy("eu-ai-act")
-                        if str(path).endswith(".yaml") else read(path))
+    refused.stdout.fnmatch_lines(["*my_rule.yaml: 'title' is required*"])
+    minimal = re.search(r'MINIMAL = """(.*?)"""', (Path(__file__).parent / "test_rule_files.py").read_text(), re.S)
+    pytester.path.joinpath("my_rule.yaml").write_text(minimal.group(1))
     listed = pytester.runpytest("my_rule.yaml", "--collect-only", "-q", "--loopholes-strategy", "sparsity")
-    assert "my_rule.yaml::[eu-ai-act::sparsity::float-only]" in listed.outlines, listed.outlines
+    assert "my_rule.yaml::[my-draft::sparsity::plain]" in listed.outlines, listed.outlines
     assert pytester.runpytest("my_rule.yaml", "--loopholes-strategy", "bio-dilution", *FAST).ret == pytest.ExitCode.OK
 
 
