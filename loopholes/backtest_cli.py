@@ -38,6 +38,10 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from .backtest import backtest
 
+    if args.out:
+        from .extras import require
+
+        require("reports", "loopholes backtest --out")
     result = backtest(args.policy, args.reading, include_imputed=args.include_imputed)
     written = write_outputs(result, args.out) if args.out else []
     if args.json:
