@@ -48,13 +48,13 @@ def _run_without_extra(tmp_path: Path, commands: list[list[str]], blocked=REPORT
     return json.loads(result.read_text()), run.stderr
 
 
-def test_check_search_list_and_compare_never_import_the_reports_extra(tmp_path):
+def test_the_terminal_commands_never_import_the_reports_extra(tmp_path):
     spec = str(ROOT / "examples" / "int8-student.yaml")
-    facts, stderr = _run_without_extra(tmp_path, [
-        ["check", "eu-ai-act", spec], ["check", "eu-ai-act", spec, "--json"],
-        ["search", "eu-ai-act", "--max-evals", "2000"], ["list"],
-        ["compare", "ca-sb53", "--max-evals", "300", "--jobs", "1"]])
-    assert facts == {"codes": [0, 0, 0, 0, 0], "tried": [], "loaded": []}, stderr
+    commands = [["check", "eu-ai-act", spec], ["check", "eu-ai-act", spec, "--json"],
+                ["search", "eu-ai-act", "--max-evals", "2000"], ["list"], ["schema"], ["validate"],
+                ["backtest", "us-eo-14110"], ["compare", "ca-sb53", "--max-evals", "300", "--jobs", "1"]]
+    facts, stderr = _run_without_extra(tmp_path, commands)
+    assert facts == {"codes": [0] * len(commands), "tried": [], "loaded": []}, stderr
 
 
 @pytest.mark.parametrize("command, blocked", [
