@@ -196,11 +196,10 @@ def sibling_links(available: Callable[[str], bool]) -> Callable[[str], str]:
     return link
 
 
-def stage_html(stage, markdown_name: str, html_name: str, markdown: str, *, companions: set[str] = frozenset()) -> None:
+def stage_html(stage, markdown_name: str, html_name: str, markdown: str) -> None:
     """Write `html_name` into a report.Staging from `markdown` (the text of `markdown_name`),
     embedding the images it shows from the stage. Links to sibling reports go to their HTML
-    when this run writes it (`companions`, or already staged) or it is already in the
-    output folder."""
+    when this run has staged it or it is already in the output folder."""
     images = {}
     for name in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", markdown):
         staged = stage.dir / name
@@ -208,7 +207,7 @@ def stage_html(stage, markdown_name: str, html_name: str, markdown: str, *, comp
             images[name] = staged.read_bytes()
 
     def available(name: str) -> bool:
-        return name in companions or name in stage.names or (stage.out / name).is_file()
+        return name in stage.names or (stage.out / name).is_file()
 
     stage.text(html_name, markdown_to_html(markdown, images=images, link=sibling_links(available),
                                            source=markdown_name))

@@ -70,6 +70,22 @@ def test_sibling_links_only_when_the_html_exists():
     assert link("https://example.org/a.md") == "https://example.org/a.md"
 
 
+def test_links_go_to_the_html_of_reports_already_in_the_folder_or_staged_with_it(tmp_path):
+    """`loopholes compare --out DIR` next to earlier reports links their pages; a report
+    with only a .md there keeps its .md link."""
+    from loopholes.files import StagedSet
+
+    (tmp_path / "old.html").write_text("<p>earlier run</p>")
+    stage = StagedSet(tmp_path)
+    try:
+        stage.text("new.html", "<p>this run</p>")
+        report_html.stage_html(stage, "x.md", "x.html", "# x\n\n[old](old.md) [new](new.md#f1) [md only](md-only.md)\n")
+        page = (stage.dir / "x.html").read_text(encoding="utf-8")
+    finally:
+        stage.discard()
+    assert 'href="old.html"' in page and 'href="new.html#f1"' in page and 'href="md-only.md"' in page
+
+
 # -- diagrams -----------------------------------------------------------------------------
 
 def _lifecycle() -> Lifecycle:
