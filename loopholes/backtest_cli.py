@@ -38,8 +38,10 @@ def run(args: argparse.Namespace) -> int:
     from .backtest import backtest
 
     if args.out:
+        from .extras import require
         from .files import check_output_folder
 
+        require("reports", "loopholes backtest --out")
         check_output_folder(args.out, "--out")  # before the work, not after it
     result = backtest(args.policy, args.reading, include_imputed=args.include_imputed)
     written = write_outputs(result, args.out) if args.out else []

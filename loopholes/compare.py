@@ -557,21 +557,28 @@ def compare_text(doc: dict[str, Any]) -> str:
 
 FIGURES = {"matrix": "compare-matrix.png", "leakage": "compare-leakage.png", "burden": "compare-burden.png",
            "tradeoff": "compare-tradeoff.png"}
-COMPARE_FILES = frozenset({"compare.md", "compare.json", *FIGURES.values()})
+COMPARE_FILES = frozenset({"compare.md", "compare.json", "compare.html", "compare-matrix.csv", "compare-metrics.csv",
+                           *FIGURES.values()})
 """Every file a comparison writes: the ones a new run may replace or remove."""
 
 
 def stage_comparison(stage: Any, doc: dict[str, Any], *, reports: bool = False) -> set[str]:
-    """Write compare.md, compare.json and the figures into a report.Staging."""
-    from . import report_figures
+    """Write compare.md, compare.json, the figures, the matrix and metrics as CSV, and
+    compare.html (last: it embeds the figures) into a report.Staging."""
+    from . import report_csv, report_figures
     from .report import dumps
+    from .report_html import stage_html
 
-    stage.text("compare.md", compare_markdown(doc, reports=reports))
+    markdown = compare_markdown(doc, reports=reports)
+    stage.text("compare.md", markdown)
     stage.text("compare.json", dumps(doc))
+    stage.text("compare-matrix.csv", report_csv.matrix_csv(doc))
+    stage.text("compare-metrics.csv", report_csv.metrics_csv(doc))
     report_figures.matrix_heatmap(doc, stage.path(FIGURES["matrix"]))
     report_figures.leakage_bars(doc, stage.path(FIGURES["leakage"]))
     report_figures.burden_lines(doc, stage.path(FIGURES["burden"]))
     report_figures.tradeoff_scatter(doc, stage.path(FIGURES["tradeoff"]))
+    stage_html(stage, "compare.md", "compare.html", markdown)
     return set(COMPARE_FILES)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from .errors import UsageError
+from .extras import require
 
 
 def add_parser(sub) -> None:
@@ -15,7 +16,8 @@ def add_parser(sub) -> None:
     parser.add_argument("policies", nargs="*", metavar="POLICY",
                         help="bundled policy id or path to a policy module (default: every bundled policy)")
     parser.add_argument("--json", action="store_true", help="machine-readable output (docs/design.md §9 fields)")
-    parser.add_argument("--out", metavar="DIR", help="also write compare.md, compare.json and figures into DIR")
+    parser.add_argument("--out", metavar="DIR",
+                        help="also write compare.md, compare.html, compare.json, CSV and figures into DIR")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the searches (default 0)")
     parser.add_argument("--max-evals", type=int, default=DEFAULT_MAX_EVALS,
                         help=f"evaluation budget per rule (default {DEFAULT_MAX_EVALS})")
@@ -35,6 +37,7 @@ def run(args) -> int:
     if args.out:
         from .files import check_output_folder
 
+        require("reports", "loopholes compare --out")
         check_output_folder(args.out, "--out")  # before the searches, not after them
     with ProgressBar("searching rules") as bar:
         doc, _ = compare(chosen_policies(args.policies), seed=args.seed, max_evals=args.max_evals, jobs=args.jobs,

@@ -9,7 +9,10 @@ from .lifecycle import Lifecycle
 
 
 def fmt(value: float) -> str:
-    """Compact number: 9.9e25, 0.333, 12."""
+    """Compact number: 9.9e25, 0.333, 12. Exact thresholds (an int, or a Fraction such as
+    the EU's one-third modifier share) print as floats: Python 3.11 cannot format a
+    Fraction with 'g'."""
+    value = float(value)
     if value == 0:
         return "0"
     if value != value or value in (float("inf"), float("-inf")):

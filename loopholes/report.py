@@ -8,7 +8,8 @@ carries a timestamp or a wall-clock duration, JSON keys are sorted and floats ro
 to six significant figures, so a regeneration that finds the same loopholes writes the
 same bytes.
 
-Files for policy P: P.md, P.json, P-findings.png, P-backtest.png.
+Files for policy P: P.md, P.json, P-findings.png, P-backtest.png, and the same report as one
+self-contained P.html (report_html) with its findings as P-findings.csv (report_csv).
 """
 
 from __future__ import annotations
@@ -544,7 +545,8 @@ def safe_name(policy_id: str) -> str:
 def report_files(policy_id: str) -> set[str]:
     """Every file a report of `policy_id` may write: the ones a new run may replace or remove."""
     stem = safe_name(policy_id)
-    return {f"{stem}.md", f"{stem}.json"} | {figure_name(policy_id, s) for s in FIGURE_SUFFIXES}
+    return ({f"{stem}.md", f"{stem}.json", f"{stem}.html", f"{stem}-findings.csv"}
+            | {figure_name(policy_id, s) for s in FIGURE_SUFFIXES})
 
 
 def tidy(value: Any) -> Any:
@@ -566,15 +568,20 @@ def dumps(doc: Any) -> str:
 
 
 def stage_report(stage: "Staging", analysis: Analysis) -> None:
-    """Write one rule's Markdown, JSON and figures into the staging folder."""
-    from . import report_figures
+    """Write one rule's Markdown, JSON, figures, CSV and HTML into the staging folder (the
+    HTML last: it embeds the figures)."""
+    from . import report_csv, report_figures
+    from .report_html import stage_html
 
     model = analysis.report
     stem = safe_name(analysis.policy)
-    stage.text(f"{stem}.md", report_markdown(model))
+    markdown = report_markdown(model)
+    stage.text(f"{stem}.md", markdown)
     stage.text(f"{stem}.json", dumps(model))
+    stage.text(f"{stem}-findings.csv", report_csv.findings_csv(model))
     report_figures.findings_figure(model, stage.path(model["figures"]["findings"]))
     report_figures.backtest_png(analysis.backtest, stage.path(model["figures"]["backtest"]))
+    stage_html(stage, f"{stem}.md", f"{stem}.html", markdown)
 
 
 Staging = StagedSet

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .errors import UsageError
+from .extras import require
 
 DEFAULT_OUT = "loopholes-report"
 """Not `reports`: run from a checkout, that default overwrote the committed reports of the
@@ -12,7 +13,8 @@ bundled rules (tools/regenerate_reports.py writes those, with --out reports)."""
 def add_parser(sub) -> None:
     from .report import DEFAULT_MAX_EVALS
 
-    parser = sub.add_parser("report", help="write a loophole report per rule: Markdown with diagrams, JSON, figures")
+    parser = sub.add_parser("report", help="write a loophole report per rule: Markdown with diagrams, HTML, JSON, "
+                            "CSV, figures")
     parser.add_argument("policies", nargs="*", metavar="POLICY",
                         help="bundled policy id or path to a policy module (default: every bundled policy)")
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
@@ -22,7 +24,7 @@ def add_parser(sub) -> None:
                         help=f"evaluation budget per rule (default {DEFAULT_MAX_EVALS})")
     parser.add_argument("--jobs", type=int, default=2, help="rules searched in parallel (default 2)")
     parser.add_argument("--compare", action="store_true",
-                        help="also write the comparison of these rules (compare.md, compare.json, figures)")
+                        help="also write the comparison of these rules (compare.md, .html, .json, CSV, figures)")
     parser.set_defaults(run=run)
 
 
@@ -39,6 +41,7 @@ def run(args) -> int:
 
     if args.max_evals < 1:
         raise UsageError("--max-evals must be at least 1")
+    require("reports", "loopholes report")
     from .files import check_output_folder
 
     check_output_folder(args.out, "--out")  # before the searches, not after them

@@ -13,6 +13,29 @@ from hypothesis import settings
 
 settings.register_profile("fuzz", max_examples=10_000, deadline=None, database=None)
 
+REPORT_BUDGET = 2000
+"""Evaluations per rule for the reports the tests write: enough for findings in every section, fast."""
+
+
+@pytest.fixture(scope="session")
+def report_analyses():
+    """The analyses of two static rules, shared by the tests of the report files."""
+    from loopholes import report
+
+    return report.analyse_all(["us-eo-14110", "eu-ai-act"], max_evals=REPORT_BUDGET, jobs=1)
+
+
+@pytest.fixture(scope="session")
+def written_reports(report_analyses, tmp_path_factory):
+    """Their reports and comparison, as `loopholes report --compare` writes them (tests only read them)."""
+    from loopholes import report
+    from loopholes.compare import comparison
+
+    out = tmp_path_factory.mktemp("reports")
+    report.write_reports(report_analyses, out, comparison=comparison([a.measures for a in report_analyses], seed=0,
+                                                                     max_evals=REPORT_BUDGET))
+    return out
+
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "full_search: the test runs a full default search (400,000 evaluations); "

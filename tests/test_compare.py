@@ -102,18 +102,19 @@ def test_text_summary_has_tables_and_a_verdict(doc):
     assert "most robust" not in text.lower()
 
 
-def test_out_writes_markdown_json_and_four_figures(tmp_path, capsys):
+def test_out_writes_markdown_html_json_csv_and_four_figures(tmp_path, capsys):
     code = main(["compare", "us-eo-14110", "eu-ai-act", "--out", str(tmp_path), "--max-evals", str(BUDGET)])
     assert code == 0
     names = {p.name for p in tmp_path.iterdir()}
-    assert names == {"compare.md", "compare.json", "compare-matrix.png", "compare-leakage.png", "compare-burden.png",
-                     "compare-tradeoff.png"}
+    assert names == {"compare.md", "compare.html", "compare.json", "compare-matrix.csv", "compare-metrics.csv",
+                     "compare-matrix.png", "compare-leakage.png", "compare-burden.png", "compare-tradeoff.png"}
     md = (tmp_path / "compare.md").read_text()
     for section in ("## The answer", "## Ranking", "## Which strategy gets past which rule", "## How much capability leaks",
                     "## What evasion costs", "## Burden", "## The papers' questions"):
         assert section in md
     assert "Leaks least on the common targets: " in md and "(compare-matrix.png)" in md
     assert "[us-eo-14110](us-eo-14110.md)" not in md  # no report next to it to link
+    assert "us-eo-14110.html" not in (tmp_path / "compare.html").read_text()
     assert json.loads((tmp_path / "compare.json").read_text())["policies"] == ["us-eo-14110", "eu-ai-act"]
     assert "wrote" in capsys.readouterr().out
 

@@ -16,33 +16,32 @@ from loopholes import report, report_figures
 from loopholes.cli import main
 from loopholes.lifecycle import Lifecycle, make_step
 
-BUDGET = "2000"  # evaluations per rule: enough for findings in every section, fast
+from conftest import REPORT_BUDGET
+
+BUDGET = str(REPORT_BUDGET)
 
 
-@pytest.fixture(scope="module")
-def analyses():
-    return report.analyse_all(["us-eo-14110", "eu-ai-act"], max_evals=int(BUDGET), jobs=1)
+@pytest.fixture
+def analyses(report_analyses):
+    return report_analyses
 
 
-@pytest.fixture(scope="module")
-def written(analyses, tmp_path_factory):
+@pytest.fixture
+def written(written_reports):
     """The two reports and their comparison, as `loopholes report --compare` writes them."""
-    from loopholes.compare import comparison
-
-    out = tmp_path_factory.mktemp("reports")
-    report.write_reports(analyses, out, comparison=comparison([a.measures for a in analyses], seed=0,
-                                                              max_evals=int(BUDGET)))
-    return out
+    return written_reports
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
-def test_writes_markdown_json_and_figures_per_rule(written):
+def test_writes_markdown_json_html_csv_and_figures_per_rule(written):
     names = {p.name for p in written.iterdir()}
     for policy in ("us-eo-14110", "eu-ai-act"):
-        assert {f"{policy}.md", f"{policy}.json", f"{policy}-findings.png", f"{policy}-backtest.png"} <= names
+        assert {f"{policy}.md", f"{policy}.json", f"{policy}.html", f"{policy}-findings.csv",
+                f"{policy}-findings.png", f"{policy}-backtest.png"} <= names
+    assert {"compare.md", "compare.json", "compare.html", "compare-matrix.csv", "compare-metrics.csv"} <= names
     assert not [n for n in names if n.startswith(".")]
 
 
@@ -119,7 +118,7 @@ def test_two_regenerations_are_byte_identical(written, tmp_path):
                          capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr
     a, b = _snapshot(written), _snapshot(second)
-    assert a.keys() == b.keys() and len(a) == 14
+    assert a.keys() == b.keys() and len(a) == 21
     assert [name for name in a if a[name] != b[name]] == []
 
 
