@@ -54,7 +54,7 @@ def test_a_changed_output_is_caught(fresh):
     text, contents = fresh
     changed = text.replace("15 passed, 1 xfailed", "16 passed", 1)
     assert changed != text
-    assert _tool().differences(changed, contents) == ["run: pytest policies/my_draft.py -v"]
+    assert _tool().differences(changed, contents) == ["run: pytest policies/my_draft.yaml -v"]
 
 
 def test_the_prose_quotes_the_pasted_output():
