@@ -655,6 +655,62 @@ def scope_steps(ctx: Context):
     return ctx.lifecycle.model_tree()
 
 
+# -- conditions: extra tests a rule needs (each gives holds and a note) ----------------
+
+def share_passes(domain: str, above: float, comparator: str = ">") -> Condition:
+    """The training data's share of `domain`, over the steps the reading's scope looks
+    at, passes `above` (the share test of "primarily")."""
+    compare = COMPARATORS[comparator]
+
+    def condition(ctx: Context) -> tuple[bool, str]:
+        share = accounting.domain_share(scope_steps(ctx), domain)
+        holds = compare(share, above)
+        return holds, f"{domain} share {share:.1%} {'passes' if holds else 'does not pass'} {comparator} {above:.0%}"
+
+    return condition
+
+
+def rule_triggers(rule: Rule) -> Condition:
+    """Another rule triggers on the same model."""
+
+    def condition(ctx: Context) -> tuple[bool, str]:
+        met = rule.evaluate(ctx).triggered
+        return met, f"requires {rule.id}: {'met' if met else 'not met'}"
+
+    return condition
+
+
+def parameter_holds(name: str) -> Condition:
+    """A true/false parameter is true: a judgement the search cannot make (e.g. Korea's
+    "state-of-the-art technology"), met or not by the drafter's choice."""
+
+    def condition(ctx: Context) -> tuple[bool, str]:
+        met = bool(ctx.parameter(name))
+        return met, f"{name}: {'met' if met else 'not met'} (parameter)"
+
+    return condition
+
+
+def all_of(conditions: "list[Condition]") -> Condition:
+    """Every condition holds (notes joined)."""
+
+    def condition(ctx: Context) -> tuple[bool, str]:
+        results = [test(ctx) for test in conditions]
+        return all(met for met, _ in results), "; ".join(note for _, note in results)
+
+    return condition
+
+
+def any_of(conditions: "list[Condition]") -> Condition:
+    """At least one condition holds."""
+
+    def condition(ctx: Context) -> tuple[bool, str]:
+        results = [test(ctx) for test in conditions]
+        return any(met for met, _ in results), "any of: " + "; ".join(note for _, note in results)
+
+    return condition
+
+
 # -- combinators ----------------------------------------------------------------------
 
 def compute_threshold(id: str, clause: str, threshold: float, *, tier: str, comparator: str = ">",
@@ -670,12 +726,8 @@ def domain_threshold(id: str, clause: str, threshold: float, *, domain: str, sha
     `domain`: its share passes `share_above` (a named parameter, since "primarily" is
     left undefined by e.g. EO 14110)."""
 
-    def condition(ctx: Context) -> tuple[bool, str]:
-        share = accounting.domain_share(scope_steps(ctx), domain)
-        holds = COMPARATORS[share_comparator](share, share_above)
-        return holds, f"{domain} share {share:.1%} {'passes' if holds else 'does not pass'} {share_comparator} {share_above:.0%}"
-
-    return Rule(id, clause, f"{measures} ({domain} data)", threshold, comparator, tier, training_compute(scope), condition)
+    return Rule(id, clause, f"{measures} ({domain} data)", threshold, comparator, tier, training_compute(scope),
+                share_passes(domain, share_above, share_comparator))
 
 
 def cost_threshold(id: str, clause: str, threshold_usd: float, *, tier: str, comparator: str = ">",
@@ -730,10 +782,11 @@ def revenue_threshold(id: str, clause: str, threshold: float, *, tier: str, requ
     def measure(ctx: Context) -> float:
         return ctx.lifecycle.revenue_usd.get(ctx.lifecycle.artifact.developer, 0.0)
 
+    inner = rule_triggers(requires)
+
     def condition(ctx: Context) -> tuple[bool, str]:
-        inner = requires.evaluate(ctx)
         known = ctx.lifecycle.artifact.developer in ctx.lifecycle.revenue_usd
-        note = "" if known else "revenue not given; tier not assessed. "
-        return inner.triggered, note + f"requires {requires.id}: {'met' if inner.triggered else 'not met'}"
+        holds, note = inner(ctx)
+        return holds, ("" if known else "revenue not given; tier not assessed. ") + note
 
     return Rule(id, clause, "developer annual gross revenue", threshold, comparator, tier, measure, condition, unit="USD")

@@ -138,11 +138,9 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 # -- collection --------------------------------------------------------------------------
 
-DATA_RULE_SUFFIXES: tuple[str, ...] = (".yaml", ".yml", ".toml")
-"""Rules as data (issue 13): a file with one of these suffixes named on the command line
-is collected like a rule module and read by `_load_rule`. This is the one place the
-plugin accepts them; files found in a `policies/` folder stay Python only (a YAML file
-there may be a lifecycle spec)."""
+# Rules as data (issue 13): a rule file (loopholes.rulefile.SUFFIXES) named on the
+# command line is collected like a rule module and read by `_load_rule`; files found in
+# a `policies/` folder stay Python only (a YAML file there may be a lifecycle spec).
 
 
 def _load_rule(path: Path) -> "Policy":
@@ -154,8 +152,10 @@ def _load_rule(path: Path) -> "Policy":
 
 
 def _is_policy_file(file_path: Path, parent: pytest.Collector) -> bool:
-    if file_path.suffix.lower() in DATA_RULE_SUFFIXES:
-        return parent.session.isinitpath(file_path)
+    if file_path.suffix != ".py" and parent.session.isinitpath(file_path):
+        from .rulefile import is_rule_file  # only for a file named on the command line
+
+        return is_rule_file(file_path)
     if file_path.suffix != ".py" or file_path.name in ("conftest.py", "__init__.py"):
         return False
     config = parent.config

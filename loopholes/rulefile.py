@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-import tomllib
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
@@ -27,8 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .accounting import ESTIMATES
 from .errors import PolicyError, one_line
-from .policy import (COMPARATORS, DUTIES, SCOPES, STATUSES, Context, KnownLoophole, Parameter, Policy, Reading,
-                     Rule, cluster_rate, compute_threshold, cost_threshold, domain_threshold, revenue_threshold)
+from .policy import (COMPARATORS, DUTIES, SCOPES, STATUSES, KnownLoophole, Parameter, Policy, Reading, Rule, all_of,
+                     any_of, cluster_rate, compute_threshold, cost_threshold, domain_threshold, parameter_holds,
+                     revenue_threshold, rule_triggers, share_passes)
 
 SUFFIXES = (".yaml", ".yml", ".toml")
 """File suffixes read as rule files (everything else that names a file is a Python module)."""
@@ -385,21 +385,16 @@ def _rule(spec: Any, amount, built: dict[str, Rule], source: str) -> Rule:
     if getattr(spec, "scope", None) == "provider":  # say who the walk found to be the provider
         from .providers import provider_note
 
-        rule = replace(rule, condition=_both(rule.condition, provider_note) if rule.condition else provider_note)
+        rule = replace(rule, condition=all_of([rule.condition, provider_note]) if rule.condition else provider_note)
     if spec.unit:
         rule = replace(rule, unit=spec.unit)
     if not spec.all and not spec.any:
         return rule
-    tests_all = [_condition(c, amount, built, where, source) for c in spec.all]
-    tests_any = [_condition(c, amount, built, where, source) for c in spec.any]
-    return _with_conditions(rule, tests_all, tests_any)
-
-
-def _both(first, second):
-    def condition(ctx: Context) -> tuple[bool, str]:
-        (a, note_a), (b, note_b) = first(ctx), second(ctx)
-        return a and b, f"{note_a}; {note_b}"
-    return condition
+    tests = [rule.condition] if rule.condition is not None else []
+    tests += [_condition(c, amount, built, where, source) for c in spec.all]
+    if spec.any:
+        tests.append(any_of([_condition(c, amount, built, where, source) for c in spec.any]))
+    return replace(rule, condition=all_of(tests))
 
 
 def _required(rule_id: str, built: dict[str, Rule], where: str, source: str) -> Rule:
@@ -410,53 +405,13 @@ def _required(rule_id: str, built: dict[str, Rule], where: str, source: str) -> 
 
 
 def _condition(spec: Condition, amount, built: dict[str, Rule], where: str, source: str):
-    """A condition as a function of the context giving (holds, note)."""
+    """A condition of the file as the framework's condition (`loopholes.policy`)."""
     if spec.share is not None:
-        from . import accounting
-        from .policy import scope_steps
-
-        share_test = spec.share
-        line = amount(share_test.above, f"{where}: share.above")
-        compare = COMPARATORS[share_test.comparator]
-
-        def share(ctx: Context) -> tuple[bool, str]:
-            value = accounting.domain_share(scope_steps(ctx), share_test.domain)
-            holds = compare(value, line)
-            return holds, f"{share_test.domain} share {value:.1%} {'passes' if holds else 'does not pass'} " \
-                          f"{share_test.comparator} {line:.0%}"
-        return share
+        return share_passes(spec.share.domain, amount(spec.share.above, f"{where}: share.above"), spec.share.comparator)
     if spec.parameter is not None:
-        name = spec.parameter
-        amount(name, f"{where}: condition parameter")  # must exist
-
-        def switch(ctx: Context) -> tuple[bool, str]:
-            met = bool(ctx.parameter(name))
-            return met, f"{name}: {'met' if met else 'not met'} (parameter)"
-        return switch
-    required = _required(spec.rule, built, where, source)  # type: ignore[arg-type]
-
-    def triggers(ctx: Context) -> tuple[bool, str]:
-        met = required.evaluate(ctx).triggered
-        return met, f"requires {required.id}: {'met' if met else 'not met'}"
-    return triggers
-
-
-def _with_conditions(rule: Rule, tests_all: list, tests_any: list) -> Rule:
-    """The rule with its own condition (if any) and every `all` test, and at least one `any` test."""
-    own = rule.condition
-
-    def condition(ctx: Context) -> tuple[bool, str]:
-        notes, holds = [], True
-        for test in ([own] if own is not None else []) + tests_all:
-            met, note = test(ctx)
-            holds, notes = holds and met, notes + [note]
-        if tests_any:
-            results = [test(ctx) for test in tests_any]
-            holds = holds and any(met for met, _ in results)
-            notes.append("any of: " + "; ".join(note for _, note in results))
-        return holds, "; ".join(notes)
-
-    return replace(rule, condition=condition)
+        amount(spec.parameter, f"{where}: condition parameter")  # must exist
+        return parameter_holds(spec.parameter)
+    return rule_triggers(_required(spec.rule, built, where, source))  # type: ignore[arg-type]
 
 
 def _hint(name: str, known) -> str:

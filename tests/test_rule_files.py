@@ -245,7 +245,7 @@ def test_the_cli_takes_a_yaml_rule_and_prints_its_schema(tmp_path, capsys):
     assert main(["schema", "--rule"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert schema == json_schema() and "rules" in schema["properties"] and schema["additionalProperties"] is False
-    assert main(["check", str(write(tmp_path, MINIMAL.replace("thresold", "x").replace("threshold", "thresold"), "bad.yaml")),
+    assert main(["check", str(write(tmp_path, MINIMAL.replace("threshold", "thresold"), "bad.yaml")),
                  str(ROOT / "examples" / "llama-3.1-405b.yaml")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown key 'thresold'" in err
