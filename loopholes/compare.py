@@ -483,13 +483,21 @@ def verdict_sentences(doc: dict[str, Any]) -> list[str]:
     if len(doc["ranking"]) > 1:
         last = metrics[doc["ranking"][-1]["policy"]]
         lw = last["worst_material"]
-        out.append(f"Leaks most: {last['policy']} ({last['status']}) — worst material leakage {leak_text(lw)}"
+        # "Leaks most" only when no other rule's figure is a lower bound that may exceed it
+        open_ended = [e["policy"] for e in doc["ranking"][:-1]
+                      if (metrics[e["policy"]]["worst_material"] or {}).get("bounded")]
+        label = "Ranks last" if open_ended else "Leaks most"
+        caveat = ("" if not open_ended else
+                  f" The figure{'s' if len(open_ended) > 1 else ''} of {', '.join(open_ended)} "
+                  f"{'are lower bounds' if len(open_ended) > 1 else 'is a lower bound'} too, so "
+                  f"{'any of them' if len(open_ended) > 1 else 'it'} may leak more than {last['policy']}.")
+        out.append(f"{label}: {last['policy']} ({last['status']}) — worst material leakage {leak_text(lw)}"
                    + (f" ({lw['domain']}, via {source_text(lw, last['readings'])}"
                       + (f"; largest measured {_fmt(lw['measured_max'])}x" if lw.get("bounded") and lw.get("measured_max")
                          else "")
                       + (f"; {_fmt(lw['no_gaming'])}x with no gaming at all" if lw.get("no_gaming", 0) >= 1 else "")
                       + ")" if lw else "")
-                   + f", {last['burden']['recent_mean']:.1f} covered models a year.")
+                   + f", {last['burden']['recent_mean']:.1f} covered models a year." + caveat)
     out.append(f"Ranking rule: {doc['ranking_rule']}.")
     return out
 

@@ -17,10 +17,8 @@ def fmt(value: float) -> str:
         return "0"
     if value != value or value in (float("inf"), float("-inf")):
         return str(value)
-    if 1e-3 <= abs(value) < 1e4:
-        return f"{value:.3g}"
     text = f"{value:.3g}"
-    if "e" not in text:  # .3g writes 1e-4 .. 1e-3 without an exponent
+    if "e" not in text:  # .3g writes 1e-4 .. 1e3 without an exponent
         return text
     mantissa, exponent = text.split("e")
     return f"{mantissa}e{int(exponent)}"  # 6.95e5, 3e-5: no '+', no leading zeros

@@ -157,6 +157,13 @@ def _headline_checks(doc: dict) -> None:
                 assert other["leakage"] >= worst["leakage"]
             assert not (worst["bounded"] and not other["bounded"])  # a bound never outranks a measurement
     assert "most robust" not in "\n".join(compare.verdict_sentences(doc)).lower()
+    # The last rule "leaks most" only if no rule above it shows a lower bound (which may be exceeded).
+    if len(doc["ranking"]) > 1:
+        last_sentence = next(s for s in compare.verdict_sentences(doc) if s.startswith(("Leaks most", "Ranks last")))
+        open_ended = [e["policy"] for e in doc["ranking"][:-1] if (metrics[e["policy"]]["worst_material"] or {}).get("bounded")]
+        assert last_sentence.startswith("Ranks last" if open_ended else "Leaks most"), last_sentence
+        for name in open_ended:
+            assert name in last_sentence.split(" — ")[-1] and "may leak more" in last_sentence
 
 
 def test_headline_agrees_with_the_table(doc):

@@ -9,7 +9,8 @@ from loopholes.render import fmt
 
 @pytest.mark.parametrize("value, text", [(0, "0"), (12, "12"), (0.333, "0.333"), (6.95e5, "6.95e5"), (1e26, "1e26"),
                                          (9.87e24, "9.87e24"), (3e-5, "3e-5"), (2.5e-4, "0.00025"),
-                                         (float("inf"), "inf"), (Fraction(1, 3), "0.333"), (10**25, "1e25")])
+                                         (float("inf"), "inf"), (Fraction(1, 3), "0.333"), (10**25, "1e25"),
+                                         (6560, "6.56e3"), (1234.5, "1.23e3"), (999, "999")])
 def test_fmt(value, text):
     assert fmt(value) == text
 
