@@ -28,7 +28,7 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` importable f
 
 from benchmarks import capture as capture_mod  # noqa: E402
 from benchmarks import machine, race, rates, walltime  # noqa: E402
-from loopholes.registry import load_policy, policy_ids  # noqa: E402
+from loopholes.rules.registry import load_policy, policy_ids  # noqa: E402
 
 QUICK = {
     "capture_evals": 20_000, "keep": 1000, "sensitivity": (50, 300),

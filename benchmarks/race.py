@@ -43,8 +43,8 @@ from hypothesis.errors import FlakyFailure
 
 import loopholes.capability
 import loopholes.search
-from loopholes.policy import Policy
-from loopholes.registry import load_policy
+from loopholes.rules.framework import Policy
+from loopholes.rules.registry import load_policy
 from loopholes.search import DATA_HORIZON, FULL_COVERAGE, honest_target, search
 from loopholes.testing import lifecycles
 

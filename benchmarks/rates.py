@@ -129,7 +129,7 @@ def column_rate(policy: Any, lifecycles: Sequence[Lifecycle], draws: int, repeat
     draws as columns (`Coefficients.columns`), and the verdict once, or once per drawn
     table when it reads capability (`Context.reads_of_capability` moves)."""
     from loopholes.capability import Coefficients, MixedColumns
-    from loopholes.policy import Context
+    from loopholes.rules.framework import Context
 
     tables, clones = _drawn_setup(policy, lifecycles, draws, seed)
     columns = Coefficients.columns(tables, "benchmark draws")

@@ -8,7 +8,7 @@ import inspect
 import time
 from typing import Sequence
 
-from loopholes.compare import compare
+from loopholes.reporting.compare import compare
 from loopholes.search import search
 
 
@@ -23,9 +23,9 @@ def full_search(policy_id: str, seed: int = 0) -> dict:
 
 
 def compare_wall(policy_ids: Sequence[str], jobs: int = 2) -> float:
-    """Seconds of `loopholes.compare.compare(policy_ids, jobs=jobs)` with its defaults."""
+    """Seconds of `loopholes.reporting.compare.compare(policy_ids, jobs=jobs)` with its defaults."""
     if "jobs" not in inspect.signature(compare).parameters:
-        raise TypeError("loopholes.compare.compare() no longer takes jobs=; update benchmarks/walltime.py")
+        raise TypeError("loopholes.reporting.compare.compare() no longer takes jobs=; update benchmarks/walltime.py")
     start = time.perf_counter()
     compare(list(policy_ids), jobs=jobs)
     return time.perf_counter() - start

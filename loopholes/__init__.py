@@ -18,8 +18,8 @@ _EXPORTS = {
     "SpecError": "errors", "StrategyError": "errors", "UsageError": "errors",
     "Lifecycle": "lifecycle", "Step": "lifecycle", "make_step": "lifecycle",
     "load_lifecycle": "loading", "parse_lifecycle": "loading",
-    "Policy": "policy", "Reading": "policy", "Rule": "policy", "Verdict": "policy",
-    "load_policy": "registry", "policy_ids": "registry",
+    "Policy": "rules.framework", "Reading": "rules.framework", "Rule": "rules.framework",
+    "Verdict": "rules.framework", "load_policy": "rules.registry", "policy_ids": "rules.registry",
     "search": "search", "SearchResult": "search", "Finding": "search",
 }
 
@@ -28,8 +28,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .errors import CoefficientError, LoopholesError, PolicyError, ReadingError, SpecError, StrategyError, UsageError
     from .lifecycle import Lifecycle, Step, make_step
     from .loading import load_lifecycle, parse_lifecycle
-    from .policy import Policy, Reading, Rule, Verdict
-    from .registry import load_policy, policy_ids
+    from .rules.framework import Policy, Reading, Rule, Verdict
+    from .rules.registry import load_policy, policy_ids
     from .search import Finding, SearchResult, search
 
 
@@ -48,7 +48,7 @@ def check(policy: "str | Policy", lifecycle: "str | Lifecycle", reading: str | N
     from .capability import load_coefficients
     from .lifecycle import Lifecycle
     from .loading import load_lifecycle
-    from .registry import load_policy
+    from .rules.registry import load_policy
 
     chosen = load_policy(policy)
     if coefficients is not None:

@@ -17,10 +17,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from .policy import Policy, Reading
+from .rules.framework import Policy, Reading
 from .population import Population, load_population
 from .probes import PROBE_DATA, coverage_line, member_reading, record_lifecycle
-from .registry import load_policy
+from .rules.registry import load_policy
 
 
 

@@ -71,7 +71,7 @@ def watch_rules(seconds: float | None = None) -> Iterator[None]:
 
 def _rule_frame(frame: Any) -> Any:
     """The innermost frame evaluating a rule (Rule.evaluate or Rule.triggers), if any."""
-    from .policy import Rule
+    from .rules.framework import Rule
 
     codes = (Rule.evaluate.__code__, Rule.triggers.__code__)
     while frame is not None:

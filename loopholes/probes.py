@@ -14,7 +14,7 @@ import math
 from typing import Mapping
 
 from .lifecycle import Lifecycle, make_step
-from .policy import Policy, Reading
+from .rules.framework import Policy, Reading
 from .population import MEMBER_OPTION, ModelRecord  # noqa: F401 (MEMBER_OPTION: re-exported)
 
 """Reading option set on a backtest's evaluations: the ModelRecord the artifact *is*.

@@ -37,7 +37,7 @@ import pytest
 
 if TYPE_CHECKING:
     from .lifecycle import Lifecycle
-    from .policy import Policy, Verdict
+    from .rules.framework import Policy, Verdict
     from .search import Finding, SearchResult
 
 __all__ = ["LoopholeFound", "Loopholes", "SearchBudgetWarning", "assert_no_loophole"]
@@ -117,7 +117,7 @@ def pytest_configure(config: pytest.Config) -> None:
     loaded = []
     for ref in refs:
         from .errors import LoopholesError
-        from .registry import load_policy
+        from .rules.registry import load_policy
 
         try:
             policy = load_policy(ref)
@@ -138,7 +138,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 # -- collection --------------------------------------------------------------------------
 
-# Rules as data (issue 13): a rule file (loopholes.rulefile.SUFFIXES) named on the
+# Rules as data (issue 13): a rule file (loopholes.rules.rulefile.SUFFIXES) named on the
 # command line is collected like a rule module and read by `_load_rule`; files found in
 # a `policies/` folder stay Python only (a YAML file there may be a lifecycle spec).
 
@@ -146,14 +146,14 @@ def pytest_report_header(config: pytest.Config) -> str:
 def _load_rule(path: Path) -> "Policy":
     """The one loader of a rule file pytest collects, whatever its format (a .py module,
     or a YAML/TOML rule file, which `load_policy` reads as data)."""
-    from .registry import load_policy
+    from .rules.registry import load_policy
 
     return load_policy(path)
 
 
 def _is_policy_file(file_path: Path, parent: pytest.Collector) -> bool:
     if file_path.suffix != ".py" and parent.session.isinitpath(file_path):
-        from .rulefile import is_rule_file  # only for a file named on the command line
+        from .rules.rulefile import is_rule_file  # only for a file named on the command line
 
         return is_rule_file(file_path)
     if file_path.suffix != ".py" or file_path.name in ("conftest.py", "__init__.py"):
@@ -203,7 +203,7 @@ def _longest_first(items: list[pytest.Item]) -> None:
     keeping every other test where it is and each rule's tests in their order. Workers
     must collect the same list, so the order depends on the rules only, never on timing;
     a serial run keeps the file order."""
-    from .compare import search_cost
+    from .reporting.analysis import search_cost
 
     slots = [i for i, item in enumerate(items) if isinstance(item, LoopholeItem)]
     costs: dict[int, int] = {}
@@ -530,7 +530,7 @@ def _search_unclaimed(config: pytest.Config, session: pytest.Session | None, sha
     session that nobody has claimed, longest first, until the awaited lock comes free."""
     if session is None:
         return
-    from .compare import search_cost
+    from .reporting.analysis import search_cost
 
     memo = config.stash.setdefault(_OUTCOMES, {})
     rules: dict[tuple[int, str], tuple["Policy", str]] = {}
@@ -721,7 +721,7 @@ def _save_all(config: pytest.Config, result: "SearchResult") -> dict[str, str]:
     if not folder:
         return {}
     from .errors import UsageError
-    from .search_cli import save_findings
+    from .cli.search import save_findings
 
     try:
         return save_findings(result, Path(config.invocation_params.dir, folder), whole_set=True)
@@ -734,7 +734,7 @@ def _write_spec(config: pytest.Config | None, result: "SearchResult", finding: "
     works: in pytest's temporary folder (kept for the last few runs), else a fresh one."""
     from types import SimpleNamespace
 
-    from .search_cli import save_findings
+    from .cli.search import save_findings
 
     global _FALLBACK_SPEC_DIR
     if config is not None and _SPEC_DIR not in config.stash:
@@ -792,8 +792,8 @@ def _failure_text(policy: "Policy", best: "Finding", others: Sequence["Finding"]
 def _policy_ref(policy: "Policy", config: pytest.Config | None) -> str | None:
     """How `loopholes check` can find this rule again: its bundled id when that resolves to
     this very object, else the module that defines it; None for a rule built in a test."""
-    from .policies import BUNDLED
-    from .registry import load_policy
+    from .rules.bundled import BUNDLED
+    from .rules.registry import load_policy
 
     if policy.id in BUNDLED:
         try:
@@ -807,7 +807,7 @@ def _policy_ref(policy: "Policy", config: pytest.Config | None) -> str | None:
 
 def _defining_file(policy: "Policy") -> Path | None:
     """The rule file or module a policy came from."""
-    from .registry import rule_file_of
+    from .rules.registry import rule_file_of
 
     from_data = rule_file_of(policy)
     if from_data is not None:
@@ -848,7 +848,7 @@ class Loopholes:
 
     def policy(self, ref: "str | Path | Policy") -> "Policy":
         """A rule by bundled id or module path (or the Policy itself)."""
-        from .registry import load_policy
+        from .rules.registry import load_policy
 
         return load_policy(ref)
 

@@ -112,6 +112,6 @@ def finding_text(finding, *, spec_path: str | None = None, policy=None, policy_r
 
 
 def _covered_tiers(policy_id: str) -> frozenset[str]:
-    from .registry import load_policy
+    from .rules.registry import load_policy
 
     return load_policy(policy_id).covered_tiers

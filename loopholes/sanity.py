@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from .errors import PolicyError
-from .policy import Policy
+from .rules.framework import Policy
 
 MARGIN = 10.0
 """The honest model is trained with this many times the rule's line: clearly above it,

@@ -48,8 +48,8 @@ from .errors import SpecError, UsageError
 from .guard import watched
 from .lifecycle import COMPOSITE_KINDS, ON_BASE_KINDS, Lifecycle
 from .loading import parse_lifecycle
-from .policy import Policy, Reading, Verdict
-from .registry import load_policy
+from .rules.framework import Policy, Reading, Verdict
+from .rules.registry import load_policy
 from .sanity import check_covers_honest_model
 from .strategies import Setting, Strategy, get_strategy, registry
 from .sensitivity import DRAWS, Analyser, Sensitivity

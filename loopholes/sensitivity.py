@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .capability import Coefficient, Coefficients, MixedColumns, effective_compute, load_coefficients
-from .policy import Context
+from .rules.framework import Context
 
 DRAWS = 300
 """Joint draws per search; every finding and target is evaluated on the same draws."""

@@ -12,7 +12,7 @@ compute, better data or a later recipe, which is the essay's point (Hooker 2024 
 import datetime as dt
 import math
 
-from loopholes.policy import Context, KnownLoophole, Parameter, Policy, Reading, Rule
+from loopholes.rules import Context, KnownLoophole, Parameter, Policy, Reading, Rule
 
 SYSTEMIC_LINE = Parameter(1e25, "AI Act Art. 51(2)", "unchanged: the Act's presumption line")
 GPAI_LINE = Parameter(1e23, "GPAI Guidelines Sec. 2, para ~17", "unchanged: the indicative general-purpose tier")

@@ -20,16 +20,16 @@ REPORT_BUDGET = 2000
 @pytest.fixture(scope="session")
 def report_analyses():
     """The analyses of two static rules, shared by the tests of the report files."""
-    from loopholes import report
+    from loopholes.reporting import analysis
 
-    return report.analyse_all(["us-eo-14110", "eu-ai-act"], max_evals=REPORT_BUDGET, jobs=1)
+    return analysis.analyse_all(["us-eo-14110", "eu-ai-act"], max_evals=REPORT_BUDGET, jobs=1)
 
 
 @pytest.fixture(scope="session")
 def written_reports(report_analyses, tmp_path_factory):
     """Their reports and comparison, as `loopholes report --compare` writes them (tests only read them)."""
-    from loopholes import report
-    from loopholes.compare import comparison
+    from loopholes.reporting import report
+    from loopholes.reporting.compare import comparison
 
     out = tmp_path_factory.mktemp("reports")
     report.write_reports(report_analyses, out, comparison=comparison([a.measures for a in report_analyses], seed=0,

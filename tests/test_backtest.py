@@ -15,9 +15,9 @@ import pytest
 from loopholes.backtest import backtest
 from loopholes.probes import MEMBER_OPTION, coverage_line, member_reading, record_lifecycle
 from loopholes.cli import main
-from loopholes.policies import BUNDLED
+from loopholes.rules.bundled import BUNDLED
 from loopholes.population import load_population
-from loopholes.registry import load_policy
+from loopholes.rules.registry import load_policy
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +169,7 @@ def test_traced_lines_are_the_rules_thresholds(eo, eu):
     assert eo.lines["language"][-1][1] == 1e26 and eo.lines["biology"][-1][1] == 1e23
     assert eu.lines["biology"][-1][1] == 1e25
     policy = load_policy("dynamic-percentile")
-    from loopholes.policies.dynamic_percentile import line_at
+    from loopholes.rules.bundled.dynamic_percentile import line_at
 
     day = dt.date(2024, 7, 8)
     assert coverage_line(policy, policy.reading(), "language", day) == line_at(day, "language")

@@ -12,7 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `benchmarks` lives beside `tests`
 
 from benchmarks import capture, race, rates  # noqa: E402
-from loopholes.registry import load_policy  # noqa: E402
+from loopholes.rules.registry import load_policy  # noqa: E402
 import loopholes.search  # noqa: E402
 import loopholes.strategies.plan  # noqa: E402
 

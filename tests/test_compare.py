@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from loopholes import compare, report
+from loopholes.reporting import analysis, compare, measures, report
 from loopholes.cli import main
 
 BUDGET = 2000
@@ -68,7 +68,7 @@ def test_measures_follow_design_sections_8_and_12(doc):
     material = [f for f in result.findings if f.material and not f.ambiguity]
     if material:
         assert metrics["evasion_cost"] == pytest.approx(min(f.cost["ratio_to_honest"] for f in material))
-    applicable = [s for s in result.strategies if compare.strategy_applies(result.policy, s)]
+    applicable = [s for s in result.strategies if measures.strategy_applies(result.policy, s)]
     blocked = [s for s in applicable if not result.evading(s)]
     assert metrics["applicable"] == len(applicable)
     assert metrics["strategies_blocked"] == pytest.approx(len(blocked) / len(applicable))  # applicable only
@@ -201,13 +201,13 @@ def test_the_slowest_rules_are_expected_to_take_longest():
     risk-index, dynamic-percentile, us-eo-14110) are started before the others, the
     EU rule first, on their own lines as in `pytest policies` and with the common
     targets as in `compare`."""
-    from loopholes.policies import BUNDLED
-    from loopholes.registry import load_policy
+    from loopholes.rules.bundled import BUNDLED
+    from loopholes.rules.registry import load_policy
 
     ids = list(BUNDLED)
     slow = {"eu-ai-act", "risk-index", "dynamic-percentile", "us-eo-14110"}
     for common in (False, True):
-        order = [ids[i] for i in compare.longest_first([load_policy(pid) for pid in ids], common=common)]
+        order = [ids[i] for i in analysis.longest_first([load_policy(pid) for pid in ids], common=common)]
         assert order[0] == "eu-ai-act" and set(order[:4]) == slow, (common, order)
 
 
@@ -218,10 +218,10 @@ def test_workers_start_the_longest_analysis_first_and_results_keep_the_input_ord
         started.append(list(refs))
         return [f"analysis of {ref}" for ref in refs]
 
-    monkeypatch.setattr(report, "analyse_all", analyse_all)
+    monkeypatch.setattr(analysis, "analyse_all", analyse_all)
     refs = ["ca-sb53", "us-eo-14110", "eu-ai-act"]
-    assert compare.analyse_longest_first(refs, jobs=2) == [f"analysis of {ref}" for ref in refs]
+    assert analysis.analyse_longest_first(refs, jobs=2) == [f"analysis of {ref}" for ref in refs]
     assert started == [["eu-ai-act", "us-eo-14110", "ca-sb53"]]
     started.clear()
-    assert compare.analyse_longest_first(refs, jobs=1) == [f"analysis of {ref}" for ref in refs]
+    assert analysis.analyse_longest_first(refs, jobs=1) == [f"analysis of {ref}" for ref in refs]
     assert started == [refs]  # one process: nothing to schedule

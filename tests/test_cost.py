@@ -6,7 +6,7 @@ import pytest
 
 from loopholes.cost import step_cost, usd_per_flop
 from loopholes.lifecycle import Lifecycle, make_step
-from loopholes.policy import Policy, Reading, cost_threshold
+from loopholes.rules.framework import Policy, Reading, cost_threshold
 
 MID_2023 = dt.date(2023, 6, 30)
 

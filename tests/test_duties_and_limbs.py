@@ -14,7 +14,7 @@ from loopholes.backtest import backtest
 from loopholes.capability import Coefficients, default_coefficients
 from loopholes.cli import main
 from loopholes.errors import PolicyError
-from loopholes.policy import Reading, handed_over
+from loopholes.rules.framework import Reading, handed_over
 from loopholes.spec import json_schema
 
 DAY = dt.date(2025, 9, 1)

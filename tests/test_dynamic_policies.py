@@ -13,9 +13,9 @@ from loopholes import check
 from loopholes.backtest import backtest
 from loopholes.cli import main
 from loopholes.lifecycle import Lifecycle, make_step
-from loopholes.policies import dynamic_percentile as dp
-from loopholes.policies import risk_index as ri
-from loopholes.registry import load_policy
+from loopholes.rules.bundled import dynamic_percentile as dp
+from loopholes.rules.bundled import risk_index as ri
+from loopholes.rules.registry import load_policy
 
 REFERENCE = dt.date(2024, 7, 8)
 
@@ -155,7 +155,7 @@ def test_is_covered_agrees_with_evaluate(percentile, index):
 
 
 def test_custom_percentile_parameter_changes_the_line(percentile):
-    from loopholes.policy import Parameter
+    from loopholes.rules.framework import Parameter
 
     wider = percentile.replace(parameters={**percentile.parameters, "percentile": Parameter(0.10, "draft")})
     assert wider.evaluate(plain(1e24)).clauses[0].threshold < percentile.evaluate(plain(1e24)).clauses[0].threshold
@@ -195,7 +195,7 @@ def test_index_trace_names_its_measures(index):
 
 
 def index_ctx(policy, lc):
-    from loopholes.policy import Context
+    from loopholes.rules.framework import Context
 
     return Context(lc, policy.reading(), policy)
 
@@ -224,7 +224,7 @@ def test_risk_index_member_verdicts_match_a_hand_count(index):
     """A population model is ranked once: its own index is in its window, and it is
     covered when fewer than ceil(5 % x n) of the window's indices exceed it."""
     from loopholes.backtest import member_reading, record_lifecycle
-    from loopholes.policy import Context
+    from loopholes.rules.framework import Context
     from loopholes.population import load_population, months_before
 
     days, values = ri.series(Context(plain(1e20), index.reading(), index), "language")

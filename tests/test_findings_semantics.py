@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from loopholes import load_policy, parse_lifecycle
 from loopholes.capability import load_coefficients
-from loopholes.policy import Policy, Reading, cluster_rate, compute_threshold
+from loopholes.rules.framework import Policy, Reading, cluster_rate, compute_threshold
 from loopholes.search import SAME_LEAKAGE, search
 from loopholes.sensitivity import Analyser, joint_draws
 
@@ -144,7 +144,7 @@ def cluster_only_rule() -> Policy:
 
 
 def test_a_figure_stopped_by_a_search_bound_is_labelled_a_lower_bound():
-    from loopholes.compare import leak_text
+    from loopholes.reporting.compare import leak_text
 
     result = search(cluster_only_rule(), strategies=["throttling"], depth=1)
     baseline = result.baseline["general"]["only"]

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 
 from loopholes.cli import main
 from loopholes.loading import read_spec_file
-from loopholes.registry import policy_ids
+from loopholes.rules.registry import policy_ids
 from loopholes.spec import KINDS, json_schema
 
 FUZZING = settings.default.max_examples >= 1000

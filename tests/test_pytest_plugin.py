@@ -24,7 +24,7 @@ DRAFT = '''
 """A draft with the EU line over the whole lineage; {what}."""
 import datetime as dt
 
-from loopholes.policy import KnownLoophole, Policy, Reading, compute_threshold
+from loopholes.rules.framework import KnownLoophole, Policy, Reading, compute_threshold
 
 POLICY = Policy(
     id="{id}",
@@ -167,7 +167,7 @@ def test_ordinary_test_modules_are_left_alone(pytester: pytest.Pytester) -> None
     """A test module that builds a POLICY, and a helper without one, collect as usual."""
     draft(pytester, "helper_rule", integer=True, folder="lib")
     pytester.makepyfile(test_uses_rule='''
-from loopholes.registry import load_policy
+from loopholes.rules.registry import load_policy
 
 POLICY = load_policy("eu-ai-act")
 
@@ -243,7 +243,7 @@ def test_a_draft_that_fails_to_load_is_one_clear_error(pytester: pytest.Pytester
     pytester.path.joinpath("policies", "broken.py").write_text("POLICY = (\n")
     pytester.path.joinpath("policies", "badrule.py").write_text(
         "import datetime as dt\n"
-        "from loopholes.policy import Policy, Reading, compute_threshold\n"
+        "from loopholes.rules.framework import Policy, Reading, compute_threshold\n"
         "POLICY = Policy(id='bad', title='t', jurisdiction='j', source='s', status='proposal', dates={},\n"
         "    reference_date=dt.date(2025, 1, 1), readings=(Reading('r', 'q', 'a'),),\n"
         "    rules=(compute_threshold('x', 'clause', 1e25, tier='t', comparator='=>'),),\n"
@@ -260,7 +260,7 @@ def test_a_draft_that_fails_to_load_is_one_clear_error(pytester: pytest.Pytester
 
 BROKEN_RULE = '''
 import datetime as dt
-from loopholes.policy import Policy, Reading, Rule
+from loopholes.rules.framework import Policy, Reading, Rule
 
 def measure(ctx):
     {body}
@@ -308,7 +308,7 @@ def _fake_config(tmp_path):
 def test_a_corrupt_or_foreign_cache_file_is_searched_again(tmp_path, monkeypatch, content) -> None:
     """Was: every test failing with UnpicklingError/EOFError and no re-search."""
     import loopholes.pytest_plugin as plugin
-    from loopholes.registry import load_policy
+    from loopholes.rules.registry import load_policy
 
     policy = load_policy("eu-ai-act")
     searches = []
@@ -334,7 +334,7 @@ def test_a_planted_pickle_is_never_loaded(tmp_path, monkeypatch) -> None:
     import pickle
 
     import loopholes.pytest_plugin as plugin
-    from loopholes.registry import load_policy
+    from loopholes.rules.registry import load_policy
 
     marker = tmp_path / "ran"
 
@@ -389,7 +389,7 @@ import os
 import pathlib
 import time
 
-from loopholes.policy import Policy, Reading, compute_threshold
+from loopholes.rules.framework import Policy, Reading, compute_threshold
 
 MARKS = pathlib.Path(os.environ["LOOPHOLES_TEST_MARKS"])
 _started = False
@@ -466,7 +466,7 @@ def test_workers_run_the_longest_search_first(pytester: pytest.Pytester, monkeyp
 
 TYPO_RULE = '''
 import datetime as dt
-from loopholes.policy import Policy, Reading, Rule
+from loopholes.rules.framework import Policy, Reading, Rule
 
 POLICY = Policy(
     id="typo", title="t", jurisdiction="j", source="s", status="draft", dates={},
@@ -517,7 +517,7 @@ def test_a_wrong_type_in_a_policy_is_one_collection_error(pytester: pytest.Pytes
     pytester.makepyfile(test_mine='''
 import datetime as dt
 import pytest
-from loopholes.policy import Policy, Reading, compute_threshold
+from loopholes.rules.framework import Policy, Reading, compute_threshold
 
 MINE = Policy(id="mine", title="t", jurisdiction="j", source="s", status="draft", dates={},
               reference_date="2026-01-01", readings=(Reading("r", "q", "a"),),

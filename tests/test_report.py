@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from loopholes import report, report_figures
+from loopholes.reporting import analysis, report, report_figures, wording
 from loopholes.cli import main
 from loopholes.lifecycle import Lifecycle, make_step
 
@@ -152,8 +152,8 @@ def test_stale_files_of_a_rule_are_removed_only_after_success(tmp_path):
     out.mkdir()
     (out / "us-eo-14110-findings.png").write_bytes(b"old")
     (out / "notes.md").write_text("kept\n")
-    analysis = report.analyse("us-eo-14110", max_evals=int(BUDGET))
-    report.write_reports([analysis], out)
+    analysed = analysis.analyse("us-eo-14110", max_evals=int(BUDGET))
+    report.write_reports([analysed], out)
     assert (out / "us-eo-14110-findings.png").read_bytes().startswith(b"\x89PNG")
     assert (out / "notes.md").read_text() == "kept\n"
 
@@ -178,7 +178,7 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path, capsys):
 
 
 def test_tidy_rounds_floats_and_drops_non_finite():
-    assert report.tidy({1: 0.1 + 0.2, "x": float("inf"), "t": (1.23456789e25,)}) == {"1": 0.3, "x": None,
+    assert wording.tidy({1: 0.1 + 0.2, "x": float("inf"), "t": (1.23456789e25,)}) == {"1": 0.3, "x": None,
                                                                                      "t": [1.23457e25]}
 
 

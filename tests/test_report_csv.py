@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from loopholes import report_csv
+from loopholes.reporting import report_csv
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "report-files.md"
 

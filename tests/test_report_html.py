@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from loopholes import report, report_html, report_svg
+from loopholes.reporting import report, report_html, report_svg
 from loopholes.lifecycle import Lifecycle, make_step
 
 PAGES = ("us-eo-14110", "eu-ai-act", "compare")

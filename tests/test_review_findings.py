@@ -199,7 +199,7 @@ def test_bio_models_use_their_own_halving_time():
 def test_the_target_profile_is_chosen_and_recorded():
     """`--target-profile bare` keeps the old target; the JSON says which profile was used."""
     from loopholes.errors import UsageError
-    from loopholes.registry import load_policy
+    from loopholes.rules.registry import load_policy
     from loopholes.search import honest_target
 
     policy = load_policy("eu-ai-act")

@@ -21,7 +21,7 @@ EXAMPLE = str(Path(__file__).resolve().parents[1] / "examples" / "llama-3.1-405b
 
 RULE = '''
 import datetime as dt
-from loopholes.policy import Policy, Reading, Rule
+from loopholes.rules.framework import Policy, Reading, Rule
 
 def measure(ctx):
     {body}
@@ -97,7 +97,7 @@ def test_a_rule_that_covers_nothing_does_not_search_as_robust(tmp_path, capsys):
 
 
 def test_a_working_rule_passes_the_sanity_check(tmp_path, capsys):
-    path = rule_file(tmp_path, "from loopholes.policy import training_compute\n    return training_compute()(ctx)")
+    path = rule_file(tmp_path, "from loopholes.rules.framework import training_compute\n    return training_compute()(ctx)")
     assert main(["search", path, "--max-evals", "50", "--strategy", "sparsity", "--json"]) == 0
     json.loads(capsys.readouterr().out)
 
@@ -113,7 +113,7 @@ def test_a_wrong_type_in_a_policy_is_one_line_at_load(tmp_path, capsys):
 def _policy_fields() -> dict:
     import datetime as dt
 
-    from loopholes.policy import Reading, compute_threshold
+    from loopholes.rules.framework import Reading, compute_threshold
 
     return dict(id="typed", title="t", jurisdiction="j", source="s", status="draft", dates={},
                 reference_date=dt.date(2025, 8, 2), readings=(Reading("r", "q", "a"),),
@@ -135,7 +135,7 @@ def test_a_wrong_type_in_a_policy_is_refused_when_it_is_built(field, value, word
     """Was: accepted, then a raw TypeError deep inside a search (or, for rules=(rule)
     without its comma, "TypeError: 'Rule' object is not iterable" naming no field)."""
     from loopholes.errors import PolicyError
-    from loopholes.policy import Policy
+    from loopholes.rules.framework import Policy
 
     fields = _policy_fields()
     fields[field] = fields["rules"][0] if value == "RULE" else value
@@ -179,8 +179,8 @@ def test_an_output_folder_in_the_way_fails_before_the_search(tmp_path, capsys, a
 
 WORK = {  # command -> the function that starts its work, and the output flag
     "search": ("loopholes.search.search", "--save"),
-    "report": ("loopholes.compare.analyse_longest_first", "--out"),
-    "compare": ("loopholes.compare.compare", "--out"),
+    "report": ("loopholes.reporting.analysis.analyse_longest_first", "--out"),
+    "compare": ("loopholes.reporting.compare.compare", "--out"),
     "backtest": ("loopholes.backtest.backtest", "--out"),
 }
 
@@ -239,7 +239,7 @@ NEW = {"a.json": "new", "a.md": "new", "b.md": "new", "c.md": "new"}
 def test_a_rename_that_fails_midway_puts_the_old_set_back(tmp_path, monkeypatch):
     """Was: `eu-ai-act.json` new and `eu-ai-act.md` old after one rename failed."""
     import loopholes.files as files
-    from loopholes.report import ReportError, publish
+    from loopholes.reporting.report import ReportError, publish
 
     out = tmp_path / "reports"
     _old_set(out)
@@ -264,7 +264,7 @@ def test_a_rename_that_fails_midway_puts_the_old_set_back(tmp_path, monkeypatch)
 
 
 def test_a_set_is_swapped_whole(tmp_path):
-    from loopholes.report import publish
+    from loopholes.reporting.report import publish
 
     out = tmp_path / "reports"
     _old_set(out)
@@ -277,7 +277,7 @@ import sys, time
 from pathlib import Path
 import loopholes.files as files
 from loopholes.guard import terminate_cleanly
-from loopholes.report import publish
+from loopholes.reporting.report import publish
 
 out, phase = Path(sys.argv[1]), sys.argv[2]
 real = files._replace
@@ -339,7 +339,7 @@ def test_a_run_terminated_while_producing_leaves_the_old_set_and_no_staging(tmp_
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX only")
 def test_a_staging_folder_left_by_sigkill_is_removed_by_the_next_run(tmp_path):
-    from loopholes.report import publish
+    from loopholes.reporting.report import publish
 
     run, out = _start(tmp_path, "produce")
     run.kill()
@@ -485,7 +485,7 @@ def test_search_save_replaces_the_rules_findings_as_one_set(tmp_path, capsys):
 
 def test_an_out_folder_that_is_a_mount_point_is_swapped_in_place(tmp_path):
     """Was: always 'Invalid cross-device link', since staging happened in the parent."""
-    from loopholes.report import publish
+    from loopholes.reporting.report import publish
 
     out = tmp_path / "mounted"
     out.mkdir()

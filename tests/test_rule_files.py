@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from loopholes.cli import main
 from loopholes.errors import PolicyError
 from loopholes.loading import load_lifecycle
-from loopholes.registry import load_policy
-from loopholes.rulefile import exact, json_schema, load_rule_file, parse_rule
+from loopholes.rules.registry import load_policy
+from loopholes.rules.rulefile import exact, json_schema, load_rule_file, parse_rule
 from loopholes.testing import lifecycles, near_threshold_lifecycles
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -54,7 +54,7 @@ def _run(command: str, folder: Path) -> str:
     if argv[0] == "pytest":  # Hypothesis seeded, so the pasted output is one run's, every time
         argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--hypothesis-seed=0", *argv[1:]]
     elif argv[0] == "loopholes":
-        argv = [sys.executable, "-m", "loopholes.cli", *argv[1:]]
+        argv = [sys.executable, "-m", "loopholes", *argv[1:]]
     # a reader's terminal: pytest prints the short summary in full when it sees CI variables
     env = {k: v for k, v in os.environ.items() if k not in ("CI", "BUILD_NUMBER")}
     env.update(COLUMNS="80", PYTHONHASHSEED="0")

@@ -14,7 +14,7 @@ judges the deployed artifact alone: no text of the Act supports one.
 
 import datetime as dt
 
-from loopholes.policy import KnownLoophole, Parameter, Policy, Reading, compute_threshold, revenue_threshold
+from loopholes.rules.framework import KnownLoophole, Parameter, Policy, Reading, compute_threshold, revenue_threshold
 
 FRONTIER_LINE = Parameter(10**26, "Cal. Bus. & Prof. Code §22757.11 ('frontier model')",
                           "integer or floating-point operations, original run plus the developer's later modifications")

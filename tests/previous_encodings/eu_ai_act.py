@@ -22,7 +22,7 @@ from fractions import Fraction
 from loopholes import accounting
 from loopholes.capability import BANDS, effective_compute
 from loopholes.lifecycle import ON_BASE_KINDS, Lifecycle, make_step
-from loopholes.policy import Context, KnownLoophole, Parameter, Policy, Reading, Rule, counting, rooted
+from loopholes.rules.framework import Context, KnownLoophole, Parameter, Policy, Reading, Rule, counting, rooted
 from loopholes.population import kth_largest_series, load_population, value_on
 from loopholes.probes import MEMBER_OPTION
 

@@ -13,7 +13,7 @@ them off to see a narrower reading.
 import datetime as dt
 
 from loopholes import accounting
-from loopholes.policy import Context, KnownLoophole, Parameter, Policy, Reading, Rule, counting
+from loopholes.rules.framework import Context, KnownLoophole, Parameter, Policy, Reading, Rule, counting
 
 COMPUTE_LINE = Parameter(10**26, "AI Basic Act Art. 32; Enforcement Decree ('10의 26승 이상')",
                          "cumulative training operations, at or above (inclusive)")

@@ -15,7 +15,7 @@ model a developer deploys or hands to another party is judged.
 
 import datetime as dt
 
-from loopholes.policy import KnownLoophole, Parameter, Policy, Reading, compute_threshold, revenue_threshold
+from loopholes.rules.framework import KnownLoophole, Parameter, Policy, Reading, compute_threshold, revenue_threshold
 
 FRONTIER_LINE = Parameter(10**26, "N.Y. Gen. Bus. Law §1420 ('frontier model'), as amended by L.2026 c.96",
                           "integer or floating-point operations, original run plus later fine-tuning or modification")

@@ -6,7 +6,7 @@ its source: docs/legal-sources.md, "US Executive Order 14110".
 
 import datetime as dt
 
-from loopholes.policy import KnownLoophole, Parameter, Policy, Reading, cluster_rate, compute_threshold, domain_threshold
+from loopholes.rules.framework import KnownLoophole, Parameter, Policy, Reading, cluster_rate, compute_threshold, domain_threshold
 
 GENERAL_LINE = Parameter(10**26, "EO 14110 §4.2(b)(i)", "integer or floating-point operations, strictly above")
 BIO_LINE = Parameter(10**23, "EO 14110 §4.2(b)(i)", "operations, strictly above, for models trained primarily on biological sequence data")

@@ -14,8 +14,8 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from .capability import load_coefficients
-    from .validate import run as validate, status, to_text
+    from ..capability import load_coefficients
+    from ..validate import run as validate, status, to_text
 
     rows = validate(load_coefficients(args.coefficients))
     if args.json:

@@ -67,7 +67,7 @@ def backtest_png(result: Any, path: str | os.PathLike) -> Path:
 
 
 def _fmt(value: float) -> str:
-    from .render import fmt
+    from ..render import fmt
 
     return fmt(value)
 
@@ -196,7 +196,8 @@ def leakage_bars(doc: dict[str, Any], path: str | os.PathLike) -> Path:
     when it is a lower bound of the search; labelled with what reached it."""
     from matplotlib.patches import Patch
 
-    from .compare import COMMON_TARGETS, leak_text, source_text
+    from .measures import COMMON_TARGETS
+    from .wording import leak_text, source_text
 
     metrics = {m["policy"]: m for m in doc["metrics"]}
     rules = _ranked(doc)

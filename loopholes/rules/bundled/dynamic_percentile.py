@@ -23,7 +23,7 @@ from typing import Mapping, NamedTuple
 
 from loopholes.probes import MEMBER_OPTION
 from loopholes.lifecycle import TRAINING_KINDS, Step
-from loopholes.policy import Context, KnownLoophole, Parameter, Policy, Reading, Rule, scope_steps, training_compute
+from loopholes.rules.framework import Context, KnownLoophole, Parameter, Policy, Reading, Rule, scope_steps, training_compute
 from loopholes.population import CLASS_ORDER, REFERENCE_CLASSES, Population, load_population, reference_class
 
 ESSAY = "Hooker 2024 §5.2"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from .errors import UsageError
-from .extras import require
+from ..errors import UsageError
+from ..extras import require
 
 
 def add_parser(sub) -> None:
-    from .report import DEFAULT_MAX_EVALS
+    from ..reporting.analysis import DEFAULT_MAX_EVALS
 
     parser = sub.add_parser("compare", help="rank rules by robustness on the same attacks: strategies x rules, "
                             "leakage, evasion cost, burden")
@@ -28,14 +28,15 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from pathlib import Path
 
-    from .compare import compare, compare_text, stage_comparison
-    from .report import ProgressBar, dumps, publish, safe_name
-    from .report_cli import chosen_policies
+    from ..reporting.compare import compare, compare_text, stage_comparison
+    from ..reporting.report import ProgressBar, publish, safe_name
+    from ..reporting.wording import dumps
+    from .report import chosen_policies
 
     if args.max_evals < 1:
         raise UsageError("--max-evals must be at least 1")
     if args.out:
-        from .files import check_output_folder
+        from ..files import check_output_folder
 
         require("reports", "loopholes compare --out")
         check_output_folder(args.out, "--out")  # before the searches, not after them

@@ -2,7 +2,7 @@
 
 A rule file holds the same things as a `Policy` (metadata, cited parameters with dated
 values, readings, tiers, rules, known loopholes) and builds its rules from the
-framework's combinators (`loopholes.policy`): a compute line over a chosen sum, a domain
+framework's combinators (`loopholes.rules.framework`): a compute line over a chosen sum, a domain
 line with a share test, a cost line, a cluster rate, a revenue tier, with extra
 conditions composed by `all` / `any`. Loading one parses text and validates it with
 pydantic; it runs no code. What the format cannot say (a percentile of real models, a
@@ -24,9 +24,9 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .accounting import ESTIMATES
-from .errors import PolicyError, one_line
-from .policy import (COMPARATORS, DUTIES, SCOPES, STATUSES, KnownLoophole, Parameter, Policy, Reading, Rule, all_of,
+from ..accounting import ESTIMATES
+from ..errors import PolicyError, one_line
+from .framework import (COMPARATORS, DUTIES, SCOPES, STATUSES, KnownLoophole, Parameter, Policy, Reading, Rule, all_of,
                      any_of, cluster_rate, compute_threshold, cost_threshold, domain_threshold, parameter_holds,
                      revenue_threshold, rule_triggers, share_passes)
 
@@ -314,7 +314,7 @@ def build_policy(spec: RuleFile, source: str) -> Policy:
 
 def _check_walk_parameters(spec: RuleFile, parameters: dict, source: str) -> None:
     """The provider walk and the capability rule read their parameters by name."""
-    from . import frontier, providers
+    from .. import frontier, providers
 
     walks = any(getattr(r, "scope", None) == "provider" or r.kind == "modifier-share" for r in spec.rules) or \
         any(r.options.scope == "provider" for r in spec.readings)
@@ -372,18 +372,18 @@ def _rule(spec: Any, amount, built: dict[str, Rule], source: str) -> Rule:
         rule = revenue_threshold(spec.id, spec.clause, threshold, requires=_required(spec.requires, built, where, source),
                                  **common)
     elif spec.kind == "modifier-share":
-        from .providers import modifier_note, modifier_ratio
+        from ..providers import modifier_note, modifier_ratio
 
         rule = Rule(spec.id, spec.clause, spec.measures or "deployer's modification compute / original model's compute",
                     threshold, spec.comparator, spec.tier, modifier_ratio, modifier_note, unit="share of original compute")
     else:  # capability
-        from .frontier import capability_note, capability_of, frontier_line
+        from ..frontier import capability_note, capability_of, frontier_line
 
         rule = Rule(spec.id, spec.clause, spec.measures or "effective compute (capability) vs the most advanced "
                     "general-purpose models released by then", 0.0, spec.comparator, spec.tier, capability_of,
                     capability_note, unit="effective FLOP", line=frontier_line)
     if getattr(spec, "scope", None) == "provider":  # say who the walk found to be the provider
-        from .providers import provider_note
+        from ..providers import provider_note
 
         rule = replace(rule, condition=all_of([rule.condition, provider_note]) if rule.condition else provider_note)
     if spec.unit:
@@ -405,7 +405,7 @@ def _required(rule_id: str, built: dict[str, Rule], where: str, source: str) -> 
 
 
 def _condition(spec: Condition, amount, built: dict[str, Rule], where: str, source: str):
-    """A condition of the file as the framework's condition (`loopholes.policy`)."""
+    """A condition of the file as the framework's condition (`loopholes.rules.framework`)."""
     if spec.share is not None:
         return share_passes(spec.share.domain, amount(spec.share.above, f"{where}: share.above"), spec.share.comparator)
     if spec.parameter is not None:
@@ -441,8 +441,8 @@ def load_rule_file(path: "str | Path") -> Policy:
 
 def read_text(text: str, fmt: str, source: str) -> Any:
     """YAML (safe: no tags, no code; `1e26` is a number; a key twice is an error) or TOML."""
-    from .errors import SpecError
-    from .loading import _parse_text
+    from ..errors import SpecError
+    from ..loading import _parse_text
 
     try:
         return _parse_text(text, fmt, source)

@@ -15,21 +15,16 @@ self-contained P.html (report_html) with its findings as P-findings.csv (report_
 from __future__ import annotations
 
 import contextlib
-import json
 import math
-import os
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from .errors import LoopholesError, UsageError
-from .files import StagedSet
-from .render import fmt, step_notes
-
-DEFAULT_MAX_EVALS = 400_000
-"""The search's own default budget: reports show what `loopholes search` shows."""
+from ..errors import LoopholesError
+from ..files import StagedSet
+from ..render import fmt, step_notes
+from .wording import dumps
 FIRST_TABLE_YEAR = 2015
 """Backtest tables start here; earlier years are summed in one line (few models, none covered)."""
 RECENT_COVERED = 20
@@ -37,86 +32,7 @@ RECENT_COVERED = 20
 FIGURE_SUFFIXES = ("findings", "backtest")
 
 
-@dataclass
-class Analysis:
-    """Everything a report and a comparison need about one rule, as picklable data."""
-
-    policy: str
-    report: dict[str, Any]
-    measures: dict[str, Any]
-    backtest: Any
-    """The BacktestResult, kept whole for its figure."""
-
-
 # -- analysis (may run in a worker process) ---------------------------------------------
-
-def analyse(ref: Any, *, seed: int = 0, max_evals: int = DEFAULT_MAX_EVALS, common: bool = True) -> Analysis:
-    """Search and backtest one policy and reduce both to report data; with `common`, also
-    measure it against the common targets (compare.COMMON_TARGETS)."""
-    from .backtest import backtest
-    from .compare import common_results, policy_measures
-    from .search import Placements, search
-
-    placements = Placements()  # the common-target searches reuse the own search's knob placements
-    result = search(ref, seed=seed, max_evals=max_evals, placements=placements)
-    commons = common_results(result, seed=seed, max_evals=max_evals, material=result.material_factor,
-                             placements=placements) if common else None
-    bt = backtest(result.policy)
-    measures = policy_measures(result, bt, commons)
-    return Analysis(result.policy.id, report_model(result, bt, measures, max_evals), measures, bt)
-
-
-def analyse_all(refs: Sequence[Any], *, seed: int = 0, max_evals: int = DEFAULT_MAX_EVALS, jobs: int = 2,
-                progress: Callable[[int, int], None] | None = None, common: bool = True) -> list[Analysis]:
-    """`analyse` every policy, in input order. Policies are loaded first so a bad id fails
-    before any search; with jobs > 1 the searches run in worker processes (each is seeded
-    on its own, so the result does not depend on scheduling)."""
-    from .registry import load_policy
-
-    policies = [load_policy(ref) for ref in refs]
-    _check_unique(policies)
-    if jobs < 1:
-        raise UsageError("--jobs must be at least 1")
-    parallel = jobs > 1 and len(refs) > 1 and all(isinstance(ref, (str, os.PathLike)) for ref in refs)
-    if not parallel:
-        out = []
-        for i, policy in enumerate(policies):
-            out.append(analyse(policy, seed=seed, max_evals=max_evals, common=common))
-            if progress:
-                progress(i + 1, len(policies))
-        return out
-    return _analyse_parallel([str(ref) for ref in refs], seed, max_evals, jobs, progress, common)
-
-
-def _analyse_parallel(refs: list[str], seed: int, max_evals: int, jobs: int, progress, common: bool) -> list[Analysis]:
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    from .guard import stop_pool, worker_init
-
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(refs)), initializer=worker_init, initargs=(os.getpid(),))
-    try:
-        futures = {pool.submit(analyse, ref, seed=seed, max_evals=max_evals, common=common): i
-                   for i, ref in enumerate(refs)}
-        results: list[Analysis | None] = [None] * len(refs)
-        for done, future in enumerate(as_completed(futures)):
-            results[futures[future]] = future.result()
-            if progress:
-                progress(done + 1, len(refs))
-    except BaseException:  # Ctrl-C, SIGTERM or a failed rule: stop the other searches now
-        stop_pool(pool)
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    return [r for r in results if r is not None]
-
-
-def _check_unique(policies) -> None:
-    seen: set[str] = set()
-    for policy in policies:
-        if policy.id in seen:
-            raise UsageError(f"policy '{policy.id}' is named twice (two arguments load the same id); "
-                             "give each rule once, with a distinct id")
-        seen.add(policy.id)
 
 
 # -- the report model -------------------------------------------------------------------
@@ -142,7 +58,7 @@ def report_model(result: Any, bt: Any, measures: dict[str, Any], max_evals: int)
 
 def strategy_rows(result: Any, numbers: dict[str, int]) -> list[dict[str, Any]]:
     """One row per strategy: did it evade, with which finding, keeping how much, at what cost."""
-    from .compare import strategy_state
+    from .measures import strategy_state
 
     rows = []
     for strategy_id in result.strategies:
@@ -167,7 +83,7 @@ def slipped_past(finding: Any, policy: Any) -> dict[str, Any] | None:
     those drawing the rule's line in the finding's domain first; then one whose number
     passes its line while its condition (e.g. a share test) fails; else the closest to
     its line."""
-    from .policy import COMPARATORS
+    from ..rules.framework import COMPARATORS
 
     nominal = {rule.id: rule.threshold for rule in policy.rules}
     clauses = [c for c in finding.verdict.clauses if c.tier in policy.covered_tiers and not c.triggered]
@@ -290,7 +206,7 @@ def report_markdown(model: dict[str, Any]) -> str:
 
 
 def _leak(value: dict[str, Any] | None, readings: Sequence[str]) -> str:
-    from .compare import bound_note, leak_text, source_text
+    from .wording import bound_note, leak_text, source_text
 
     if not value or not value.get("leakage"):
         return "nothing escapes"
@@ -355,7 +271,7 @@ def _targets(model: dict[str, Any]) -> str:
 
 
 def _strategies(model: dict[str, Any]) -> str:
-    from .sensitivity import describe_hinge
+    from ..sensitivity import describe_hinge
 
     rows = []
     for r in model["strategies"]:
@@ -396,7 +312,7 @@ def _findings(model: dict[str, Any]) -> str:
 
 
 def _assumptions(f: dict[str, Any]) -> str:
-    from .sensitivity import describe_hinge
+    from ..sensitivity import describe_hinge
 
     if not f.get("assumptions"):
         return "no capability coefficient moves its leakage"
@@ -549,25 +465,7 @@ def report_files(policy_id: str) -> set[str]:
             | {figure_name(policy_id, s) for s in FIGURE_SUFFIXES})
 
 
-def tidy(value: Any) -> Any:
-    """JSON-ready and stable: floats to six significant figures (non-finite as null),
-    mapping keys as strings, tuples as lists."""
-    if isinstance(value, bool) or value is None or isinstance(value, (str, int)):
-        return value
-    if isinstance(value, float):
-        return float(f"{value:.6g}") if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): tidy(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [tidy(v) for v in value]
-    return str(value)
-
-
-def dumps(doc: Any) -> str:
-    return json.dumps(tidy(doc), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-def stage_report(stage: "Staging", analysis: Analysis) -> None:
+def stage_report(stage: "Staging", analysis: Any) -> None:
     """Write one rule's Markdown, JSON, figures, CSV and HTML into the staging folder (the
     HTML last: it embeds the figures)."""
     from . import report_csv, report_figures
@@ -623,7 +521,7 @@ def publish(out: str | Path, produce: Callable[[Staging], set[str]]) -> list[Pat
             raise ReportError(f"could not move the new reports into {out}: {error.strerror or error}") from error
 
 
-def write_reports(analyses: Sequence[Analysis], out: str | Path, *, comparison: dict[str, Any] | None = None) -> list[Path]:
+def write_reports(analyses: Sequence[Any], out: str | Path, *, comparison: dict[str, Any] | None = None) -> list[Path]:
     """Reports of every analysed rule (and, given one, the comparison) into `out`, all or nothing."""
     def produce(stage: Staging) -> set[str]:
         owned: set[str] = set()

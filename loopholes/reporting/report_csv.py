@@ -92,9 +92,9 @@ MATRIX_COLUMNS: list[Column] = [
 def metric_columns(doc: dict[str, Any]) -> list[Column]:
     """The columns of compare-metrics.csv: fixed ones, then per domain (general, bio, then
     any other in name order) and per recent backtest year."""
-    from .compare import _domain_order
+    from .wording import domain_order
 
-    domains = sorted({d for m in doc["metrics"] for d in (*m["leakage_detail"], *m["common"])}, key=_domain_order)
+    domains = sorted({d for m in doc["metrics"] for d in (*m["leakage_detail"], *m["common"])}, key=domain_order)
     years = sorted({y for m in doc["metrics"] for y in m["burden"]["recent_years"]})
     rank = {entry["policy"]: entry["rank"] for entry in doc["ranking"]}
     states = lambda m, *names: sum(len(m["states"][n]) for n in names)  # noqa: E731
@@ -154,7 +154,7 @@ def _covered(metrics: dict[str, Any], year: int) -> int:
 
 def cell(value: Any) -> str:
     """One value as the JSON writes it, flattened for a spreadsheet."""
-    from .report import tidy
+    from .wording import tidy
 
     if value is None:
         return ""

@@ -10,7 +10,7 @@ import os
 import sys
 from typing import Any, Sequence
 
-from .errors import LoopholesError, UsageError, one_line
+from ..errors import LoopholesError, UsageError, one_line
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,16 +44,16 @@ def _add_later_commands(sub: Any) -> None:
     """Commands whose engines live in their own modules; each module adds its parser."""
     for module in ("search", "backtest", "report", "compare", "validate"):
         try:
-            mod = __import__(f"loopholes.{module}_cli", fromlist=["add_parser"])
+            mod = __import__(f"loopholes.cli.{module}", fromlist=["add_parser"])
         except ModuleNotFoundError as error:
-            if error.name != f"loopholes.{module}_cli":
+            if error.name != f"loopholes.cli.{module}":
                 raise
             continue
         mod.add_parser(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .guard import Terminated, terminate_cleanly
+    from ..guard import Terminated, terminate_cleanly
 
     try:
         with terminate_cleanly():
@@ -73,9 +73,9 @@ def _main(argv: Sequence[str] | None) -> int:
             return _cmd_list()
         if args.command == "schema":
             if args.rule:
-                from .rulefile import json_schema
+                from ..rules.rulefile import json_schema
             else:
-                from .spec import json_schema
+                from ..spec import json_schema
 
             print(json.dumps(json_schema(), indent=2))
             return 0
@@ -101,7 +101,7 @@ def _main(argv: Sequence[str] | None) -> int:
 def _cmd_list() -> int:
     from tabulate import tabulate
 
-    from .registry import load_policy, policy_ids
+    from ..rules.registry import load_policy, policy_ids
 
     rows = []
     for pid in policy_ids():
@@ -115,7 +115,7 @@ def _cmd_list() -> int:
     print("Policies")
     print(tabulate(rows, headers=["id", "title", "status", "dates", "readings"], maxcolwidths=[None, 40, None, 40, None]))
     try:
-        from .strategies import registry as strategy_registry
+        from ..strategies import registry as strategy_registry
     except ModuleNotFoundError:
         return 0
     print("\nGaming strategies")
@@ -125,13 +125,13 @@ def _cmd_list() -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from . import check
-    from .guard import watch_rules
+    from .. import check
+    from ..guard import watch_rules
 
     with watch_rules():  # a rule stuck on this lifecycle is named, not waited on forever
         verdict = check(args.policy, args.spec, args.reading, coefficients=args.coefficients)
     if args.json:
-        from .files import json_text
+        from ..files import json_text
 
         print(json_text(verdict.to_json(), indent=2))
     else:
@@ -143,7 +143,7 @@ def render_verdict(verdict) -> str:
     """A short readable trace: each clause, measured against threshold, and why."""
     from tabulate import tabulate
 
-    from .render import fmt as _fmt
+    from ..render import fmt as _fmt
 
     head = (f"{verdict.policy} (reading: {verdict.reading}) on '{verdict.lifecycle.name}', artifact '{verdict.artifact}': "
             f"{'COVERED' if verdict.covered else 'NOT COVERED'}" + (f" (tier: {verdict.tier})" if verdict.tier else " (no tier)"))

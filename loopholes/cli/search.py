@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from .errors import UsageError
+from ..errors import UsageError
 
 
 def add_parser(sub) -> None:
@@ -36,12 +36,12 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from .search import search
+    from ..search import search
 
     if args.max_seconds is not None and args.max_seconds <= 0:
         raise UsageError("--max-seconds must be positive")
     if args.save:
-        from .files import check_output_folder
+        from ..files import check_output_folder
 
         check_output_folder(args.save, "--save")  # before the search, not after it
     bar = _progress_bar(args.json)
@@ -55,7 +55,7 @@ def run(args) -> int:
             bar.close()
     paths = save_findings(result, args.save, whole_set=True) if args.save else {}
     if args.json:
-        from .files import json_text
+        from ..files import json_text
 
         print(json_text(result.to_json(), indent=2))  # strict: an unbounded ratio is null
     else:
@@ -70,7 +70,7 @@ def save_findings(result, folder, *, whole_set: bool = False) -> dict[str, str]:
     import glob
     from pathlib import Path
 
-    from .files import StagedSet, write_atomic
+    from ..files import StagedSet, write_atomic
 
     out = Path(folder)
     paths = {}
@@ -93,14 +93,14 @@ def save_findings(result, folder, *, whole_set: bool = False) -> dict[str, str]:
             if stage:
                 stage.discard()
     except OSError as error:
-        from .errors import OutputError
+        from ..errors import OutputError
 
         raise OutputError(f"cannot write the findings into {folder}: {error.strerror or error}") from None
     return paths
 
 
 def summary_text(result, paths=None, policy_ref: str | None = None) -> str:
-    from .render import finding_text, fmt
+    from ..render import finding_text, fmt
 
     paths = paths or {}
     policy = result.policy

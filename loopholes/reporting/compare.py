@@ -26,10 +26,10 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Iterable, Sequence
 
-COMMON_TARGETS = {"general": 1e26, "bio": 1e23}
-"""docs/design.md §12: every rule is also measured against these honest models (training FLOP)."""
-STATES = ("robust", "material", "marginal", "reading", "blocked", "n/a")
-"""Matrix cell states, worst first."""
+from .analysis import analyse_longest_first
+from .measures import COMMON_TARGETS, STATES
+from .wording import bound_note, domain_order, fmt_or_dash, leak_text, source_text
+
 STATE_TEXT = {
     "robust": "material, robust",
     "material": "material",
@@ -54,147 +54,9 @@ RANKING_RULE = ("fewest leaks first: the lower worst material leakage across dom
                 "bounded by the search is a lower bound, so such rules rank after every rule whose worst figure is "
                 "measured), then the higher cost of the cheapest material evasion; burden is shown beside, never "
                 "folded in")
-RECENT_YEARS = 3
-"""Burden is summarised over the last this-many fully covered years of the Epoch data."""
 
 
 # -- one rule ---------------------------------------------------------------------------
-
-def strategy_applies(policy: Any, strategy_id: str) -> bool:
-    """Whether a strategy can matter to `policy` in any domain it draws a line in."""
-    from .strategies import get_strategy
-
-    strategy = get_strategy(strategy_id)
-    return any(strategy.applies(policy, domain) for domain in policy.target_lines)
-
-
-def representative(result: Any, strategy_id: str) -> Any:
-    """The finding that speaks for a strategy: one that evades under every reading before one
-    that needs a reading, then the one where this strategy itself adds most (its
-    counterfactual factor, so a composition carried by another strategy does not lend its
-    leakage); among those within the same-leakage tolerance of the largest contribution,
-    the simplest. So a cell is material only when the strategy's own best finding is, not
-    when it merely rides along in another strategy's material composition."""
-    from .search import SAME_LEAKAGE
-
-    findings = result.evading(strategy_id)
-    if not findings:
-        return None
-    clear = [f for f in findings if not f.ambiguity] or findings
-    most = max(f.adds.get(strategy_id, 0.0) for f in clear)
-    near = [f for f in clear if f.adds.get(strategy_id, 0.0) >= most * (1 - SAME_LEAKAGE)]
-    return min(near, key=lambda f: (len(f.strategies), -f.leakage, f.id))  # the simplest of those
-
-
-def strategy_state(result: Any, strategy_id: str) -> tuple[str, Any]:
-    """The matrix cell of one strategy against one rule, and the finding that speaks for it."""
-    best = representative(result, strategy_id)
-    if best is None:
-        return ("blocked" if strategy_applies(result.policy, strategy_id) else "n/a"), None
-    if best.ambiguity:
-        return "reading", best
-    if not best.material:
-        return "marginal", best
-    return ("robust" if best.robust else "material"), best
-
-
-def cell(result: Any, strategy_id: str) -> dict[str, Any]:
-    state, f = strategy_state(result, strategy_id)
-    if f is None:
-        return {"state": state, "finding": None, "domain": None, "leakage": None, "bounded_by": [],
-                "p_evades": None, "p_material": None, "adds": None, "strategies": []}
-    adds = f.adds.get(strategy_id)
-    return {"state": state, "finding": f.id, "domain": f.domain, "leakage": f.leakage,
-            "bounded_by": list(f.bounded_by), "p_evades": f.p_evades, "p_material": f.p_material,
-            "adds": adds if adds is not None and math.isfinite(adds) else None, "strategies": list(f.strategies),
-            "evades_under": list(f.evades_under)}
-
-
-def burden(backtest: Any) -> dict[str, Any]:
-    """Covered real models per year (docs/design.md §8 burden), with the mean over the last
-    fully covered years so rules compare on one number."""
-    from .search import FULL_COVERAGE
-
-    per_year = {row.year: row.covered for row in backtest.years}
-    judged = {row.year: row.with_compute for row in backtest.years}
-    recent = [year for year in range(FULL_COVERAGE.year - RECENT_YEARS + 1, FULL_COVERAGE.year + 1)]
-    mean = sum(per_year.get(year, 0) for year in recent) / len(recent)
-    return {"reading": backtest.reading, "per_year": per_year, "with_compute": judged, "recent_years": recent,
-            "recent_mean": mean, "total": len(backtest.covered_models)}
-
-
-def common_results(result: Any, *, seed: int, max_evals: int, material: float,
-                   placements: Any = None) -> dict[str, Any]:
-    """Per common-target domain, the search result measuring the rule against it: the rule's
-    own search where its line there is the common target already, else a new search
-    (same seed and budget) with that target."""
-    from .search import search
-
-    out = {}
-    for domain, flop in COMMON_TARGETS.items():
-        if result.policy.target_lines.get(domain) == flop and domain in result.targets:
-            out[domain] = result
-        else:
-            out[domain] = search(result.policy, domain=domain, target_flop=flop, seed=seed, max_evals=max_evals,
-                                 material=material, placements=placements)
-    return out
-
-
-def leak(result: Any, domain: str) -> dict[str, Any]:
-    """One domain's leakage figure as data (SearchResult.leakage_detail), with its target."""
-    detail = dict(result.leakage_detail()[domain])
-    target = result.targets[domain]
-    detail.update(target_flop=target.honest_flop, target_effective_flop=target.effective_flop,
-                  target_profile=target.profile, date=result.policy.reference_date.isoformat(),
-                  bounded=bool(detail["bounded_by"]))
-    return detail
-
-
-def worst_material(leaks: dict[str, dict[str, Any]], material: float) -> dict[str, Any] | None:
-    """The leakiest material figure across domains: measured before bounded at equal size."""
-    chosen = [dict(value, domain=d) for d, value in leaks.items() if value["leakage"] >= material]
-    return max(chosen, key=lambda v: (v["leakage"], not v["bounded"], v["domain"]), default=None)
-
-
-def policy_measures(result: Any, backtest: Any, commons: dict[str, Any] | None = None) -> dict[str, Any]:
-    """docs/design.md §8 measures of one rule, plus the matrix row, from its searches and backtest."""
-    policy = result.policy
-    material = result.material_factor
-    cells = {s: cell(result, s) for s in result.strategies}
-    by_state = {state: [s for s, c in cells.items() if c["state"] == state] for state in STATES}
-    applicable = [s for s, c in cells.items() if c["state"] != "n/a"]
-    material_findings = [f for f in result.findings if f.material and not f.ambiguity]
-    cheapest = min(material_findings, key=lambda f: (f.cost["ratio_to_honest"], f.id), default=None)
-    cheapest_any = min(result.findings, key=lambda f: (f.cost["ratio_to_honest"], f.id), default=None)
-    own = {d: leak(result, d) for d in result.targets}
-    common = {d: leak(r, d) for d, r in (commons or {}).items()}
-    return {
-        "policy": policy.id, "title": policy.title, "status": policy.status, "population_based": policy.population_based,
-        "reference_date": policy.reference_date.isoformat(),
-        "lines": dict(policy.target_lines),
-        "readings": [r.id for r in policy.readings],
-        "material_factor": material,
-        "leakage": {d: v["leakage"] for d, v in own.items()},
-        "leakage_detail": own,
-        "common": common,
-        "worst_material": worst_material(common, material) if common else worst_material(own, material),
-        "evasion_cost": cheapest.cost["ratio_to_honest"] if cheapest else None,
-        "cheapest_finding": cheapest.id if cheapest else None,
-        "cheapest_strategies": list(cheapest.strategies) if cheapest else [],
-        "cheapest_any": ({"finding": cheapest_any.id, "cost": cheapest_any.cost["ratio_to_honest"],
-                          "leakage": cheapest_any.leakage} if cheapest_any else None),
-        "strategies_blocked": len(by_state["blocked"]) / len(applicable) if applicable else None,
-        "blocked": len(by_state["blocked"]),
-        "applicable": len(applicable),
-        "cannot_apply": len(by_state["n/a"]),
-        "states": by_state,
-        "cells": cells,
-        "findings": len(result.findings),
-        "robust_findings": sum(f.robust for f in result.findings),
-        "material_findings": sum(f.material for f in result.findings),
-        "target_profile": next(iter(result.targets.values())).profile,
-        "burden": burden(backtest),
-    }
 
 
 # -- several rules ----------------------------------------------------------------------
@@ -250,7 +112,7 @@ def compare(policies: Sequence[Any], *, seed: int = 0, max_evals: int | None = N
             progress: Callable[[int, int], None] | None = None) -> tuple[dict[str, Any], list[Any]]:
     """Search and backtest every policy, then compare them; returns the comparison and
     the per-policy analyses (for reports written in the same run)."""
-    from .report import DEFAULT_MAX_EVALS
+    from .analysis import DEFAULT_MAX_EVALS
 
     budget = DEFAULT_MAX_EVALS if max_evals is None else max_evals
     analyses = analyse_longest_first(policies, seed=seed, max_evals=budget, jobs=jobs, progress=progress, common=True)
@@ -259,80 +121,8 @@ def compare(policies: Sequence[Any], *, seed: int = 0, max_evals: int | None = N
 
 # -- scheduling -------------------------------------------------------------------------
 
-def search_cost(policy: Any, *, common: bool = False) -> int:
-    """A deterministic guess at how long a rule's search takes, only to start the longest
-    first: a search judges its compositions under every reading, in every domain it
-    searches, clause by clause, so its work grows with readings x domains x clauses.
-    With `common`, the searches on the common targets that differ from the rule's own
-    lines (compare, reports) count as more domains. Speed never changes a result, so a
-    wrong guess costs wall time, not correctness."""
-    lines = dict(policy.target_lines)
-    searches = len(lines)
-    if common:
-        searches += sum(1 for domain, flop in COMMON_TARGETS.items() if lines.get(domain) != flop)
-    return max(len(policy.readings), 1) * max(len(policy.rules), 1) * max(searches, 1)
-
-
-def longest_first(policies: Sequence[Any], *, common: bool = False) -> list[int]:
-    """Indices of `policies` (loaded rules) by decreasing `search_cost`, input order among
-    equals: the order in which a pool of workers should start them (longest processing
-    time first), so that no worker is left alone with a long search at the end."""
-    costs = [search_cost(policy, common=common) for policy in policies]
-    return sorted(range(len(policies)), key=lambda i: (-costs[i], i))
-
-
-def analyse_longest_first(refs: Sequence[Any], *, jobs: int = 2, common: bool = True, **options: Any) -> list[Any]:
-    """`report.analyse_all`, with the searches started longest first when they run in
-    worker processes, and the analyses returned in input order. Each analysis is seeded
-    on its own, so the order changes when each one finishes, never what it holds."""
-    from .registry import load_policy
-    from .report import analyse_all
-
-    if jobs <= 1 or len(refs) <= 1:
-        return analyse_all(refs, jobs=jobs, common=common, **options)
-    order = longest_first([load_policy(ref) for ref in refs], common=common)
-    analyses = analyse_all([refs[i] for i in order], jobs=jobs, common=common, **options)
-    if len(analyses) != len(refs):  # not reached: analyse_all returns one analysis per rule or raises
-        raise RuntimeError("analyse_all returned fewer analyses than rules")
-    out: list[Any] = [None] * len(refs)
-    for position, analysis in zip(order, analyses):
-        out[position] = analysis
-    return out
-
 
 # -- words ------------------------------------------------------------------------------
-
-def _fmt(value: float | None, suffix: str = "") -> str:
-    from .render import fmt
-
-    return "—" if value is None else fmt(value) + suffix
-
-
-def leak_text(value: dict[str, Any] | None) -> str:
-    """A leakage figure as a reader must take it: '≥' when the search bounded it."""
-    if not value or not value.get("leakage"):
-        return "none"
-    return ("≥ " if value.get("bounded") or value.get("bounded_by") else "") + _fmt(value["leakage"], "x")
-
-
-def source_text(value: dict[str, Any] | None, readings: Sequence[str] = ()) -> str:
-    """What reached a leakage figure: the strategies (or no gaming at all) and the readings."""
-    if not value or not value.get("leakage"):
-        return "—"
-    if value.get("no_strategy_needed"):
-        what = "no gaming needed (the rule never reaches this target)"
-    else:
-        what = " + ".join(value.get("strategies") or []) or "—"
-    under = value.get("evades_under") or []
-    if readings and under and len(under) < len(readings):
-        what += f" under reading{'s' if len(under) > 1 else ''} {', '.join(under)}"
-    return what
-
-
-def bound_note(value: dict[str, Any] | None) -> str:
-    if not value or not value.get("bounded_by"):
-        return ""
-    return "bounded by " + "; ".join(value["bounded_by"])
 
 
 def _by_policy(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -354,7 +144,7 @@ def ranking_rows(doc: dict[str, Any]) -> list[list[Any]]:
                      (f"{leak_text(worst)} ({worst['domain']})" if worst else "none material"),
                      _p(worst["p_material"]) if worst else "—",
                      source_text(worst, m["readings"]) if worst else "—",
-                     _fmt(m["evasion_cost"], "x"),
+                     fmt_or_dash(m["evasion_cost"], "x"),
                      f"{len(states['robust']) + len(states['material'])} / {m['applicable']}",
                      f"{len(states['marginal'])}", f"{len(states['reading'])}",
                      f"{m['blocked']} / {m['applicable']}", str(m["cannot_apply"]), f"{b['recent_mean']:.1f}"])
@@ -386,14 +176,14 @@ def leakage_rows(doc: dict[str, Any]) -> list[list[str]]:
     rows = []
     for entry in doc["ranking"]:
         m = _by_policy(doc)[entry["policy"]]
-        for domain in sorted(set(m["leakage_detail"]) | set(m["common"]), key=_domain_order):
+        for domain in sorted(set(m["leakage_detail"]) | set(m["common"]), key=domain_order):
             own, common = m["leakage_detail"].get(domain), m["common"].get(domain)
             rows.append([m["policy"], domain,
-                         _fmt(m["lines"].get(domain)) if domain in m["lines"] else "no clause",
+                         fmt_or_dash(m["lines"].get(domain)) if domain in m["lines"] else "no clause",
                          leak_text(own) if own else "—", source_text(own, m["readings"]) if own else "—",
                          leak_text(common) if common else "—",
-                         _fmt(common.get("no_gaming"), "x") if common and common.get("no_gaming") else "—",
-                         _fmt(common.get("measured_max"), "x") if common and common.get("measured_max") else "—",
+                         fmt_or_dash(common.get("no_gaming"), "x") if common and common.get("no_gaming") else "—",
+                         fmt_or_dash(common.get("measured_max"), "x") if common and common.get("measured_max") else "—",
                          _p(common.get("p_material")) if common else "—",
                          source_text(common, m["readings"]) if common else "—",
                          "; ".join(dict.fromkeys(filter(None, [bound_note(own), bound_note(common)]))) or "measured"])
@@ -403,10 +193,6 @@ def leakage_rows(doc: dict[str, Any]) -> list[list[str]]:
 LEAKAGE_HEADERS = ["rule", "domain", "own line (FLOP)", "leakage at own line", "reached by",
                    "leakage at common target", "of which with no gaming at all", "largest measured (not bounded)",
                    "P(material)", "reached by", "bounds"]
-
-
-def _domain_order(domain: str) -> tuple:
-    return (list(COMMON_TARGETS).index(domain) if domain in COMMON_TARGETS else len(COMMON_TARGETS), domain)
 
 
 def burden_rows(doc: dict[str, Any], years: Sequence[int]) -> list[list[Any]]:
@@ -426,7 +212,7 @@ def burden_years(doc: dict[str, Any], first: int = 2018) -> list[int]:
 
 
 def _target_words(domain: str) -> str:
-    return f"an honest {domain} model trained with {_fmt(COMMON_TARGETS[domain])} operations" \
+    return f"an honest {domain} model trained with {fmt_or_dash(COMMON_TARGETS[domain])} operations" \
         if domain in COMMON_TARGETS else f"the honest {domain} target"
 
 
@@ -446,16 +232,16 @@ def verdict_sentences(doc: dict[str, Any]) -> list[str]:
     factor = best["material_factor"]
     if worst:
         first = (f"Leaks least on the common targets: {best['policy']} ({best['status']}) — its worst material leakage is "
-                 f"{leak_text(worst)} ({worst['domain']}: as capable as {_fmt(worst['leakage'])} times "
+                 f"{leak_text(worst)} ({worst['domain']}: as capable as {fmt_or_dash(worst['leakage'])} times "
                  f"{_target_words(worst['domain'])}), reached by {source_text(worst, best['readings'])}"
                  + (f", P(material) {_p(worst['p_material'])}" if worst.get("p_material") is not None else "")
                  + (f"; {bound_note(worst)}" if worst["bounded"] else "")
-                 + (f"; an honest run under its lines already reaches {_fmt(worst['no_gaming'])}x of that with no gaming "
+                 + (f"; an honest run under its lines already reaches {fmt_or_dash(worst['no_gaming'])}x of that with no gaming "
                     "at all, because no clause of the rule reaches this target" if worst.get("no_gaming", 0) >= 1 else "")
                  + ".")
     else:
         first = (f"Leaks least on the common targets: {best['policy']} ({best['status']}) — nothing it leaves uncovered reaches "
-                 f"{_fmt(factor)}x a common target within the search budget.")
+                 f"{fmt_or_dash(factor)}x a common target within the search budget.")
     below = [m for e in doc["ranking"][1:] for m in [metrics[e["policy"]]]
              if worst and m["worst_material"] and m["worst_material"]["bounded"]
              and m["worst_material"]["leakage"] < worst["leakage"]]
@@ -470,11 +256,11 @@ def verdict_sentences(doc: dict[str, Any]) -> list[str]:
     out = [first,
            f"On its own line{'s' if len(best['lines']) > 1 else ''}: {len(states['robust']) + len(states['material'])}"
            f" of {best['applicable']} applicable strategies evade it materially through the finding where they "
-           f"themselves add most (at least {_fmt(factor)}x; "
+           f"themselves add most (at least {fmt_or_dash(factor)}x; "
            f"{_listing(states['robust'] + states['material'])}), {len(states['marginal'])} only marginally, "
            f"{len(states['reading'])} only under some readings; {best['blocked']} blocked "
            f"({_listing(states['blocked'])}); {best['cannot_apply']} cannot apply.",
-           (f"Cheapest material evasion of it: {_fmt(best['evasion_cost'], 'x')} the honest run "
+           (f"Cheapest material evasion of it: {fmt_or_dash(best['evasion_cost'], 'x')} the honest run "
             f"({', '.join(best['cheapest_strategies'])})." if best["evasion_cost"] is not None
             else "No material evasion of it was found on its own lines."),
            f"At what burden: {best['burden']['recent_mean']:.1f} covered real models a year "
@@ -493,9 +279,9 @@ def verdict_sentences(doc: dict[str, Any]) -> list[str]:
                   f"{'any of them' if len(open_ended) > 1 else 'it'} may leak more than {last['policy']}.")
         out.append(f"{label}: {last['policy']} ({last['status']}) — worst material leakage {leak_text(lw)}"
                    + (f" ({lw['domain']}, via {source_text(lw, last['readings'])}"
-                      + (f"; largest measured {_fmt(lw['measured_max'])}x" if lw.get("bounded") and lw.get("measured_max")
+                      + (f"; largest measured {fmt_or_dash(lw['measured_max'])}x" if lw.get("bounded") and lw.get("measured_max")
                          else "")
-                      + (f"; {_fmt(lw['no_gaming'])}x with no gaming at all" if lw.get("no_gaming", 0) >= 1 else "")
+                      + (f"; {fmt_or_dash(lw['no_gaming'])}x with no gaming at all" if lw.get("no_gaming", 0) >= 1 else "")
                       + ")" if lw else "")
                    + f", {last['burden']['recent_mean']:.1f} covered models a year." + caveat)
     out.append(f"Ranking rule: {doc['ranking_rule']}.")
@@ -549,7 +335,7 @@ def compare_text(doc: dict[str, Any]) -> str:
              tabulate(matrix_rows(doc, symbols=True), headers=["strategy"] + order, disable_numparse=True),
              "",
              "Capability leakage (uncovered artifact / honest model at the line; common targets: "
-             + ", ".join(f"{d} {_fmt(v)}" for d, v in COMMON_TARGETS.items()) + ")",
+             + ", ".join(f"{d} {fmt_or_dash(v)}" for d, v in COMMON_TARGETS.items()) + ")",
              tabulate(leakage_rows(doc), headers=LEAKAGE_HEADERS, maxcolwidths=[None] * 10 + [40],
                       disable_numparse=True),
              "",
@@ -574,7 +360,7 @@ def stage_comparison(stage: Any, doc: dict[str, Any], *, reports: bool = False) 
     """Write compare.md, compare.json, the figures, the matrix and metrics as CSV, and
     compare.html (last: it embeds the figures) into a report.Staging."""
     from . import report_csv, report_figures
-    from .report import dumps
+    from .wording import dumps
     from .report_html import stage_html
 
     markdown = compare_markdown(doc, reports=reports)
@@ -617,7 +403,7 @@ def compare_markdown(doc: dict[str, Any], *, reports: bool = False) -> str:
             f"cover, divided by the capability of an honest model trained exactly at the line with the same "
             f"coefficients. 1x is what the rule exists to catch; 3x is about as capable as an honest model trained "
             f"with three times the line's compute (effective compute of an honest recipe grows in proportion to its "
-            f"training compute). An evasion is *material* from {_fmt(factor)}x (docs/findings.md says why); below "
+            f"training compute). An evasion is *material* from {fmt_or_dash(factor)}x (docs/findings.md says why); below "
             f"that it is *marginal*. *Common targets* are the same for every rule: "
             + " and ".join(_target_words(d) for d in COMMON_TARGETS) + ", each on the rule's reference date. "
             "A figure marked ≥ stopped at a bound of the search (named in the leakage table): it is a lower bound, "
@@ -668,8 +454,8 @@ def _cost_rows(doc: dict[str, Any]) -> list[list[str]]:
         m = _by_policy(doc)[entry["policy"]]
         any_ = m.get("cheapest_any")
         rows.append([m["policy"], m["cheapest_finding"] or "— (no material evasion)",
-                     ", ".join(m["cheapest_strategies"]) or "—", _fmt(m["evasion_cost"], "x"),
-                     f"{_fmt(any_['cost'], 'x')} ({any_['finding']}, leakage {_fmt(any_['leakage'], 'x')})" if any_
+                     ", ".join(m["cheapest_strategies"]) or "—", fmt_or_dash(m["evasion_cost"], "x"),
+                     f"{fmt_or_dash(any_['cost'], 'x')} ({any_['finding']}, leakage {fmt_or_dash(any_['leakage'], 'x')})" if any_
                      else "—"])
     return rows
 
@@ -681,7 +467,7 @@ def _answers(doc: dict[str, Any], metrics: dict[str, dict[str, Any]]) -> list[st
     out = ["**1. How much capability leaks past each static line?**", ""]
     if static:
         for m in static:
-            parts = [f"{d} {leak_text(v)} an honest model at its {_fmt(m['lines'][d])} line "
+            parts = [f"{d} {leak_text(v)} an honest model at its {fmt_or_dash(m['lines'][d])} line "
                      f"({source_text(v, m['readings'])})" for d, v in m["leakage_detail"].items()]
             out.append(f"- {m['policy']}: " + "; ".join(parts) + ".")
     else:
@@ -717,8 +503,8 @@ def _answers(doc: dict[str, Any], metrics: dict[str, dict[str, Any]]) -> list[st
 def _validation_section() -> list[str]:
     """How well the capability model every leakage rests on predicts published model pairs
     it was not fitted on (`loopholes validate`), so a reader can weigh the numbers above."""
-    from . import validate
-    from .capability import load_coefficients
+    from .. import validate
+    from ..capability import load_coefficients
 
     rows = validate.run(load_coefficients())
     ok = sum(validate.status(r) == "ok" for r in rows)
@@ -746,7 +532,7 @@ def _ranking_findings(doc: dict[str, Any]) -> list[str]:
             continue
         out += [f"**{m['policy']}** ({worst['domain']}): {leak_text(worst)} via {source_text(worst, m['readings'])}"
                 + (f"; {bound_note(worst)}" if worst.get("bounded_by") else "")
-                + (f"; with no gaming at all {_fmt(worst['no_gaming'])}x" if worst.get("no_gaming", 0) >= 1 else "")
+                + (f"; with no gaming at all {fmt_or_dash(worst['no_gaming'])}x" if worst.get("no_gaming", 0) >= 1 else "")
                 + f". Replay under reading `{worst.get('reading')}`:", "",
                 "<details><summary>lifecycle</summary>", "", "```yaml",
                 yaml.safe_dump(worst["lifecycle"], sort_keys=False, allow_unicode=True, width=100).rstrip("\n"),

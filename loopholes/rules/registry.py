@@ -1,4 +1,4 @@
-"""Find policies by bundled id, by file path, or through the `loopholes.policies`
+"""Find policies by bundled id, by file path, or through the `loopholes.rules.bundled`
 entry-point group (third-party packs; set LOOPHOLES_NO_PLUGINS=1 to skip them)."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import PolicyError
-from .policies import BUNDLED
-from .policy import Policy
+from ..errors import PolicyError
+from .bundled import BUNDLED
+from .framework import Policy
 from .rulefile import is_rule_file, load_rule_file
 
 
@@ -38,7 +38,7 @@ def load_policy(ref: "str | Path | Policy") -> Policy:
     text = str(ref)
     if text in BUNDLED:
         if BUNDLED[text].endswith(".yaml"):
-            return _load_rule_file(Path(__file__).resolve().parent / "policies" / BUNDLED[text])
+            return _load_rule_file(Path(__file__).resolve().parent / "bundled" / BUNDLED[text])
         return _policy_of(importlib.import_module(BUNDLED[text]), text)
     if text in _plugins():
         return _policy_of(_plugins()[text].load(), text)  # type: ignore[attr-defined]
@@ -53,7 +53,7 @@ def load_policy(ref: "str | Path | Policy") -> Policy:
 
 @functools.cache
 def _load_rule_file(path: Path) -> Policy:
-    """A YAML or TOML rule (loopholes.rulefile), cached on its resolved path: parsing
+    """A YAML or TOML rule (loopholes.rules.rulefile), cached on its resolved path: parsing
     and validating it runs no code."""
     policy = load_rule_file(path)  # the file's schema and Policy's own checks have run
     _RULE_FILES[id(policy)] = (policy, path)
@@ -97,7 +97,7 @@ def _load_policy_file(path: Path) -> Policy:
 def _policy_of(module: object, where: str) -> Policy:
     policy = getattr(module, "POLICY", None)
     if not isinstance(policy, Policy):
-        raise PolicyError(f"{where}: defines no POLICY (a loopholes.policy.Policy)")
+        raise PolicyError(f"{where}: defines no POLICY (a loopholes.rules.framework.Policy)")
     return _searchable(policy, f"{where}: policy '{policy.id}'")
 
 

@@ -41,7 +41,7 @@ def save_figure(fig: Any, path: str | os.PathLike) -> Path:
 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    from .files import write_atomic
+    from ..files import write_atomic
 
     FigureCanvasAgg(fig)
     buffer = io.BytesIO()

@@ -31,8 +31,8 @@ from typing import Any, Mapping
 
 from loopholes.probes import coverage_line, member_reading, probe, record_lifecycle
 from loopholes.lifecycle import COMPOSITE_KINDS, ON_BASE_KINDS, TRAINING_KINDS, Lifecycle, Step
-from loopholes.policy import Context, KnownLoophole, Parameter, Policy, Reading, Rule, training_compute
-from loopholes.policies.dynamic_percentile import (
+from loopholes.rules.framework import Context, KnownLoophole, Parameter, Policy, Reading, Rule, training_compute
+from loopholes.rules.bundled.dynamic_percentile import (
     ARTIFACT_CLASSES, ESSAY, GENERAL_CLASS, PERCENTILE, POPULATION_CLASSES, PRIMER, PROPOSAL_DATES, PROPOSAL_SOURCE,
     REFERENCE_DATE,
     SPECIALISED_SHARE, WINDOW_MONTHS, Cut, artifact_class, joins_population, population_for, top_line,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .errors import UsageError
-from .extras import require
+from ..errors import UsageError
+from ..extras import require
 
 DEFAULT_OUT = "loopholes-report"
 """Not `reports`: run from a checkout, that default overwrote the committed reports of the
@@ -11,7 +11,7 @@ bundled rules (tools/regenerate_reports.py writes those, with --out reports)."""
 
 
 def add_parser(sub) -> None:
-    from .report import DEFAULT_MAX_EVALS
+    from ..reporting.analysis import DEFAULT_MAX_EVALS
 
     parser = sub.add_parser("report", help="write a loophole report per rule: Markdown with diagrams, HTML, JSON, "
                             "CSV, figures")
@@ -30,19 +30,19 @@ def add_parser(sub) -> None:
 
 def chosen_policies(names: list[str]) -> list[str]:
     """The policies named on the command line, or every bundled one."""
-    from .policies import BUNDLED
+    from ..rules.bundled import BUNDLED
 
     return list(names) if names else list(BUNDLED)
 
 
 def run(args) -> int:
-    from .compare import analyse_longest_first
-    from .report import ProgressBar, write_reports
+    from ..reporting.analysis import analyse_longest_first
+    from ..reporting.report import ProgressBar, write_reports
 
     if args.max_evals < 1:
         raise UsageError("--max-evals must be at least 1")
     require("reports", "loopholes report")
-    from .files import check_output_folder
+    from ..files import check_output_folder
 
     check_output_folder(args.out, "--out")  # before the searches, not after them
     with ProgressBar("searching rules") as bar:
@@ -50,7 +50,7 @@ def run(args) -> int:
                                          jobs=args.jobs, progress=bar.update)
     comparison = None
     if args.compare:
-        from .compare import comparison as compare_doc
+        from ..reporting.compare import comparison as compare_doc
 
         comparison = compare_doc([a.measures for a in analyses], seed=args.seed, max_evals=args.max_evals)
     written = write_reports(analyses, args.out, comparison=comparison)

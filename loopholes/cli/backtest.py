@@ -13,8 +13,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .files import write_atomic
-from .render import fmt
+from ..files import write_atomic
+from ..render import fmt
 
 TABLE_FROM = 2010
 """Years before this are summed into one row of the text table (the JSON keeps each)."""
@@ -35,11 +35,11 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .backtest import backtest
+    from ..backtest import backtest
 
     if args.out:
-        from .extras import require
-        from .files import check_output_folder
+        from ..extras import require
+        from ..files import check_output_folder
 
         require("reports", "loopholes backtest --out")
         check_output_folder(args.out, "--out")  # before the work, not after it
@@ -61,9 +61,9 @@ def output_stem(policy_id: str) -> str:
 
 def write_outputs(result: Any, out: str) -> list[Path]:
     """The figure and the JSON in `out` (created if missing), each written atomically."""
-    from .errors import OutputError
-    from .figures import backtest_figure
-    from .files import check_output_folder
+    from ..errors import OutputError
+    from ..reporting.figures import backtest_figure
+    from ..files import check_output_folder
 
     folder = check_output_folder(out, "--out")
     stem = output_stem(result.policy)

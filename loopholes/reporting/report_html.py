@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 from typing import Callable, Mapping
 
-from .errors import LoopholesError
+from ..errors import LoopholesError
 
 CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
        "base-uri 'none'; form-action 'none'")
