@@ -44,13 +44,20 @@ DUTIES = ("artifact", "developer")
 
 @dataclass(frozen=True)
 class Reading:
-    """A named interpretation of text the instrument leaves open."""
+    """A named interpretation of text the instrument leaves open. Every test and search
+    runs under every reading; a finding that escapes under some readings only is the
+    text's ambiguity, not the rule's."""
 
     id: str
     question: str
     """The open question this reading answers, e.g. "Does a third party's fine-tune count?"."""
     answer: str
+    """This reading's answer, in words."""
     options: Mapping[str, Any] = field(default_factory=dict)
+    """What the answer changes in the measures: `scope` (which sum counts: single-run,
+    model, model-and-data, lineage, developer, provider), `count_integer` (bool),
+    `estimate` (reported, executed, dense), `unknown_networking` (bool), `duty`
+    (artifact, developer), and whatever a rule's own functions read with `ctx.option`."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +84,11 @@ class Parameter:
 
 
 class Context:
-    """What a rule sees: the lifecycle, the reading, and memoised measures."""
+    """What a rule's functions see: `lifecycle` (the model judged, with its history),
+    `reading` (read its options with `option(name, default)`), `policy` (its
+    `parameter(name)` values), `capability()` (effective compute of the artifact per
+    domain and band, in effective FLOP), and `memo(key, fn)` to compute something once
+    per evaluation."""
 
     __slots__ = ("lifecycle", "reading", "policy", "_memo")
 
@@ -112,18 +123,28 @@ Condition = Callable[[Context], "tuple[bool, str]"]
 
 @dataclass(frozen=True)
 class Rule:
+    """One test of a rule: `measure(ctx)` compared with `threshold` by `comparator`
+    (`>` or `>=`), and `condition(ctx)` if given; when both hold it triggers `tier`.
+    The combinators below (compute_threshold, domain_threshold, ...) build the common
+    shapes; docs/rule-api.md lists them with recipes."""
+
     id: str
     clause: str
     """Where the rule stands, e.g. "EO 14110 §4.2(b)(i)"."""
     measures: str
     """What is measured, in words ("training operations, single run")."""
     threshold: float
+    """The line, in `unit` (write 10**25, not 1e25: the value is compared exactly)."""
     comparator: str
+    """">" (strictly above) or ">=" (at or above), as the clause reads."""
     tier: str
+    """The tier this rule triggers (one of the policy's `tiers`)."""
     measure: Measure
+    """A function of the Context giving a non-negative number in `unit`."""
     condition: Condition | None = None
     """An extra test that must also hold (e.g. the share test of "primarily")."""
     unit: str = "operations"
+    """What the measure counts: operations, FLOP, USD, operations per second, ..."""
     line: Callable[[Context], float] | None = None
     """For dynamic rules: the threshold computed per lifecycle (e.g. a percentile of the
     models released in the trailing year); `threshold` then holds the nominal value."""
@@ -306,6 +327,10 @@ class KnownLoophole:
 
 @dataclass(frozen=True)
 class Policy:
+    """A rule as data: metadata, readings, rules, tiers and the lines the search targets.
+    Build one in Python, or write a rule file (loopholes.rules.rulefile) that builds it;
+    `evaluate(lifecycle, reading)` gives the Verdict, clause by clause."""
+
     id: str
     title: str
     jurisdiction: str
