@@ -15,16 +15,11 @@ the Commission (Art. 51(1)(b), Art. 52) is a backstop the search cannot model.
 """
 
 import datetime as dt
-import functools
-from collections import OrderedDict
 from fractions import Fraction
 
-from loopholes import accounting
-from loopholes.capability import BANDS, effective_compute
-from loopholes.lifecycle import ON_BASE_KINDS, Lifecycle, make_step
-from loopholes.rules.framework import Context, KnownLoophole, Parameter, Policy, Reading, Rule, counting, rooted
-from loopholes.population import kth_largest_series, load_population, value_on
-from loopholes.probes import MEMBER_OPTION
+from loopholes.frontier import capability_note, capability_of, frontier_line
+from loopholes.providers import modifier_note, modifier_ratio, provider_compute, provider_note
+from loopholes.rules.framework import KnownLoophole, Parameter, Policy, Reading, Rule
 
 SYSTEMIC_LINE = Parameter(10**25, "AI Act Art. 51(2)", "cumulative training compute above which high-impact capabilities are presumed")
 GPAI_LINE = Parameter(10**23, "GPAI Guidelines (C(2025) 5045) Sec. 2, para ~17", "indicative general-purpose criterion")
@@ -50,225 +45,17 @@ GPAI_TIER = "general-purpose"
 SYSTEMIC_TIER = "systemic-risk"
 
 
-# -- the provider walk (compute presumption) ---------------------------------------------
+# -- the measures ------------------------------------------------------------------------
+# The provider walk and the capability limb moved, unchanged, to loopholes.providers and
+# loopholes.frontier (which the rule file names); this encoding assembles them as the
+# Python module did, so the test compares the two assemblies.
 
-def _base_chain(lc):
-    """The deployed model back to the run that started it: deploy, its base, ..., root."""
-    chain = [lc.artifact]
-    while chain[-1].kind in ON_BASE_KINDS:
-        chain.append(lc.model_inputs(chain[-1])[0])
-    return chain[::-1]
-
-
-def _with_generation(lc, steps, developer):
-    """Steps plus the synthetic-data generation run by `developer` that feeds them (Recital 111)."""
-    out = list(steps)
-    for step in steps:
-        out.extend(d for d in lc.data_inputs(step) if d.developer == developer and d not in out)
-    return out
-
-
-def _share(part, whole):
-    """part / whole, exact for integers (the one-third test sits on a line too)."""
-    if whole <= 0:
-        return float("inf")
-    if type(part) is int and type(whole) is int:
-        return Fraction(part, whole)
-    return part / whole
-
-
-def _designated(ctx: Context, compute, model_id: str) -> bool:
-    """Whether the original model is a systemic-risk model as a modifier can see it: notified
-    on the presumption (Art. 52(1)) or of high-impact capability, and so listed (Art. 52(6))."""
-    if compute > ctx.parameter("systemic_line"):
-        return True
-    if not ctx.option("capability_limb", True):
-        return False
-    original = Context(rooted(ctx.lifecycle, model_id), ctx.reading, ctx.policy)
-    return _capability(original) >= frontier_line(original)
-
-
-def provider_view(ctx: Context) -> dict:
-    """Who provides the deployed model and its cumulative compute (Art. 51(2), Recital 111),
-    walking the lifecycle as the guidelines do: the original provider's later work is the
-    same model (para ~22-23); a downstream modifier becomes the provider of a new model only
-    above a third of the original's compute, or of the fallback when that is unknown. The
-    fallback is chosen on what the modifier can know - the original's disclosure and its
-    designation - not on compute it cannot see."""
-
-    def walk() -> dict:
-        lc, how = ctx.lifecycle, counting(ctx)
-        chain = _base_chain(lc)
-        root = chain[0]
-        provider = root.developer
-        original = lc.model_tree(root.id)
-        compute = accounting.total(_with_generation(lc, original, provider), how)
-        disclosed = all(step.disclosed for step in original)
-        pending: dict[str, float] = {}
-        deployer_ratio = 0.0
-        for previous, step in zip(chain, chain[1:]):
-            own = accounting.total(_with_generation(lc, [step], step.developer), how)
-            if step.developer == provider:
-                compute += own
-                continue
-            pending[step.developer] = pending.get(step.developer, 0) + own
-            if disclosed:
-                basis = compute
-            else:
-                designated = _designated(ctx, compute, previous.id)
-                basis = ctx.parameter("fallback_systemic" if designated else "fallback_gpai")
-            ratio = _share(pending[step.developer], basis)
-            if step.developer == lc.artifact.developer:
-                deployer_ratio = ratio
-            if ratio > ctx.parameter("modifier_share"):
-                mine = pending.pop(step.developer)
-                compute = compute + mine if ctx.option("new_provider_counts_base", True) else mine
-                provider, disclosed, pending = step.developer, True, {}
-        return {"provider": provider, "compute": compute, "deployer_ratio": deployer_ratio, "original": root.developer}
-
-    return ctx.memo("eu-provider", walk)
-
-
-def _cumulative(ctx: Context) -> float:
-    return provider_view(ctx)["compute"]
-
-
-def _modifier_ratio(ctx: Context) -> float:
-    return provider_view(ctx)["deployer_ratio"]
-
-
-def _modifier_note(ctx: Context) -> tuple[bool, str]:
-    view = provider_view(ctx)
-    deployer = ctx.lifecycle.artifact.developer
-    if deployer == view["original"]:
-        return True, f"{deployer} is the original provider: no downstream modification"
-    return True, f"{deployer} modifies {view['original']}'s model; provider now: {view['provider']}"
-
-
-def _provider_note(ctx: Context) -> tuple[bool, str]:
-    view = provider_view(ctx)
-    return True, f"provider: {view['provider']}"
-
-
-# -- the capability limb (Art. 51(1)(a), Art. 3(64)) -------------------------------------
-
-_SERIES: "OrderedDict[tuple, tuple[object, list[int], list[float], dict[str, float]]]" = OrderedDict()
-_TABLES: "OrderedDict[tuple, tuple[object, list[tuple], dict[str, tuple]]]" = OrderedDict()
-_MAX_TABLES = 1024
-"""Coefficient tables whose frontier is kept (least recently used dropped first): a
-search's sensitivity pass draws 300 tables and every reading reads each of them."""
-FRONTIER_CANDIDATES = 200
-"""Real models considered for the frontier: the largest training runs of the class."""
-
-
-@functools.lru_cache(maxsize=4096)
-def _yardstick(record, flop: float) -> Lifecycle:
-    """A real model as a GPAI *model*: its pre-training with the standard training practices
-    of its own release date (instruction tuning; curated data once standard:
-    strategies.plan.STANDARD_PRACTICE), exactly as the search's honest target and the
-    adversary get them, so the artifact and the models it is compared with are judged
-    alike. Inference-time affordances are left out on both sides (`the_model`)."""
-    from loopholes.strategies.plan import build, honest_plan
-
-    return the_model(build(honest_plan("general", record.published, flop, "standard"), name=record.model))
-
-
-def the_model(lc: Lifecycle) -> Lifecycle:
-    """The GPAI model inside a deployed artifact: Art. 51(1)(a) classifies *models* (Art.
-    3(63)); chain-of-thought prompting, sampling, tools and retrieval added at deployment
-    make an AI system around it, so inference-boost steps on top of the model are set aside
-    when its capabilities are compared with the most advanced models."""
-    index = {step.id: step for step in lc.steps}
-    top = lc.deploy
-    while index[top].kind == "inference_boost" and index[top].inputs:
-        top = index[top].inputs[0]
-    if top == lc.deploy:
-        return lc
-    return Lifecycle.trusted(lc.name, lc.released, top, lc.steps, lc.reach)
-
-
-def _series(ctx: Context) -> tuple[list[int], list[float], dict[str, float]]:
-    """The k-th largest capability by release day, and each real model's own capability."""
-    policy = ctx.policy
-    rank = int(ctx.option("frontier_rank", ctx.parameter("frontier_rank")))
-    band, cls = ctx.parameter("capability_band"), ctx.parameter("frontier_class")
-    key = (id(policy.coefficients), policy.reference_date, rank, band, cls)
-    hit = _SERIES.get(key)
-    if hit is not None and hit[0] is policy.coefficients:
-        _SERIES.move_to_end(key)
-        return hit[1], hit[2], hit[3]
-    b = BANDS.index(band)
-    points, bands = _candidates(policy, cls)
-    own = {model: values[b] for model, values in bands.items()}
-    days, values = kth_largest_series([(day, value[b]) for day, value in points], rank)
-    _remember(_SERIES, key, (policy.coefficients, days, values, own))
-    return days, values, own
-
-
-def _candidates(policy, cls: str) -> tuple[list[tuple], dict[str, tuple]]:
-    """(release day, capability bands) of every frontier candidate, and each one's bands by
-    model, under the policy's coefficient table: computed once per table, whatever the
-    reading's rank or band."""
-    key = (id(policy.coefficients), policy.reference_date, cls)
-    hit = _TABLES.get(key)
-    if hit is not None and hit[0] is policy.coefficients:
-        _TABLES.move_to_end(key)
-        return hit[1], hit[2]
-    candidates = [r for r in load_population().known() if r.published is not None and r.reference_class == cls]
-    # The frontier is read only from the day the GPAI rules apply (judged_on), when the
-    # largest runs hold every top-k spot: the FRONTIER_CANDIDATES largest by training
-    # compute are enough, which keeps this cheap under many coefficient tables.
-    candidates = sorted(candidates, key=lambda r: (-r.flop(), r.model))[:FRONTIER_CANDIDATES]
-    points, bands = [], {}
-    for record in candidates:
-        value = effective_compute(_yardstick(record, record.flop()), policy.reference_date, policy.coefficients)["general"]
-        bands[record.model] = value
-        points.append((record.published, value))
-    _remember(_TABLES, key, (policy.coefficients, points, bands))
-    return points, bands
-
-
-def _remember(cache: OrderedDict, key: tuple, value: tuple) -> None:
-    cache[key] = value
-    cache.move_to_end(key)
-    while len(cache) > _MAX_TABLES:
-        cache.popitem(last=False)
-
-
-def _capability(ctx: Context) -> float:
-    """The artifact's general capability (effective compute) in the chosen band; a real
-    model being backtested keeps the value it has in the yardstick series."""
-    if not ctx.option("capability_limb", True):
-        return 0.0
-    record = ctx.option(MEMBER_OPTION)
-    if record is not None and record.published == ctx.lifecycle.released:
-        known = _series(ctx)[2].get(record.model)
-        if known is not None:
-            return known
-    Context.reads_of_capability += 1  # the verdict reads capability: coefficient draws can move it
-    model = ctx.memo("gpai-model-capability", lambda: effective_compute(
-        the_model(ctx.lifecycle), ctx.policy.reference_date, ctx.policy.coefficients))
-    return model.get("general", ctx.parameter("capability_band"))
-
-
-def judged_on(ctx: Context) -> dt.date:
-    """The day whose frontier the artifact is compared with: its release, or the day the
-    GPAI rules began to apply for a model released earlier (such models must comply by
-    2 Aug 2027, Art. 111(3), so they are judged against the frontier the rules met)."""
-    return max(ctx.lifecycle.released, ctx.parameter("rules_apply_from"))
-
-
-def frontier_line(ctx: Context) -> float:
-    days, values, _ = _series(ctx)
-    return value_on(days, values, judged_on(ctx))
-
-
-def _capability_note(ctx: Context) -> tuple[bool, str]:
-    if not ctx.option("capability_limb", True):
-        return False, "capability limb not applied under this reading (compute presumption only)"
-    rank = int(ctx.option("frontier_rank", ctx.parameter("frontier_rank")))
-    return True, (f"vs the {'most' if rank == 1 else f'{rank}th most'} capable general-purpose model released by "
-                  f"{judged_on(ctx).isoformat()} ({ctx.parameter('capability_band')} effective compute)")
+_cumulative = provider_compute
+_modifier_ratio = modifier_ratio
+_modifier_note = modifier_note
+_provider_note = provider_note
+_capability = capability_of
+_capability_note = capability_note
 
 
 # -- the policy --------------------------------------------------------------------------
