@@ -13,6 +13,7 @@ from loopholes import check
 from loopholes.backtest import backtest
 from loopholes.cli import main
 from loopholes.lifecycle import Lifecycle, make_step
+from loopholes.rules import percentile as cutting
 from loopholes.rules.bundled import dynamic_percentile as dp
 from loopholes.rules.bundled import risk_index as ri
 from loopholes.rules.registry import load_policy
@@ -111,7 +112,7 @@ def test_diluting_bio_data_under_half_moves_a_model_to_the_general_class(percent
                                        ({"bio": 0.3, "vision": 0.3}, "language")])
 def test_data_domains_map_to_reference_classes(data, cls):
     step = make_step("base", "pretrain", "Lab", flop=1e22, data=data)
-    assert dp.data_class((step,), dp.DATA_CLASSES, 0.5) == cls
+    assert cutting.data_class((step,), cutting.DATA_CLASSES, 0.5) == cls
 
 
 def test_comparator_is_at_least_the_kth_peer(percentile):
@@ -122,9 +123,9 @@ def test_comparator_is_at_least_the_kth_peer(percentile):
 
 
 def test_places_round_up_so_every_class_covers_its_largest():
-    assert dp.places(0.05, 222) == 12 and dp.places(0.1, 30) == 3 and dp.places(0.05, 3) == 1
-    assert dp.top_line((1.0, 2.0, 3.0), 0.05, joins=True) == (3.0, 1)
-    assert dp.top_line((), 0.05, joins=True) == (0.0, 1)  # alone in its class: covered
+    assert cutting.places(0.05, 222) == 12 and cutting.places(0.1, 30) == 3 and cutting.places(0.05, 3) == 1
+    assert cutting.top_line((1.0, 2.0, 3.0), 0.05, joins=True) == (3.0, 1)
+    assert cutting.top_line((), 0.05, joins=True) == (0.0, 1)  # alone in its class: covered
 
 
 def test_readings_lineage_and_imputed(percentile):

@@ -266,3 +266,28 @@ def test_the_dense_estimate_counts_a_sparse_run_at_its_dense_size():
     assert counted(sparse, Counting(estimate="dense")) == 6e21
     hardware_estimate = make_step("base", "pretrain", "A", flop=1e24)
     assert counted(hardware_estimate, Counting(estimate="dense")) == 1e24
+
+
+def test_the_percentile_kind_expresses_the_dynamic_rule():
+    """The format covers the papers' percentile line: dynamic-percentile written as a rule
+    file (tests/rule_files/) judges like the bundled module (which stays Python only
+    because it computes its target lines from the population)."""
+    module = load_policy("dynamic-percentile")
+    data = load_rule_file(Path(__file__).parent / "rule_files" / "dynamic_percentile.yaml")
+    assert data.population_based and module.population_based
+    described = [dict(r, threshold=float(r["threshold"])) for r in data.describe()["rules"]]
+    assert described == module.describe()["rules"]  # the nominal line, written exactly in the file
+    assert {k: v.value for k, v in data.parameters.items()} == {k: v.value for k, v in module.parameters.items()}
+    lifecycles_seen = [load_lifecycle(path) for path in sorted((ROOT / "examples").glob("*.yaml"))]
+    for lc in lifecycles_seen:
+        for reading in module.readings:
+            assert trace(data, lc, reading.id) == trace(module, lc, reading.id), reading.id
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lc=st.one_of(lifecycles(max_steps=4), near_threshold_lifecycles(4.8e24, max_steps=3)))
+def test_the_percentile_kind_agrees_on_generated_lifecycles(lc):
+    module = load_policy("dynamic-percentile")
+    data = load_rule_file(Path(__file__).parent / "rule_files" / "dynamic_percentile.yaml")
+    for reading in module.readings:
+        assert trace(data, lc, reading.id) == trace(module, lc, reading.id), reading.id

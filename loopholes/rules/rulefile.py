@@ -28,7 +28,7 @@ from ..accounting import ESTIMATES
 from ..errors import PolicyError, one_line
 from .framework import (COMPARATORS, DUTIES, SCOPES, STATUSES, KnownLoophole, Parameter, Policy, Reading, Rule, all_of,
                      any_of, cluster_rate, compute_threshold, cost_threshold, domain_threshold, parameter_holds,
-                     revenue_threshold, rule_triggers, share_passes)
+                     revenue_threshold, rule_triggers, share_passes, training_compute)
 
 SUFFIXES = (".yaml", ".yml", ".toml")
 """File suffixes read as rule files (everything else that names a file is a Python module)."""
@@ -86,6 +86,10 @@ class ReadingOptions(_Strict):
     new_provider_counts_base: bool | None = Field(None, description="Provider walk: whether a modifier that "
                                                                     "becomes the provider counts the base's compute "
                                                                     "(default true).")
+    pooled: bool | None = Field(None, description="Percentile rule: rank against every recent model, not only the "
+                                                  "artifact's reference class (default false).")
+    include_imputed: bool | None = Field(None, description="Percentile rule: Epoch's benchmark-imputed compute "
+                                                           "estimates join the population (default false).")
 
 
 class ReadingSpec(_Strict):
@@ -190,9 +194,20 @@ class CapabilityRule(_RuleBase):
     comparator: Comparator = ">="
 
 
+class PercentileRule(_RuleBase):
+    """Training compute in a scope reaches the top-p % line of recent real models of the
+    artifact's reference class (`loopholes.rules.percentile`): the line is computed per
+    lifecycle, so `threshold` is only the nominal value reports show."""
+
+    kind: Literal["percentile"]
+    scope: Scope | None = None
+    threshold: Amount = Field(0.0, description="Nominal line for reports; the line itself is computed.")
+    comparator: Comparator = ">="
+
+
 RuleSpec = Annotated[Union[ComputeRule, DomainRule, CostRule, ClusterRateRule, RevenueRule, ModifierShareRule,
-                           CapabilityRule], Field(discriminator="kind")]
-KINDS = ("compute", "domain", "cost", "cluster-rate", "revenue", "modifier-share", "capability")
+                           CapabilityRule, PercentileRule], Field(discriminator="kind")]
+KINDS = ("compute", "domain", "cost", "cluster-rate", "revenue", "modifier-share", "capability", "percentile")
 
 
 class RuleFile(_Strict):
@@ -272,6 +287,8 @@ def build_policy(spec: RuleFile, source: str) -> Policy:
     """The `Policy` a validated rule file describes; cross-references (tiers, parameters,
     rules named by `requires` and conditions) are checked here, each with its rule named."""
     parameters = {name: _parameter(name, p, spec.reference_date, source) for name, p in spec.parameters.items()}
+    if any(r.kind == "percentile" for r in spec.rules):
+        parameters = {**_class_parameters(), **parameters}
 
     def amount(value: Any, where: str) -> Any:
         if isinstance(value, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
@@ -290,7 +307,7 @@ def build_policy(spec: RuleFile, source: str) -> Policy:
     if len(set(ids)) != len(ids):
         twice = next(i for i in ids if ids.count(i) > 1)
         raise PolicyError(f"{source}: two rules have the id '{twice}'; give each rule its own id")
-    _check_walk_parameters(spec, parameters, source)
+    _check_named_parameters(spec, parameters, source)
     built: dict[str, Rule] = {}
     for rule in spec.rules:  # in file order: a rule may require only one defined above it
         built[rule.id] = _rule(rule, amount, built, source)
@@ -309,10 +326,21 @@ def build_policy(spec: RuleFile, source: str) -> Policy:
         parameters=parameters,
         known_loopholes=tuple(KnownLoophole(k.strategy, k.reason, tuple(k.readings)) for k in spec.known_loopholes),
         ambiguities=tuple(spec.ambiguities), duty=spec.duty, in_force_until=spec.in_force_until,
-        superseded_by=spec.superseded_by)
+        superseded_by=spec.superseded_by, population_based=any(r.kind == "percentile" for r in spec.rules))
 
 
-def _check_walk_parameters(spec: RuleFile, parameters: dict, source: str) -> None:
+def _class_parameters() -> dict[str, Parameter]:
+    """The reference classes a percentile rule ranks in, unless the file gives its own."""
+    from ..population import REFERENCE_CLASSES
+    from .percentile import DATA_CLASSES
+
+    return {"population_classes": Parameter(REFERENCE_CLASSES, "Epoch AI domains grouped into reference classes "
+                                            "(loopholes.population.REFERENCE_CLASSES)"),
+            "artifact_classes": Parameter(DATA_CLASSES, "training-data domains grouped into reference classes "
+                                          "(loopholes.rules.percentile.DATA_CLASSES)")}
+
+
+def _check_named_parameters(spec: RuleFile, parameters: dict, source: str) -> None:
     """The provider walk and the capability rule read their parameters by name."""
     from .. import frontier, providers
 
@@ -321,9 +349,13 @@ def _check_walk_parameters(spec: RuleFile, parameters: dict, source: str) -> Non
     needed = (providers.PARAMETERS + frontier.PARAMETERS) if walks else ()
     if any(r.kind == "capability" for r in spec.rules):
         needed += frontier.PARAMETERS
+    if any(r.kind == "percentile" for r in spec.rules):
+        from . import percentile
+
+        needed += percentile.PARAMETERS
     missing = [name for name in dict.fromkeys(needed) if name not in parameters]
     if missing:
-        raise PolicyError(f"{source}: the provider walk and the capability rule read parameters "
+        raise PolicyError(f"{source}: the provider walk, the capability and the percentile rules read parameters "
                           f"{', '.join(dict.fromkeys(needed))}; missing: {', '.join(missing)} (docs/rule-api.md)")
 
 
@@ -334,6 +366,8 @@ def _parameter(name: str, spec: ParameterSpec, reference: dt.date, source: str) 
                 return dt.date.fromisoformat(value.strip())
             except ValueError:
                 raise PolicyError(f"{where}: '{value}' is not a date (write an existing day as YYYY-MM-DD)") from None
+        if isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            return value  # a grouping (e.g. data domain -> reference class)
         if isinstance(value, (bool, dt.date)) or (isinstance(value, str) and not re.match(r"^\s*[-+0-9.]", value)):
             return value  # a switch, a date or a word (e.g. a band name), kept as written
         return exact(value, where)
@@ -376,6 +410,12 @@ def _rule(spec: Any, amount, built: dict[str, Rule], source: str) -> Rule:
 
         rule = Rule(spec.id, spec.clause, spec.measures or "deployer's modification compute / original model's compute",
                     threshold, spec.comparator, spec.tier, modifier_ratio, modifier_note, unit="share of original compute")
+    elif spec.kind == "percentile":
+        from .percentile import percentile_line, percentile_note
+
+        rule = Rule(spec.id, spec.clause, spec.measures or "training compute vs the top-p % line of the artifact's "
+                    "reference class", threshold, spec.comparator, spec.tier, training_compute(spec.scope),
+                    percentile_note, unit="operations", line=percentile_line)
     else:  # capability
         from ..frontier import capability_note, capability_of, frontier_line
 
@@ -510,7 +550,8 @@ def _message(error: ValidationError, data: dict, source: str) -> str:
 
 
 _BY_KIND = {"compute": ComputeRule, "domain": DomainRule, "cost": CostRule, "cluster-rate": ClusterRateRule,
-            "revenue": RevenueRule, "modifier-share": ModifierShareRule, "capability": CapabilityRule}
+            "revenue": RevenueRule, "modifier-share": ModifierShareRule, "capability": CapabilityRule,
+            "percentile": PercentileRule}
 
 
 def _allowed_keys(loc: tuple, data: dict) -> list[str]:

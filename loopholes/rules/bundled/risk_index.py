@@ -33,10 +33,10 @@ from loopholes.probes import coverage_line, member_reading, probe, record_lifecy
 from loopholes.lifecycle import COMPOSITE_KINDS, ON_BASE_KINDS, TRAINING_KINDS, Lifecycle, Step
 from loopholes.rules.framework import Context, KnownLoophole, Parameter, Policy, Reading, Rule, training_compute
 from loopholes.rules.bundled.dynamic_percentile import (
-    ARTIFACT_CLASSES, ESSAY, GENERAL_CLASS, PERCENTILE, POPULATION_CLASSES, PRIMER, PROPOSAL_DATES, PROPOSAL_SOURCE,
-    REFERENCE_DATE,
-    SPECIALISED_SHARE, WINDOW_MONTHS, Cut, artifact_class, joins_population, population_for, top_line,
+    ARTIFACT_CLASSES, ESSAY, PERCENTILE, POPULATION_CLASSES, PRIMER, PROPOSAL_DATES, PROPOSAL_SOURCE, REFERENCE_DATE,
+    SPECIALISED_SHARE, WINDOW_MONTHS,
 )
+from loopholes.rules.percentile import GENERAL_CLASS, Cut, artifact_class, joins_population, population_for, top_line
 from loopholes.population import months_before
 
 ANNEX = "AI Act Annex XIII"
