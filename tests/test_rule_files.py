@@ -291,3 +291,14 @@ def test_the_percentile_kind_agrees_on_generated_lifecycles(lc):
     data = load_rule_file(Path(__file__).parent / "rule_files" / "dynamic_percentile.yaml")
     for reading in module.readings:
         assert trace(data, lc, reading.id) == trace(module, lc, reading.id), reading.id
+
+
+def test_every_command_takes_a_rule_file(tmp_path, capsys):
+    path = str(write(tmp_path, MINIMAL.replace("{scope: lineage}", "{scope: lineage, count_integer: false}")))
+    assert main(["search", path, "--strategy", "integer-precision", "--max-evals", "3000", "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["policy"] == "my-draft" and found["findings"], "integer training escapes a line on float operations"
+    assert main(["backtest", path, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["policy"] == "my-draft"
+    assert main(["compare", path, "ca-sb53", "--max-evals", "3000", "--jobs", "1", "--json"]) == 0
+    assert {m["policy"] for m in json.loads(capsys.readouterr().out)["metrics"]} == {"my-draft", "ca-sb53"}
