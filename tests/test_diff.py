@@ -1,0 +1,72 @@
+"""`loopholes diff` (issue 15 item 1): where two rules disagree, with re-verified minimal
+lifecycles and the relations between them."""
+
+from __future__ import annotations
+
+import json
+
+from loopholes import check
+from loopholes.cli import main
+from loopholes.diff import diff
+from loopholes.loading import parse_lifecycle
+
+BUDGET = 3000
+
+LINE = """
+id: {id}
+title: A line at {line}
+jurisdiction: Nowhere
+source: https://example.org/{id}
+status: draft
+reference_date: 2025-01-01
+readings:
+  - {{id: plain, question: "Which compute counts?", answer: "The lineage.", options: {{scope: lineage}}}}
+tiers: [covered]
+covered_tiers: [covered]
+target_lines: {{general: {line}}}
+rules:
+  - {{id: line, kind: compute, clause: "Draft §1", threshold: {line}, tier: covered}}
+"""
+
+
+def rule(tmp_path, name: str, line: str) -> str:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(LINE.format(id=name, line=line), encoding="utf-8")
+    return str(path)
+
+
+def test_a_rule_is_equivalent_to_itself_and_not_disjoint(tmp_path):
+    path = rule(tmp_path, "same", "1e26")
+    result = diff(path, path, max_evals=BUDGET, generated=150)
+    assert result.a_not_b == [] and result.b_not_a == []
+    relations = result.relations
+    assert relations["a_implies_b"]["holds"] and relations["b_implies_a"]["holds"] and relations["equivalent"]["holds"]
+    assert not relations["disjoint"]["holds"]  # an honest large run is covered by both
+
+
+def test_a_lower_line_covers_more_and_the_difference_is_minimal_and_rechecked(tmp_path):
+    low, high = rule(tmp_path, "low", "1e25"), rule(tmp_path, "high", "1e26")
+    result = diff(low, high, max_evals=BUDGET, generated=200)
+    relations = result.relations
+    assert relations["b_implies_a"]["holds"], "everything above 1e26 is above 1e25"
+    assert not relations["a_implies_b"]["holds"] and not relations["equivalent"]["holds"]
+    assert result.a_not_b and result.b_not_a == []
+    smallest = result.a_not_b[0]
+    assert len(smallest.lifecycle.steps) == 1  # Hypothesis shrinks to one run between the lines
+    assert smallest.clauses == ("Draft §1 (line)",)
+    replayed = parse_lifecycle(smallest.lifecycle.to_spec())
+    assert check(low, replayed).covered and not check(high, replayed).covered
+    assert result.population["b_only"] == [] and result.population["a_only"]  # real models between the lines
+
+
+def test_the_cli_prints_both_directions_and_json(tmp_path, capsys):
+    assert main(["diff", "us-eo-14110", "ca-sb53", "--max-evals", str(BUDGET)]) == 0
+    out = capsys.readouterr().out
+    assert "us-eo-14110 (single-run) covers, ca-sb53 (developer-only) does not" in out
+    assert "(not a proof)" in out and "ESM3" in out  # the EO's bio line covers real bio models SB 53 does not
+    assert main(["diff", "us-eo-14110", "ca-sb53", "--max-evals", str(BUDGET), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert set(doc["relations"]) == {"a_implies_b", "b_implies_a", "equivalent", "disjoint"}
+    assert doc["a_not_b"] and doc["a_not_b_by_clause"]
+    assert main(["diff", "us-eo-14110", "no-such-rule"]) == 2
+    assert "unknown policy 'no-such-rule'" in capsys.readouterr().err
