@@ -104,11 +104,11 @@ def diff(a: Any, b: Any, *, reading_a: str | None = None, reading_b: str | None 
 
     from .search import search
 
-    for name, policy in (("search A", pa), ("search B", pb)):
+    for key, policy in (("search_a", pa), ("search_b", pb)):
         result = search(policy, seed=seed, max_evals=max_evals)
         for finding in result.findings:
-            judge(finding.lifecycle, name)
-        out.tried[name] = len(result.findings)
+            judge(finding.lifecycle, f"search of {policy.id}")
+        out.tried[key] = len(result.findings)
     for question in ("a_not_b", "b_not_a", "both"):
         lc = _generated(pa, ra.id, pb, rb.id, question, seed, generated)
         if lc is not None:
@@ -149,7 +149,8 @@ def _generated(pa: Policy, ra: str, pb: Policy, rb: str, question: str, seed: in
     from .testing import lifecycles, near_threshold_lifecycles
 
     lines = sorted({line for p in (pa, pb) for line in p.target_lines.values()})
-    strategy = st.one_of(lifecycles(max_steps=4), *(near_threshold_lifecycles(line, max_steps=3) for line in lines))
+    strategy = st.one_of(built_lifecycles(lines, sorted({pa.reference_date, pb.reference_date})),
+                         lifecycles(max_steps=4), *(near_threshold_lifecycles(line, max_steps=3) for line in lines))
     wanted = {"a_not_b": (True, False), "b_not_a": (False, True), "both": (True, True)}[question]
 
     def answers(lc: Any) -> bool:
@@ -161,6 +162,36 @@ def _generated(pa: Policy, ra: str, pb: Policy, rb: str, question: str, seed: in
                                       suppress_health_check=list(HealthCheck)))
     except (NoSuchExample, Unsatisfiable):
         return None
+
+
+FACTORS = (1.0, 0.5, 0.99, 1.01, 2.0, 0.1, 10.0, 0.3, 3.0)
+"""Multiples of a rule's line a built lifecycle's knobs take (simplest first: Hypothesis
+shrinks toward the start of each list)."""
+
+
+def built_lifecycles(lines: list[float], dates: list) -> Any:
+    """Lifecycles as the gaming strategies build them (strategies.plan), with every knob
+    near one of the rules' lines, whether or not they keep capability: what tells two
+    rules apart need not be an evasion (a distilled student of a frontier teacher, a run
+    whose cost falls under a dollar test)."""
+    from hypothesis import strategies as st
+
+    from .strategies.plan import Plan, build
+
+    near = st.tuples(st.sampled_from(lines), st.sampled_from(FACTORS)).map(lambda pair: pair[0] * pair[1])
+
+    def plan(draw: Any) -> Any:
+        core = draw(st.sampled_from(("pretrain", "distill", "moe", "split")))
+        data = draw(st.sampled_from((None, {"bio": 0.49, "general": 0.51}, {"bio": 0.51, "general": 0.49})))
+        members = draw(st.integers(1, 3))
+        return Plan(domain="bio" if data and data["bio"] > 0.5 else "general", released=draw(st.sampled_from(dates)),
+                    core_flop=draw(near), teacher_flop=draw(near) * 10, modifier_flop=draw(near), data=data,
+                    precision=draw(st.sampled_from(("bf16", "int8", "fp8"))), core=core,
+                    members=members, system=draw(st.sampled_from(("ensemble", "cascade"))) if members > 1 else None,
+                    modifiers=draw(st.integers(0, 2)), form=draw(st.sampled_from(("flop", "hardware"))),
+                    peak_precision="bf16" if draw(st.booleans()) else None)
+
+    return st.composite(lambda draw: build(plan(draw), name="built"))()
 
 
 def _population(pa: Policy, ra: str, pb: Policy, rb: str) -> tuple[dict[str, Any], int]:

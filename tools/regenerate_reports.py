@@ -1,4 +1,6 @@
-"""Regenerate reports/: the loophole report of every bundled rule and their comparison.
+"""Regenerate reports/: the loophole report of every bundled rule and their comparison,
+and the historical diffs (what SB 53 changed from SB 1047, what RAISE 2026 changed from
+RAISE 2025).
 
     python tools/regenerate_reports.py [--out reports] [--jobs 2]
 
@@ -27,8 +29,34 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from loopholes.cli import main as loopholes
 
-    return loopholes(["report", "--compare", "--out", args.out, "--seed", str(SEED), "--max-evals", str(MAX_EVALS),
-                      "--jobs", str(args.jobs)])
+    status = loopholes(["report", "--compare", "--out", args.out, "--seed", str(SEED), "--max-evals", str(MAX_EVALS),
+                        "--jobs", str(args.jobs)])
+    return status or write_history(Path(args.out))
+
+
+HISTORY = (("policies/history/ca_sb1047.yaml", "ca-sb53"), ("policies/history/ny_raise_2025.yaml", "ny-raise"))
+"""Earlier texts and the rule that replaced them (issue 15: diffs that show historical fixes)."""
+
+
+def write_history(out: Path) -> int:
+    """history-<earlier>-vs-<later>.md and .json for each pair, each file written atomically."""
+    import json
+
+    from loopholes.cli.diff import text
+    from loopholes.diff import diff
+    from loopholes.files import write_atomic
+
+    for earlier, later in HISTORY:
+        result = diff(REPO / earlier, later, seed=SEED)
+        name = f"history-{result.a.id}-vs-{result.b.id}"
+        body = (f"# {result.a.title} against {result.b.title}\n\n"
+                f"What the later text covers that the earlier did not, and the reverse, as `loopholes diff "
+                f"{earlier} {later}` prints it (seed {SEED}). Each lifecycle was re-checked against both rules; "
+                "the relations hold only over what was tried.\n\n```\n" + text(result) + "\n```\n")
+        write_atomic(out / f"{name}.md", body)
+        write_atomic(out / f"{name}.json", json.dumps(result.to_json(), indent=2, sort_keys=True) + "\n")
+        print(f"wrote {out / name}.md")
+    return 0
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ def text(result) -> str:
     lines.append(f"real models (Epoch data): {len(pop['both'])} covered by both; only {result.a.id}: "
                  f"{', '.join(pop['a_only']) or 'none'}; only {result.b.id}: {', '.join(pop['b_only']) or 'none'}")
     tried = result.tried
-    lines.append(f"relations, over {tried['search A'] + tried['search B']} search findings, {tried['generated']} "
+    lines.append(f"relations, over {tried['search_a'] + tried['search_b']} search findings, {tried['generated']} "
                  f"generated lifecycles and {tried['population']} real models (not a proof):")
     words = {"a_implies_b": f"everything {result.a.id} covers, {result.b.id} covers",
              "b_implies_a": f"everything {result.b.id} covers, {result.a.id} covers",

@@ -705,6 +705,28 @@ def rule_triggers(rule: Rule) -> Condition:
     return condition
 
 
+def distilled_from(rule: Rule) -> Condition:
+    """The artifact's model was distilled from a teacher that `rule` covers, the teacher
+    judged as a model of its own (RAISE 2025's "knowledge distillation" of a frontier
+    model). A teacher reached through a synthetic-data step counts: it generated the data."""
+
+    def condition(ctx: Context) -> tuple[bool, str]:
+        lc = ctx.lifecycle
+        teachers: list[str] = []
+        for step in lc.model_tree():
+            if step.kind == "distill":
+                for source in step.inputs:
+                    feeder = lc.index[source]
+                    teachers.extend(feeder.inputs if feeder.kind == "synthetic_data" else (source,))
+        met = [t for t in dict.fromkeys(teachers)
+               if rule.evaluate(Context(rooted(lc, t), ctx.reading, ctx.policy)).triggered]
+        if met:
+            return True, f"distilled from {', '.join(met)}, which meets {rule.id}"
+        return False, f"not distilled from a model that meets {rule.id}"
+
+    return condition
+
+
 def parameter_holds(name: str) -> Condition:
     """A true/false parameter is true: a judgement the search cannot make (e.g. Korea's
     "state-of-the-art technology"), met or not by the drafter's choice."""
@@ -839,6 +861,7 @@ __all__ = [
     "cluster_rate",
     "compute_threshold",
     "cost_threshold",
+    "distilled_from",
     "counting",
     "domain_threshold",
     "handed_over",

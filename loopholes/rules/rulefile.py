@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..accounting import ESTIMATES
 from ..errors import PolicyError, one_line
 from .framework import (COMPARATORS, DUTIES, SCOPES, STATUSES, KnownLoophole, Parameter, Policy, Reading, Rule, all_of,
-                     any_of, cluster_rate, compute_threshold, cost_threshold, domain_threshold, parameter_holds,
+                     any_of, cluster_rate, compute_threshold, cost_threshold, distilled_from, domain_threshold, parameter_holds,
                      revenue_threshold, rule_triggers, share_passes, training_compute)
 
 SUFFIXES = (".yaml", ".yml", ".toml")
@@ -112,18 +112,22 @@ class ShareTest(_Strict):
 
 
 class Condition(_Strict):
-    """One extra test a rule needs: exactly one of `share`, `parameter` or `rule`."""
+    """One extra test a rule needs: exactly one of `share`, `parameter`, `rule` or
+    `distilled_from`."""
 
     share: ShareTest | None = Field(None, description="The training data's share of a domain passes a value.")
     parameter: str | None = Field(None, description="A true/false parameter that must be true (a judgement "
                                                     "the search cannot make, e.g. 'state of the art').")
     rule: str | None = Field(None, description="Another rule of this file that must trigger.")
+    distilled_from: str | None = Field(None, description="The model was distilled from a teacher that this rule "
+                                                         "of the file covers.")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> "Condition":
-        given = [name for name in ("share", "parameter", "rule") if getattr(self, name) is not None]
+        given = [name for name in ("share", "parameter", "rule", "distilled_from") if getattr(self, name) is not None]
         if len(given) != 1:
-            raise ValueError(f"a condition names exactly one of share, parameter or rule (got {', '.join(given) or 'none'})")
+            raise ValueError("a condition names exactly one of share, parameter, rule or distilled_from "
+                             f"(got {', '.join(given) or 'none'})")
         return self
 
 
@@ -451,6 +455,8 @@ def _condition(spec: Condition, amount, built: dict[str, Rule], where: str, sour
     if spec.parameter is not None:
         amount(spec.parameter, f"{where}: condition parameter")  # must exist
         return parameter_holds(spec.parameter)
+    if spec.distilled_from is not None:
+        return distilled_from(_required(spec.distilled_from, built, where, source))
     return rule_triggers(_required(spec.rule, built, where, source))  # type: ignore[arg-type]
 
 
