@@ -138,9 +138,10 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 # -- collection --------------------------------------------------------------------------
 
-# Rules as data (issue 13): a rule file (loopholes.rules.rulefile.SUFFIXES) named on the
-# command line is collected like a rule module and read by `_load_rule`; files found in
-# a `policies/` folder stay Python only (a YAML file there may be a lifecycle spec).
+# Rules as data (issue 13): a rule file (loopholes.rules.rulefile.SUFFIXES) is collected
+# like a rule module and read by `_load_rule` when it is named on the command line, or
+# found in a `policies/` folder with a top-level `rules` key (a YAML file there may also
+# be a lifecycle spec, which has `steps`).
 
 
 def _load_rule(path: Path) -> "Policy":
@@ -152,10 +153,13 @@ def _load_rule(path: Path) -> "Policy":
 
 
 def _is_policy_file(file_path: Path, parent: pytest.Collector) -> bool:
-    if file_path.suffix != ".py" and parent.session.isinitpath(file_path):
-        from .rules.rulefile import is_rule_file  # only for a file named on the command line
+    if file_path.suffix != ".py":
+        named = parent.session.isinitpath(file_path)
+        if not (named or _in_policies_folder(file_path, parent.config.rootpath)):
+            return False
+        from .rules.rulefile import is_rule_file, reads_as_rule_file  # only for named files and policies/
 
-        return is_rule_file(file_path)
+        return is_rule_file(file_path) and (named or reads_as_rule_file(file_path))
     if file_path.suffix != ".py" or file_path.name in ("conftest.py", "__init__.py"):
         return False
     config = parent.config

@@ -74,7 +74,7 @@ def test_the_cli_prints_both_directions_and_json(tmp_path, capsys):
 
 def test_the_2026_raise_act_drops_the_distillation_limb_and_adds_cumulative_counting():
     """Issue 15's historical fix: RAISE as passed in 2025 against the enacted 2026 text."""
-    result = diff("policies/history/ny_raise_2025.yaml", "ny-raise", max_evals=BUDGET)
+    result = diff("history/ny_raise_2025.yaml", "ny-raise", max_evals=BUDGET)
     assert any("'frontier model' (b) (distilled)" in c for e in result.a_not_b for c in e.clauses)
     dropped = next(e for e in result.a_not_b if any("(distilled)" in c for c in e.clauses))
     assert any(s.kind == "distill" for s in dropped.lifecycle.steps)
@@ -82,6 +82,6 @@ def test_the_2026_raise_act_drops_the_distillation_limb_and_adds_cumulative_coun
 
 
 def test_sb53_covers_everything_sb1047_did_and_more():
-    result = diff("policies/history/ca_sb1047.yaml", "ca-sb53", max_evals=BUDGET)
+    result = diff("history/ca_sb1047.yaml", "ca-sb53", max_evals=BUDGET)
     assert result.relations["a_implies_b"]["holds"] and not result.relations["b_implies_a"]["holds"]
     assert result.b_not_a and all("§22757.11" in c for e in result.b_not_a for c in e.clauses)

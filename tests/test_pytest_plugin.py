@@ -576,3 +576,17 @@ def test_a_save_folder_behind_a_broken_link_is_one_usage_error(pytester: pytest.
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert [line for line in result.errlines if line.strip()] == [
         "ERROR: --loopholes-save specs/today: cannot be created: specs is a link to nothing"]
+
+
+def test_a_rule_file_in_a_policies_folder_is_collected_and_a_spec_there_is_not(pytester: pytest.Pytester) -> None:
+    """Was: `pytest policies` skipped a YAML draft saved there, so a green run tested nothing."""
+    import re
+
+    folder = pytester.mkdir("policies")
+    minimal = re.search(r'MINIMAL = """(.*?)"""', (Path(__file__).parent / "test_rule_files.py").read_text(), re.S)
+    (folder / "my_rule.yaml").write_text(minimal.group(1))
+    (folder / "a_model.yaml").write_text("name: x\nreleased: 2025-01-01\ndeploy: a\nsteps:\n"
+                                         "  - {id: a, kind: pretrain, developer: A, flop: 1e20}\n")
+    listed = pytester.runpytest("policies", "--collect-only", "-q", "--loopholes-strategy", "sparsity")
+    assert "policies/my_rule.yaml::[my-draft::sparsity::plain]" in listed.outlines, listed.outlines
+    assert not any("a_model.yaml" in line for line in listed.outlines)

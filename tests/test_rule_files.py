@@ -302,3 +302,38 @@ def test_every_command_takes_a_rule_file(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["policy"] == "my-draft"
     assert main(["compare", path, "ca-sb53", "--max-evals", "3000", "--jobs", "1", "--json"]) == 0
     assert {m["policy"] for m in json.loads(capsys.readouterr().out)["metrics"]} == {"my-draft", "ca-sb53"}
+
+
+@pytest.mark.parametrize("change, expected", [
+    (("threshold: line", "threshold: null"), "threshold: expected a number (e.g. 1e26, 10^26, 0.5) or a parameter's name, got nothing"),
+    (("threshold: line", "threshold: true"), "or a parameter's name, got True"),
+    (("id: my-draft", "id: My Draft"), "is not a rule id: use lower-case letters"),
+    (("reference_date: 2026-06-01", "reference_date: 12/06/2025"), "is not a date; write it as YYYY-MM-DD"),
+    (("tier: covered}", "tier: covered, all: [{share: {domain: bio, above: 50}}]}"), "for 50 % write 0.5"),
+    (("target_lines: {general: 1e25}", "target_lines: {general: 1e25, biology: 1e23}"),
+     "unknown domain 'biology'; did you mean 'bio'?"),
+    (("covered_tiers: [covered]", "covered_tiers: [coverd]"), "covered_tiers names 'coverd'"),
+    (("tier: covered}", "tier: covered}\nknown_loopholes:\n  - {strategy: algorithmic-progres, reason: x}"),
+     "did you mean 'algorithmic-progress'?"),
+    (("  - {id: line", "\t- {id: line"), "YAML indents with spaces, not tabs"),
+    (("tier: covered}", "tier: covered, all: [{parameter: line}]}"), "must be true or false"),
+])
+def test_the_mistakes_a_drafter_made_are_one_line_that_says_how_to_fix_them(tmp_path, change, expected):
+    """Found by a drafter's review: each was accepted with a wrong verdict, or a raw error."""
+    message = error_of(tmp_path, MINIMAL.replace(*change))
+    assert expected in message and "(and " not in message
+
+
+def test_an_empty_file_or_a_bom_and_a_fraction_share(tmp_path):
+    assert "the file is empty" in error_of(tmp_path, "")
+    with_bom = load_rule_file(write(tmp_path, "\ufeff" + MINIMAL, "bom.yaml"))
+    assert with_bom.id == "my-draft"
+    third = load_rule_file(write(tmp_path, MINIMAL.replace(
+        "tier: covered}", "tier: covered, all: [{share: {domain: bio, above: '1/3'}}]}"), "third.yaml"))
+    verdict = third.evaluate(load_lifecycle(ROOT / "examples" / "evo2-40b.yaml"))
+    assert "passes > 33%" in verdict.clauses[0].note or "does not pass > 33%" in verdict.clauses[0].note
+
+
+def test_toml_says_to_quote_a_power_of_ten(tmp_path):
+    with pytest.raises(PolicyError, match='write threshold = "10\\^26"'):
+        load_rule_file(write(tmp_path, '\ufeffid = "x"\nthreshold = 10^23\n', "bad.toml"))

@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     return status or write_history(Path(args.out))
 
 
-HISTORY = (("policies/history/ca_sb1047.yaml", "ca-sb53"), ("policies/history/ny_raise_2025.yaml", "ny-raise"))
+HISTORY = (("history/ca_sb1047.yaml", "ca-sb53"), ("history/ny_raise_2025.yaml", "ny-raise"))
 """Earlier texts and the rule that replaced them (issue 15: diffs that show historical fixes)."""
 
 

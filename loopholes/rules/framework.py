@@ -690,7 +690,8 @@ def share_passes(domain: str, above: float, comparator: str = ">") -> Condition:
     def condition(ctx: Context) -> tuple[bool, str]:
         share = accounting.domain_share(scope_steps(ctx), domain)
         holds = compare(share, above)
-        return holds, f"{domain} share {share:.1%} {'passes' if holds else 'does not pass'} {comparator} {above:.0%}"
+        return holds, (f"{domain} share {share:.1%} {'passes' if holds else 'does not pass'} {comparator} "
+                       f"{float(above):.0%}")
 
     return condition
 

@@ -22,7 +22,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, ValidationError, field_validator,
+                      model_validator)
 
 from ..accounting import ESTIMATES
 from ..errors import PolicyError, one_line
@@ -37,9 +38,9 @@ Comparator = Literal[">", ">="]
 Scope = Literal["single-run", "model", "model-and-data", "lineage", "developer", "provider"]
 assert set(Scope.__args__) == set(SCOPES) and set(Comparator.__args__) == set(COMPARATORS)  # type: ignore[attr-defined]
 
-Number = Union[int, float, str]
-"""A number as a drafter writes it: 100, 0.5, 1e26, "10^26", "5 x 10^25", "1/3"."""
-Amount = Union[int, float, str]
+Number = Union[StrictInt, StrictFloat, StrictStr]
+"""A number as a drafter writes it: 100, 0.5, 1e26, "10^26", "5 x 10^25", "1/3" (not true/false)."""
+Amount = Union[StrictInt, StrictFloat, StrictStr]
 """A number, or the name of a parameter that holds it."""
 
 
@@ -303,6 +304,12 @@ def build_policy(spec: RuleFile, source: str) -> Policy:
         return exact(value, f"{source}: {where}")
 
     tiers = tuple(spec.tiers)
+    unknown_tiers = [t for t in spec.covered_tiers if t not in tiers]
+    if unknown_tiers:
+        raise PolicyError(f"{source}: covered_tiers names '{unknown_tiers[0]}', which is not one of the file's tiers "
+                          f"({', '.join(tiers)})" + _hint(unknown_tiers[0], tiers))
+    _check_domains(spec, source)
+    _check_strategies(spec, source)
     for rule in spec.rules:
         if rule.tier not in tiers:
             raise PolicyError(f"{source}: rule '{rule.id}': tier '{rule.tier}' is not one of the file's tiers "
@@ -331,6 +338,40 @@ def build_policy(spec: RuleFile, source: str) -> Policy:
         known_loopholes=tuple(KnownLoophole(k.strategy, k.reason, tuple(k.readings)) for k in spec.known_loopholes),
         ambiguities=tuple(spec.ambiguities), duty=spec.duty, in_force_until=spec.in_force_until,
         superseded_by=spec.superseded_by, population_based=any(r.kind == "percentile" for r in spec.rules))
+
+
+def _check_domains(spec: RuleFile, source: str) -> None:
+    """Domains name the capability model's domains (a misspelt 'biology' would silently
+    measure a share of nothing, or a target nobody computes)."""
+    from ..capability import DOMAINS
+
+    named = [(f"target_lines.{d}", d) for d in spec.target_lines]
+    named += [(f"rule '{r.id}': domain", r.domain) for r in spec.rules if r.kind == "domain"]
+    named += [(f"rule '{r.id}': share.domain", c.share.domain) for r in spec.rules for c in r.all + r.any
+              if c.share is not None]
+    for where, domain in named:
+        if domain not in DOMAINS:
+            raise PolicyError(f"{source}: {where}: unknown domain '{domain}'" + _hint(domain, DOMAINS)
+                              + f" (domains: {', '.join(DOMAINS)})")
+
+
+def _check_strategies(spec: RuleFile, source: str) -> None:
+    """A known loophole names a gaming strategy (`loopholes list` shows them)."""
+    from ..strategies import registry
+
+    known = list(registry())
+    for item in spec.known_loopholes:
+        if item.strategy not in known:
+            raise PolicyError(f"{source}: known loophole '{item.strategy}' is not a strategy"
+                              + _hint(item.strategy, known) + f" (strategies: {', '.join(known)})")
+
+
+def _share(value: Any, where: str) -> Any:
+    """A share is a fraction from 0 to 1 (50 % is 0.5)."""
+    if not 0 <= value <= 1:
+        raise PolicyError(f"{where} {value} is a share from 0 to 1; for {value} % write {value / 100:g}"
+                          if 1 < value <= 100 else f"{where} {value} is a share from 0 to 1")
+    return value
 
 
 def _class_parameters() -> dict[str, Parameter]:
@@ -396,7 +437,8 @@ def _rule(spec: Any, amount, built: dict[str, Rule], source: str) -> Rule:
         rule = compute_threshold(spec.id, spec.clause, threshold, scope=spec.scope, **common)
     elif spec.kind == "domain":
         rule = domain_threshold(spec.id, spec.clause, threshold, domain=spec.domain, scope=spec.scope,
-                                share_above=amount(spec.share_above, f"{where}: share_above"),
+                                share_above=_share(amount(spec.share_above, f"{where}: share_above"),
+                                                   f"{source}: {where}: share_above"),
                                 share_comparator=spec.share_comparator, **common)
     elif spec.kind == "cost":
         rule = cost_threshold(spec.id, spec.clause, threshold, scope=spec.scope, **common)
@@ -451,9 +493,12 @@ def _required(rule_id: str, built: dict[str, Rule], where: str, source: str) -> 
 def _condition(spec: Condition, amount, built: dict[str, Rule], where: str, source: str):
     """A condition of the file as the framework's condition (`loopholes.rules.framework`)."""
     if spec.share is not None:
-        return share_passes(spec.share.domain, amount(spec.share.above, f"{where}: share.above"), spec.share.comparator)
+        above = _share(amount(spec.share.above, f"{where}: share.above"), f"{source}: {where}: share.above")
+        return share_passes(spec.share.domain, above, spec.share.comparator)
     if spec.parameter is not None:
-        amount(spec.parameter, f"{where}: condition parameter")  # must exist
+        if not isinstance(amount(spec.parameter, f"{where}: condition parameter"), bool):
+            raise PolicyError(f"{source}: {where}: condition parameter '{spec.parameter}' must be true or false "
+                              "(a judgement the search cannot make); a number belongs in a threshold")
         return parameter_holds(spec.parameter)
     if spec.distilled_from is not None:
         return distilled_from(_required(spec.distilled_from, built, where, source))
@@ -471,13 +516,26 @@ def is_rule_file(path: "str | Path") -> bool:
     return Path(path).suffix.lower() in SUFFIXES
 
 
+_RULES_KEY = re.compile(r"^(?:rules\s*[:=]|\[\[rules\]\])", re.M)
+
+
+def reads_as_rule_file(path: "str | Path") -> bool:
+    """Whether a YAML/TOML file found in a folder holds a rule (a top-level `rules` key)
+    rather than a lifecycle spec; read as text, so a broken rule file still counts and
+    its loading reports what is wrong."""
+    try:
+        return bool(_RULES_KEY.search(Path(path).read_text(encoding="utf-8-sig", errors="replace")))
+    except OSError:
+        return False
+
+
 def load_rule_file(path: "str | Path") -> Policy:
     """The policy a YAML or TOML rule file describes; every problem is one PolicyError line
     naming the file, the rule and the key."""
     path = Path(path)
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark some editors write is not content
     except FileNotFoundError:
         raise PolicyError(f"{source}: no such rule file") from None
     except (OSError, UnicodeDecodeError) as error:
@@ -493,10 +551,18 @@ def read_text(text: str, fmt: str, source: str) -> Any:
     try:
         return _parse_text(text, fmt, source)
     except SpecError as error:
-        raise PolicyError(str(error)) from None
+        hint = ""
+        if fmt == "TOML" and re.search(r"=\s*[0-9.]+\s*(?:\^|\*\*|x)", text):
+            hint = ' (TOML reads 10^26 only as text: write threshold = "10^26", or 1e26)'
+        elif "\t" in text:
+            hint = " (YAML indents with spaces, not tabs)"
+        raise PolicyError(str(error) + hint) from None
 
 
 def parse_rule(data: Any, source: str = "<rule>") -> Policy:
+    if data is None or data == {}:
+        raise PolicyError(f"{source}: the file is empty; a rule file holds id, title, readings, rules, ... "
+                          "(docs/rule-api.md, or copy a bundled one)")
     if not isinstance(data, dict):
         raise PolicyError(f"{source}: a rule file holds a mapping (id, title, rules, ...), not {type(data).__name__}")
     try:
@@ -526,9 +592,26 @@ def _message(error: ValidationError, data: dict, source: str) -> str:
     elif len(loc) >= 2 and loc[0] == "parameters":
         where.append(f"parameter '{loc[1]}'")
         loc = loc[2:]
+    union = loc and loc[-1] in _UNION_BRANCHES  # a number-or-name field reports one error per branch
+    if union:
+        loc = loc[:-1]
     key = ".".join(str(part) for part in loc)
     kind, value = first["type"], first.get("input")
-    if kind == "extra_forbidden":
+    branchless = [part for part in first["loc"] if part not in KINDS][:-1]
+    siblings = sum(1 for d in details if d["loc"][-1] in _UNION_BRANCHES
+                   and [part for part in d["loc"] if part not in KINDS][:-1] == branchless) if union else 1
+    if union:
+        problem = (f"expected a number (e.g. 1e26, 10^26, 0.5) or a parameter's name, got "
+                   f"{'nothing' if value is None else one_line(repr(value), 60)}")
+    elif kind == "string_pattern_mismatch" and loc == ["id"]:
+        problem = (f"{one_line(repr(value), 60)} is not a rule id: use lower-case letters, digits, dots and dashes, "
+                   "e.g. my-draft")
+        key = "id"
+    elif kind == "too_short":
+        problem = "needs at least one entry"
+    elif kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
+        problem = f"{one_line(repr(value), 60)} is not a date; write it as YYYY-MM-DD"
+    elif kind == "extra_forbidden":
         allowed = _allowed_keys(first["loc"], data)
         problem = f"unknown key '{loc[-1]}'" + _hint(str(loc[-1]), allowed) + \
                   (f" (valid keys: {', '.join(allowed)})" if allowed else "")
@@ -549,11 +632,14 @@ def _message(error: ValidationError, data: dict, source: str) -> str:
             message = message[len(prefix):] if message.startswith(prefix) else message
         shown = "" if isinstance(value, (dict, list)) or value is None else f" (got {one_line(repr(value), 60)})"
         problem = message + shown
-    more = error.error_count() - 1
+    more = error.error_count() - siblings
     tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
     parts = [source] + where + ([key] if key else [])
     return one_line(": ".join(parts) + ": " + problem + tail)
 
+
+_UNION_BRANCHES = ("int", "float", "str")
+"""pydantic's names for the branches of Number and Amount."""
 
 _BY_KIND = {"compute": ComputeRule, "domain": DomainRule, "cost": CostRule, "cluster-rate": ClusterRateRule,
             "revenue": RevenueRule, "modifier-share": ModifierShareRule, "capability": CapabilityRule,
