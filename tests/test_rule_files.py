@@ -337,3 +337,11 @@ def test_an_empty_file_or_a_bom_and_a_fraction_share(tmp_path):
 def test_toml_says_to_quote_a_power_of_ten(tmp_path):
     with pytest.raises(PolicyError, match='write threshold = "10\\^26"'):
         load_rule_file(write(tmp_path, '\ufeffid = "x"\nthreshold = 10^23\n', "bad.toml"))
+
+
+def test_the_toml_example_in_the_reference_loads(tmp_path):
+    import re
+
+    block = re.search(r"```toml\n(.*?)```", (ROOT / "docs" / "rule-api.md").read_text(encoding="utf-8"), re.S).group(1)
+    policy = load_rule_file(write(tmp_path, block, "example.toml"))
+    assert policy.rules[0].threshold == 10**25
