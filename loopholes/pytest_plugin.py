@@ -771,7 +771,13 @@ def _failure_text(policy: "Policy", best: "Finding", others: Sequence["Finding"]
 
     what = strategy or " + ".join(best.strategies)
     lines = [f"{policy.id} leaks through {what} under reading {best.reading}: {len(others) + 1} "
-             f"finding{'s' if others else ''}, the best first.", ""]
+             f"finding{'s' if others else ''}, the best first."]
+    own, lead = best.adds.get(strategy or "", 0.0), max(best.adds, key=best.adds.get, default=None)
+    rides_along = all(f.adds.get(strategy or "", 0.0) < f.material_factor for f in [best, *others])
+    if strategy and lead and lead != strategy and rides_along:  # say it, as the report's matrix would
+        lines.append(f"{strategy} is needed for this finding but adds only {own:.3g}x; {lead} adds "
+                     f"{best.adds[lead]:.3g}x (no finding owes {strategy} itself a material gain).")
+    lines.append("")
     # finding_text looks the rule up by `finding.policy` to know its covered tiers; an id
     # finds only bundled rules, the Policy object finds drafts too. The replay line is
     # added here, with the reference the drafter can type.

@@ -253,3 +253,22 @@ def test_soundness_every_finding_reverifies(pid, strategies, seed):
         assert not verdict.covered
         assert verdict.capability.get(finding.domain) >= finding.target.effective_flop
         assert set(finding.strategies) <= set(strategies)
+
+
+def test_the_search_summary_states_each_strategy_as_the_report_does():
+    """Was: `loopholes search` called a strategy material when it only rode along in another
+    strategy's material finding, while the report (and compare) called it marginal."""
+    from loopholes.cli.search import summary_text
+    from loopholes.reporting.measures import strategy_state
+    from loopholes.search import search
+
+    result = search("ca-sb53", seed=0, max_evals=20_000)
+    lines = {line.split(": ")[0]: line.split(": ", 1)[1] for line in summary_text(result).splitlines()
+             if line.startswith("strategies that ")}
+    material = lines["strategies that evade materially"].split(", ")
+    marginal = lines["strategies that evade only marginally"].split(", ")
+    for strategy in result.strategies:
+        state = strategy_state(result, strategy)[0]
+        assert (strategy in material) == (state in ("robust", "material")), strategy
+        assert (strategy in marginal) == (state == "marginal"), strategy
+    assert "sparsity" in marginal  # it adds a material gain only together with algorithmic-progress

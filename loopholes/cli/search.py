@@ -113,14 +113,20 @@ def summary_text(result, paths=None, policy_ref: str | None = None) -> str:
         if bare is not None:
             lines.append(f"  the rule never reaches this target: an honest run placed under its lines already leaks "
                          f"{fmt(bare.leakage)}x with no gaming at all")
-    evaded = [s for s in result.strategies if result.evading(s)]
-    material = [s for s in evaded if any(f.material for f in result.evading(s))]
-    blocked = [s for s in result.strategies if not result.evading(s)]
+    from ..reporting.measures import strategy_state
+
+    # the same per-strategy state as the report and the comparison: judged by the finding
+    # where the strategy itself adds most, so riding along in another's evasion is not enough
+    states: dict[str, list[str]] = {}
+    for strategy in result.strategies:
+        states.setdefault(strategy_state(result, strategy)[0], []).append(strategy)
     lines.append(f"{len(result.findings)} findings; leakage = capability over an honest model at the line, material "
                  f"from {fmt(result.material_factor)}x")
-    lines.append(f"strategies that evade materially: {', '.join(material) or 'none'}")
-    lines.append(f"strategies that evade only marginally: {', '.join(s for s in evaded if s not in material) or 'none'}")
-    lines.append(f"strategies that found nothing: {', '.join(blocked) or 'none'}")
+    for label, names in (("evade materially", states.get("robust", []) + states.get("material", [])),
+                         ("evade only marginally", states.get("marginal", [])),
+                         ("evade only under some readings", states.get("reading", [])),
+                         ("found nothing", states.get("blocked", []) + states.get("n/a", []))):
+        lines.append(f"strategies that {label}: {', '.join(names) or 'none'}")
     lines.append(f"({result.evaluated} evaluations in {result.seconds:.1f} s, seed {result.seed}"
                  + ("; budget exhausted" if result.exhausted else "") + ")\n")
     for finding in result.findings:
