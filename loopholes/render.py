@@ -67,6 +67,20 @@ def lifecycle_lines(lc: Lifecycle) -> list[str]:
     return lines
 
 
+def clause_test(clause) -> str:
+    """A clause's test in words: "8.25e22 > 1e25? no (0.00825x the line)", or, when the
+    value passes the line but an extra condition fails, "yes (990x the line), but bio
+    share 49.0% does not pass > 50%", so an over-the-line value never reads as a "no"."""
+    from .rules.framework import COMPARATORS
+
+    money = "$" if clause.unit == "USD" else ""
+    test = f"{money}{fmt(clause.measured)} {clause.comparator} {money}{fmt(clause.threshold)}?"
+    if not clause.triggered and COMPARATORS[clause.comparator](clause.measured, clause.threshold):
+        return f"{test} yes ({clause.margin:.3g}x the line), but " + (clause.note or "a condition does not hold")
+    return (f"{test} {'yes' if clause.triggered else 'no'} ({clause.margin:.3g}x the line)"
+            + (f" — {clause.note}" if clause.note else ""))
+
+
 def finding_text(finding, *, spec_path: str | None = None, policy=None, policy_ref: str | None = None) -> str:
     """A finding readable without the source: lifecycle, the clauses it slipped past,
     capability kept against the target, margins, robustness and how to replay it.
@@ -84,9 +98,7 @@ def finding_text(finding, *, spec_path: str | None = None, policy=None, policy_r
     out.append("  slipped past:")
     for clause in verdict.clauses:
         if clause.tier in covered_tiers:
-            out.append(f"    {clause.clause}: {clause.measures}: {fmt(clause.measured)} {clause.comparator} "
-                       f"{fmt(clause.threshold)}? {'yes' if clause.triggered else 'no'} ({clause.margin:.3g}x the line)"
-                       + (f" — {clause.note}" if clause.note else ""))
+            out.append(f"    {clause.clause}: {clause.measures}: {clause_test(clause)}")
     out.append(f"  capability kept ({finding.domain}, effective FLOP, central): {fmt(central)} vs target "
                f"{fmt(target.effective_flop)} (an honest model at {fmt(target.honest_flop)} FLOP, "
                f"{target.profile} profile)")
