@@ -238,6 +238,14 @@ def effective_compute(lc: Lifecycle, reference_date: dt.date, coefficients: Coef
     """Effective compute of the deployed artifact, judged against `reference_date`'s recipe."""
     co = coefficients or default_coefficients()
     cap = co.band["posthoc_cap"]
+    # Views of one lifecycle (lifecycle.rooted, frontier.the_model) share its memo and its
+    # steps, and a step's state depends only on what is upstream of it: the states walked
+    # for one view serve the others (a developer-level duty judges several per probe).
+    # One entry per lifecycle, the latest table's: a finding judged under hundreds of tables
+    # must not keep hundreds of walks alive.
+    hit = lc._memo.get("capability")
+    if hit is not None and hit[0] is co and hit[1] == (lc.released, reference_date) and lc.deploy in hit[2]:
+        return _result(hit[2][lc.deploy].final(cap))
     months = (lc.released - reference_date).days / DAYS_PER_MONTH
     # Per band and domain; sorted so "low" stays the least capable end for releases before
     # the reference date too (not across independent tables' columns).
@@ -249,7 +257,11 @@ def effective_compute(lc: Lifecycle, reference_date: dt.date, coefficients: Coef
     states: dict[str, _Model] = {}
     for step in lc.steps:
         states[step.id] = _advance(lc, step, states, co, vintage, cap)
-    final = states[lc.deploy].final(cap)
+    lc._memo["capability"] = (co, (lc.released, reference_date), states)  # type: ignore[index]
+    return _result(states[lc.deploy].final(cap))
+
+
+def _result(final: Bands2) -> Capability:
     return Capability({d: tuple(row[i] for row in final) for i, d in enumerate(DOMAINS)})
 
 

@@ -10,7 +10,6 @@ into a spec that `loopholes check` accepts as is.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
@@ -140,6 +139,23 @@ def _normalise_shares(data: Mapping[str, float] | tuple | None) -> tuple[tuple[s
     return tuple(sorted(shares.items()))
 
 
+class _lazy:
+    """functools.cached_property without its lock (Python 3.11 takes one on every first
+    access, and the search makes hundreds of thousands of lifecycles): the value goes into
+    the instance's __dict__, which later lookups find first. Computing it twice in a race
+    would give the same value."""
+
+    def __init__(self, function):
+        self.function, self.name = function, function.__name__
+        self.__doc__ = function.__doc__
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.function(instance)
+        return value
+
+
 @dataclass(frozen=True, eq=False)
 class Lifecycle:
     """An immutable lifecycle DAG, steps in topological order."""
@@ -156,7 +172,7 @@ class Lifecycle:
         object.__setattr__(self, "steps", _checked_topological(self.steps, self.deploy, self.source))
 
     # -- structure -------------------------------------------------------------
-    @functools.cached_property
+    @_lazy
     def index(self) -> dict[str, Step]:
         return {step.id: step for step in self.steps}
 
@@ -169,12 +185,22 @@ class Lifecycle:
 
     def model_inputs(self, step: Step) -> tuple[Step, ...]:
         """Inputs that are models (base, teacher, members): everything but synthetic data."""
-        return tuple(self.index[i] for i in step.inputs if self.index[i].kind != "synthetic_data")
+        index, out = self.index, []
+        for i in step.inputs:  # a plain loop: the search calls this about a million times per rule
+            model = index[i]
+            if model.kind != "synthetic_data":
+                out.append(model)
+        return tuple(out)
 
     def data_inputs(self, step: Step) -> tuple[Step, ...]:
-        return tuple(self.index[i] for i in step.inputs if self.index[i].kind == "synthetic_data")
+        index, out = self.index, []
+        for i in step.inputs:
+            data = index[i]
+            if data.kind == "synthetic_data":
+                out.append(data)
+        return tuple(out)
 
-    @functools.cached_property
+    @_lazy
     def _memo(self) -> dict[tuple[str, str], tuple[Step, ...]]:
         return {}
 
