@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, field
 
 from ..capability import CURATED_DATA_STANDARD_SINCE
-from ..lifecycle import Hardware, Lifecycle, Step, make_step
+from ..lifecycle import Hardware, Lifecycle, Step, _normalise_shares, make_step
 
 ADVERSARY = "Adversary Labs"
 TEACHER_OWNER = "Frontier Co (teacher)"
@@ -116,7 +116,7 @@ class Plan:
 def build(plan: Plan, name: str = "finding") -> Lifecycle:
     """The lifecycle a plan describes."""
     steps = []
-    data = _shares(plan.data if plan.data is not None else {plan.domain: 1.0})
+    data = _shares(plan.data) if plan.data is not None else _ONLY[plan.domain]
     teacher_id = None
     if plan.core == "distill":
         teacher_id = "teacher"
@@ -189,6 +189,15 @@ def build(plan: Plan, name: str = "finding") -> Lifecycle:
     return Lifecycle.trusted(name, plan.released, top, tuple(steps), plan.reach)
 
 
+class _Only(dict):
+    """domain -> the shares of data all in that domain, normalised once."""
+
+    def __missing__(self, domain: str) -> tuple[tuple[str, float], ...]:
+        shares = self[domain] = _normalise_shares({domain: 1.0})
+        return shares
+
+
+_ONLY = _Only()
 _STEPS: dict[tuple, Step] = {}
 """Steps already made by `build`, keyed by everything each is made from: probes of one
 plan differ only in the few steps a knob reaches, so the others are reused instead of
@@ -235,8 +244,6 @@ def honest_plan(domain: str, released: dt.date, flop: float, profile: str = "sta
 
 def _shares(data: dict[str, float]) -> tuple[tuple[str, float], ...]:
     """Normalised once per build (what make_step would do for every step)."""
-    from ..lifecycle import _normalise_shares
-
     return _normalise_shares(data)
 
 
