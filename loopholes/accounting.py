@@ -53,11 +53,15 @@ def counted(step: Step, counting: Counting = ALL_OPERATIONS) -> float:
 
 
 def total(steps: Iterable[Step], counting: Counting = ALL_OPERATIONS) -> float:
-    """The sum: exact (an int) when every term is an int, else correctly rounded."""
-    values = [counted(step, counting) for step in steps]
-    if all(type(v) is int for v in values):
-        return sum(values)
-    return math.fsum(values)
+    """The sum: exact (an int) when every term is an int, else correctly rounded. One
+    plain loop: the search sums a lineage on nearly every probe."""
+    values, exact = [], True
+    for step in steps:
+        value = counted(step, counting)
+        if type(value) is not int:
+            exact = False
+        values.append(value)
+    return sum(values) if exact else math.fsum(values)
 
 
 def lineage_compute(lc: Lifecycle, counting: Counting = ALL_OPERATIONS, artifact: str | None = None) -> float:
