@@ -230,16 +230,19 @@ class Lifecycle:
         return self._memo[key]
 
     def _model_tree(self, step_id: str) -> tuple[Step, ...]:
+        index = self.index
         seen: set[str] = set()
         stack = [step_id]
         while stack:
-            current = self.index[stack.pop()]
+            current = index[stack.pop()]
             if current.id in seen:
                 continue
             seen.add(current.id)
             if current.kind in ON_BASE_KINDS or current.kind in COMPOSITE_KINDS:
-                stack.extend(s.id for s in self.model_inputs(current))
-        return tuple(step for step in self.steps if step.id in seen)
+                for i in current.inputs:  # its model inputs (plain loops: run on every probe)
+                    if index[i].kind != "synthetic_data":
+                        stack.append(i)
+        return tuple([step for step in self.steps if step.id in seen])
 
     @classmethod
     def trusted(cls, name: str, released: dt.date, deploy: str, steps: tuple[Step, ...],
@@ -247,9 +250,9 @@ class Lifecycle:
         """Build without the cross-step checks, for code that already emits steps in a valid
         topological order (the search's plans). Findings are re-checked through `from_spec`."""
         lc = object.__new__(cls)
-        for name_, value in (("name", name), ("released", released), ("deploy", deploy), ("steps", steps),
-                             ("revenue_usd", {}), ("reach", reach), ("source", "")):
-            object.__setattr__(lc, name_, value)
+        # straight into the instance dict: frozen only forbids setattr, and this runs on every probe
+        lc.__dict__.update(name=name, released=released, deploy=deploy, steps=steps, revenue_usd={}, reach=reach,
+                           source="")
         return lc
 
     # -- conversions -------------------------------------------------------------

@@ -6,13 +6,15 @@
 - `capability.effective_compute` shares one walk between views of a lifecycle
   (`rooted`, `frontier.the_model`): every view's capability must be a fresh walk's;
 - the search memoises capability by step identity (`_Engine._capability`);
-- `accounting.total` and `Lifecycle.model_inputs` / `data_inputs` are plain loops now.
+- `accounting.total`, `accounting.domain_share` and `Lifecycle.model_inputs` /
+  `data_inputs` are plain loops now: the same numbers as the comprehensions they replace.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 import random
 
 import pytest
@@ -155,7 +157,19 @@ def test_search_capability_memo_agrees_with_a_fresh_walk():
 
 def _total_reference(steps, counting):
     values = [accounting.counted(step, counting) for step in steps]
-    return sum(values) if all(type(v) is int for v in values) else __import__("math").fsum(values)
+    return sum(values) if all(type(v) is int for v in values) else math.fsum(values)
+
+
+def _share_reference(steps, domain):
+    runs = [step for step in steps if step.kind in accounting.TRAINING_KINDS]
+    if not runs:
+        return 0.0
+    use_tokens = all(step.tokens for step in runs)
+    weights = [(step.tokens if use_tokens else step.flop) or 0.0 for step in runs]
+    whole = math.fsum(weights)
+    if whole <= 0:
+        return max(step.share(domain) for step in runs)
+    return math.fsum(w * step.share(domain) for w, step in zip(weights, runs)) / whole
 
 
 @FAST
@@ -165,6 +179,8 @@ def test_total_and_inputs_are_the_comprehensions_they_replace(lc):
                      accounting.Counting(estimate="dense")):
         got, want = accounting.total(lc.steps, counting), _total_reference(lc.steps, counting)
         assert got == want and type(got) is type(want)
+    for domain in ("general", "bio"):
+        assert accounting.domain_share(lc.steps, domain) == _share_reference(lc.steps, domain)
     for step in lc.steps:
         inputs = [lc.index[i] for i in step.inputs]
         assert lc.model_inputs(step) == tuple(s for s in inputs if s.kind != "synthetic_data")
