@@ -262,7 +262,8 @@ def effective_compute(lc: Lifecycle, reference_date: dt.date, coefficients: Coef
 
 
 def _result(final: Bands2) -> Capability:
-    return Capability({d: tuple(row[i] for row in final) for i, d in enumerate(DOMAINS)})
+    general, bio = DOMAINS
+    return Capability({general: tuple([row[0] for row in final]), bio: tuple([row[1] for row in final])})
 
 
 CURATED_DATA_STANDARD_SINCE = dt.date(2024, 6, 17)
@@ -359,16 +360,16 @@ def _loss_matched_ratio(params: float, tokens: float, law: Mapping[str, float]) 
 
 
 def _add(a: Bands2, b: Bands2) -> Bands2:
-    return [[x + y for x, y in zip(ra, rb)] for ra, rb in zip(a, b)]
+    return [[ra[0] + rb[0], ra[1] + rb[1]] for ra, rb in zip(a, b)]  # [band][general, bio]
 
 
 def _both(bands: tuple[float, float, float]) -> tuple:
     """A gain that is the same in every domain, as [band][domain]."""
-    return tuple((g, g) for g in bands)
+    return tuple(zip(bands, bands))
 
 
 def _per_domain(general: tuple[float, ...], bio: tuple[float, ...]) -> tuple:
-    return tuple((general[b], bio[b]) for b in range(len(general)))
+    return tuple(zip(general, bio))
 
 
 def _with_gain(gains: dict, kind: str, gain: tuple) -> dict:
