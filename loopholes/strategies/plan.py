@@ -222,9 +222,9 @@ _ONLY = _Only()
 _STEPS: dict[tuple, Step] = {}
 """Steps already made by `build`, keyed by everything each is made from: probes of one
 plan differ only in the few steps a knob reaches, so the others are reused instead of
-rebuilt (a Step is frozen, so lifecycles can share one), and
-`capability.effective_compute` can reuse what it computed for a shared step. Every number
-in a key comes with its type: a step keeps an integer count exact, and 10**25 == 1e25."""
+rebuilt (a Step is frozen, so lifecycles can share one), and a plan built again has the
+very same steps, which the search's capability memo (`search._Engine._capability`) finds. Every number
+in a key comes with its type: a step keeps an integer count exact, and 10**22 == 1e22."""
 _RECIPES: dict[tuple, int] = {}
 """Recipes of core runs (data, sites, compute), each numbered once, so step keys stay short."""
 _MAX_STEPS = 1 << 15
