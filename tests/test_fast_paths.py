@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from loopholes import accounting
 from loopholes.capability import default_coefficients, effective_compute
 from loopholes.frontier import the_model
-from loopholes.lifecycle import Lifecycle, rooted
+from loopholes.lifecycle import Lifecycle, Step, rooted
 from loopholes.registry import load_policy
 from loopholes.search import _Budget, _Engine, honest_target
 from loopholes.sensitivity import joint_draws
@@ -51,8 +51,8 @@ def _slow_build(plan: Plan) -> Lifecycle:
     """build() with no step reused and every core run made by make_step's own __init__."""
     with pytest.MonkeyPatch.context() as m:
         m.setattr(plan_module, "_STEPS", _NoCache())
-        m.setattr(plan_module, "_renamed",
-                  lambda step, step_id, kind, inputs: dataclasses.replace(step, id=step_id, kind=kind, inputs=inputs))
+        m.setattr(plan_module, "_renamed", lambda values, step_id, kind, inputs: Step(
+            **{**dict(zip(plan_module._FIELDS, values)), "id": step_id, "kind": kind, "inputs": inputs}))
         return build(plan)
 
 

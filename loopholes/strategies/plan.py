@@ -130,16 +130,16 @@ def build(plan: Plan, name: str = "finding") -> Lifecycle:
 
     curated = plan.curated_data or standard("curated_data", plan.domain, plan.released, plan.profile)
     compute, sites = _compute(plan), tuple(_sites(plan))  # every core run of a plan is the same run
-    recipe = _recipe(data, curated, sites, compute)
-    first: list[Step] = []
+    recipe = _recipe(data if plan.data is not None else plan.domain, curated, sites, compute)
+    first: list[list] = []  # the fields of the first core run made in this build
 
     def run(step_id: str, kind: str, inputs: tuple[str, ...]):
         def make():
             if first:  # the same run as the first one made in this build, under another id
                 return _renamed(first[0], step_id, kind, inputs)
-            first.append(make_step(step_id, kind, ADVERSARY, inputs, data=data, curated_data=curated, sites=sites,
-                                   **compute))
-            return first[0]
+            step = make_step(step_id, kind, ADVERSARY, inputs, data=data, curated_data=curated, sites=sites, **compute)
+            first.append([getattr(step, name) for name in _FIELDS])
+            return step
         return _step((step_id, kind, inputs, recipe), make)
 
     members = []
@@ -197,16 +197,17 @@ def build(plan: Plan, name: str = "finding") -> Lifecycle:
 
 _FIELDS = tuple(f.name for f in fields(Step))
 _SETTERS = tuple(Step.__dict__[name].__set__ for name in _FIELDS)
+_ID, _KIND, _INPUTS = (_FIELDS.index(name) for name in ("id", "kind", "inputs"))
 
 
-def _renamed(step: Step, step_id: str, kind: str, inputs: tuple[str, ...]) -> Step:
-    """A copy of `step` under another id, kind and inputs: every core run of a plan is the
-    same run, and setting the slots directly costs half of make_step (a plan with 15
-    members of 8 experts has 120 of them)."""
-    changed = {"id": step_id, "kind": kind, "inputs": inputs}
+def _renamed(values: list, step_id: str, kind: str, inputs: tuple[str, ...]) -> Step:
+    """A step with the fields `values` (a core run's, in _FIELDS order) under another id,
+    kind and inputs: every core run of a plan is the same run, and setting the slots
+    directly costs a third of make_step (a plan with 15 members of 8 experts has 120)."""
+    values[_ID], values[_KIND], values[_INPUTS] = step_id, kind, inputs
     copy = object.__new__(Step)
-    for name, set_ in zip(_FIELDS, _SETTERS):
-        set_(copy, changed[name] if name in changed else getattr(step, name))
+    for set_, value in zip(_SETTERS, values):
+        set_(copy, value)
     return copy
 
 
@@ -245,9 +246,10 @@ def _types(pairs: tuple) -> tuple:
     return tuple([type(pair[1]) for pair in pairs])
 
 
-def _recipe(data: tuple, curated: bool, sites: tuple, compute: dict) -> int:
-    """The number of a core run's recipe (see `_RECIPES`), its numbers typed."""
-    key = (data, _types(data), curated, sites, tuple([type(site[0]) for site in sites]),
+def _recipe(data: "tuple | str", curated: bool, sites: tuple, compute: dict) -> int:
+    """The number of a core run's recipe (see `_RECIPES`), its numbers typed; `data` is
+    the domain when all data is in it (`_ONLY`). Every site of a run has the same capacity."""
+    key = (data, _types(data) if type(data) is tuple else None, curated, sites, type(sites[0][0]),
            *compute.items(), *map(type, compute.values()))
     number = _RECIPES.get(key)
     if number is None:
