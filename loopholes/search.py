@@ -868,9 +868,14 @@ class Placements:
 
 
 def _plan_key(plan: Plan, knob: str) -> tuple:
-    """The plan's state without the knob being placed, hashable."""
-    return tuple(tuple(sorted(value.items())) if isinstance(value, dict) else value
-                 for name, value in ((f, getattr(plan, f)) for f in _PLAN_FIELDS) if name != knob)
+    """The plan's state without the knob being placed, hashable (a plain loop: every
+    placement computes one)."""
+    key = []
+    for name in _PLAN_FIELDS:
+        if name != knob:
+            value = getattr(plan, name)
+            key.append(tuple(sorted(value.items())) if isinstance(value, dict) else value)
+    return tuple(key)
 
 
 def _crossings(at_low, at_high, low: float, high: float, tiers, model: int = 0) -> list[float]:

@@ -185,3 +185,21 @@ def test_total_and_inputs_are_the_comprehensions_they_replace(lc):
         inputs = [lc.index[i] for i in step.inputs]
         assert lc.model_inputs(step) == tuple(s for s in inputs if s.kind != "synthetic_data")
         assert lc.data_inputs(step) == tuple(s for s in inputs if s.kind == "synthetic_data")
+
+
+def test_a_fixed_coefficient_is_what_replace_gives():
+    from loopholes.sensitivity import _fixed
+
+    for c in default_coefficients().values():
+        for value in (c.low, c.central, c.high, 0.0):
+            assert _fixed(c, value) == dataclasses.replace(c, low=value, central=value, high=value)
+
+
+@FAST
+@given(_plans, st.sampled_from(["core_flop", "teacher_flop", "modifier_flop"]))
+def test_plan_key_is_the_generator_it_replaced(plan, knob):
+    from loopholes.search import _PLAN_FIELDS, _plan_key
+
+    expected = tuple(tuple(sorted(value.items())) if isinstance(value, dict) else value
+                     for name, value in ((f, getattr(plan, f)) for f in _PLAN_FIELDS) if name != knob)
+    assert _plan_key(plan, knob) == expected
