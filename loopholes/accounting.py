@@ -53,11 +53,15 @@ def counted(step: Step, counting: Counting = ALL_OPERATIONS) -> float:
 
 
 def total(steps: Iterable[Step], counting: Counting = ALL_OPERATIONS) -> float:
-    """The sum: exact (an int) when every term is an int, else correctly rounded."""
-    values = [counted(step, counting) for step in steps]
-    if all(type(v) is int for v in values):
-        return sum(values)
-    return math.fsum(values)
+    """The sum: exact (an int) when every term is an int, else correctly rounded. One
+    plain loop: the search sums a lineage on nearly every probe."""
+    values, exact = [], True
+    for step in steps:
+        value = counted(step, counting)
+        if type(value) is not int:
+            exact = False
+        values.append(value)
+    return sum(values) if exact else math.fsum(values)
 
 
 def lineage_compute(lc: Lifecycle, counting: Counting = ALL_OPERATIONS, artifact: str | None = None) -> float:
@@ -110,15 +114,18 @@ def domain_share(steps: Iterable[Step], domain: str) -> float:
     """Share of training data in `domain` over the training runs among `steps`: weighted
     by tokens where every run gives them, otherwise by compute (proportional to tokens
     for a fixed model size)."""
-    runs = [step for step in steps if step.kind in TRAINING_KINDS]
+    runs, use_tokens = [], True
+    for step in steps:  # plain loops: the dynamic rules call this on every probe
+        if step.kind in TRAINING_KINDS:
+            runs.append(step)
+            use_tokens = use_tokens and bool(step.tokens)
     if not runs:
         return 0.0
-    use_tokens = all(step.tokens for step in runs)
     weights = [(step.tokens if use_tokens else step.flop) or 0.0 for step in runs]
     whole = math.fsum(weights)
     if whole <= 0:
         return max(step.share(domain) for step in runs)
-    return math.fsum(w * step.share(domain) for w, step in zip(weights, runs)) / whole
+    return math.fsum([w * step.share(domain) for w, step in zip(weights, runs)]) / whole
 
 
 def colocated_capacity(steps: Iterable[Step], min_networking_gbps: float | None = None,

@@ -238,6 +238,14 @@ def effective_compute(lc: Lifecycle, reference_date: dt.date, coefficients: Coef
     """Effective compute of the deployed artifact, judged against `reference_date`'s recipe."""
     co = coefficients or default_coefficients()
     cap = co.band["posthoc_cap"]
+    # Views of one lifecycle (lifecycle.rooted, frontier.the_model) share its memo and its
+    # steps, and a step's state depends only on what is upstream of it: the states walked
+    # for one view serve the others (a developer-level duty judges several per probe).
+    # One entry per lifecycle, the latest table's: a finding judged under hundreds of tables
+    # must not keep hundreds of walks alive.
+    hit = lc._memo.get("capability")
+    if hit is not None and hit[0] is co and hit[1] == (lc.released, reference_date) and lc.deploy in hit[2]:
+        return _result(hit[2][lc.deploy].final(cap))
     months = (lc.released - reference_date).days / DAYS_PER_MONTH
     # Per band and domain; sorted so "low" stays the least capable end for releases before
     # the reference date too (not across independent tables' columns).
@@ -249,8 +257,13 @@ def effective_compute(lc: Lifecycle, reference_date: dt.date, coefficients: Coef
     states: dict[str, _Model] = {}
     for step in lc.steps:
         states[step.id] = _advance(lc, step, states, co, vintage, cap)
-    final = states[lc.deploy].final(cap)
-    return Capability({d: tuple(row[i] for row in final) for i, d in enumerate(DOMAINS)})
+    lc._memo["capability"] = (co, (lc.released, reference_date), states)  # type: ignore[index]
+    return _result(states[lc.deploy].final(cap))
+
+
+def _result(final: Bands2) -> Capability:
+    general, bio = DOMAINS
+    return Capability({general: tuple([row[0] for row in final]), bio: tuple([row[1] for row in final])})
 
 
 CURATED_DATA_STANDARD_SINCE = dt.date(2024, 6, 17)
@@ -347,16 +360,16 @@ def _loss_matched_ratio(params: float, tokens: float, law: Mapping[str, float]) 
 
 
 def _add(a: Bands2, b: Bands2) -> Bands2:
-    return [[x + y for x, y in zip(ra, rb)] for ra, rb in zip(a, b)]
+    return [[ra[0] + rb[0], ra[1] + rb[1]] for ra, rb in zip(a, b)]  # [band][general, bio]
 
 
 def _both(bands: tuple[float, float, float]) -> tuple:
     """A gain that is the same in every domain, as [band][domain]."""
-    return tuple((g, g) for g in bands)
+    return tuple(zip(bands, bands))
 
 
 def _per_domain(general: tuple[float, ...], bio: tuple[float, ...]) -> tuple:
-    return tuple((general[b], bio[b]) for b in range(len(general)))
+    return tuple(zip(general, bio))
 
 
 def _with_gain(gains: dict, kind: str, gain: tuple) -> dict:

@@ -51,13 +51,18 @@ def the_model(lc: Lifecycle) -> Lifecycle:
     3(63)); chain-of-thought prompting, sampling, tools and retrieval added at deployment
     make an AI system around it, so inference-boost steps on top of the model are set aside
     when its capabilities are compared with the most advanced models."""
-    index = {step.id: step for step in lc.steps}
+    index = lc.index
     top = lc.deploy
     while index[top].kind == "inference_boost" and index[top].inputs:
         top = index[top].inputs[0]
     if top == lc.deploy:
         return lc
-    return Lifecycle.trusted(lc.name, lc.released, top, lc.steps, lc.reach)
+    model = Lifecycle.trusted(lc.name, lc.released, top, lc.steps, lc.reach)
+    # the same steps: share what is memoised by step (as lifecycle.rooted does), so the
+    # capability walked for the model serves the artifact's verdict and the other way round
+    model.__dict__["index"] = lc.index
+    model.__dict__["_memo"] = lc._memo
+    return model
 
 
 def _series(ctx: Any) -> tuple[list[int], list[float], dict[str, float]]:

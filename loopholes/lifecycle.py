@@ -10,7 +10,6 @@ into a spec that `loopholes check` accepts as is.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
@@ -140,6 +139,23 @@ def _normalise_shares(data: Mapping[str, float] | tuple | None) -> tuple[tuple[s
     return tuple(sorted(shares.items()))
 
 
+class _lazy:
+    """functools.cached_property without its lock (Python 3.11 takes one on every first
+    access, and the search makes hundreds of thousands of lifecycles): the value goes into
+    the instance's __dict__, which later lookups find first. Computing it twice in a race
+    would give the same value."""
+
+    def __init__(self, function):
+        self.function, self.name = function, function.__name__
+        self.__doc__ = function.__doc__
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.function(instance)
+        return value
+
+
 @dataclass(frozen=True, eq=False)
 class Lifecycle:
     """An immutable lifecycle DAG, steps in topological order."""
@@ -156,7 +172,7 @@ class Lifecycle:
         object.__setattr__(self, "steps", _checked_topological(self.steps, self.deploy, self.source))
 
     # -- structure -------------------------------------------------------------
-    @functools.cached_property
+    @_lazy
     def index(self) -> dict[str, Step]:
         return {step.id: step for step in self.steps}
 
@@ -169,12 +185,22 @@ class Lifecycle:
 
     def model_inputs(self, step: Step) -> tuple[Step, ...]:
         """Inputs that are models (base, teacher, members): everything but synthetic data."""
-        return tuple(self.index[i] for i in step.inputs if self.index[i].kind != "synthetic_data")
+        index, out = self.index, []
+        for i in step.inputs:  # a plain loop: the search calls this about a million times per rule
+            model = index[i]
+            if model.kind != "synthetic_data":
+                out.append(model)
+        return tuple(out)
 
     def data_inputs(self, step: Step) -> tuple[Step, ...]:
-        return tuple(self.index[i] for i in step.inputs if self.index[i].kind == "synthetic_data")
+        index, out = self.index, []
+        for i in step.inputs:
+            data = index[i]
+            if data.kind == "synthetic_data":
+                out.append(data)
+        return tuple(out)
 
-    @functools.cached_property
+    @_lazy
     def _memo(self) -> dict[tuple[str, str], tuple[Step, ...]]:
         return {}
 
@@ -204,16 +230,19 @@ class Lifecycle:
         return self._memo[key]
 
     def _model_tree(self, step_id: str) -> tuple[Step, ...]:
+        index = self.index
         seen: set[str] = set()
         stack = [step_id]
         while stack:
-            current = self.index[stack.pop()]
+            current = index[stack.pop()]
             if current.id in seen:
                 continue
             seen.add(current.id)
             if current.kind in ON_BASE_KINDS or current.kind in COMPOSITE_KINDS:
-                stack.extend(s.id for s in self.model_inputs(current))
-        return tuple(step for step in self.steps if step.id in seen)
+                for i in current.inputs:  # its model inputs (plain loops: run on every probe)
+                    if index[i].kind != "synthetic_data":
+                        stack.append(i)
+        return tuple([step for step in self.steps if step.id in seen])
 
     @classmethod
     def trusted(cls, name: str, released: dt.date, deploy: str, steps: tuple[Step, ...],
@@ -221,9 +250,9 @@ class Lifecycle:
         """Build without the cross-step checks, for code that already emits steps in a valid
         topological order (the search's plans). Findings are re-checked through `from_spec`."""
         lc = object.__new__(cls)
-        for name_, value in (("name", name), ("released", released), ("deploy", deploy), ("steps", steps),
-                             ("revenue_usd", {}), ("reach", reach), ("source", "")):
-            object.__setattr__(lc, name_, value)
+        # straight into the instance dict: frozen only forbids setattr, and this runs on every probe
+        lc.__dict__.update(name=name, released=released, deploy=deploy, steps=steps, revenue_usd={}, reach=reach,
+                           source="")
         return lc
 
     # -- conversions -------------------------------------------------------------

@@ -384,6 +384,8 @@ class _Engine:
         self.leakiest: dict[tuple[str, str], tuple[float, tuple[str, ...]]] = {}
         """Per (domain, reading), the leakiest finding's strategies: compositions that extend
         it by one strategy are always tried, so leakage is maximised, not just found."""
+        self.capabilities: dict[tuple, tuple[Capability, tuple]] = {}
+        """`_capability`'s results, by release date, artifact and step identities."""
         self.baseline: dict[str, dict[str, _Best]] = {}
         """Per domain and reading, the honest plan with its core run placed under the line:
         what escapes with no gaming at all (leakage >= 1 means the rule never reaches the
@@ -701,8 +703,19 @@ class _Engine:
         return self.policy.is_covered(build(plan), reading)
 
     def _capability(self, lc: Lifecycle) -> Capability:
+        """Effective compute of a lifecycle the search built. A placed plan is often built
+        again (another reading, a counterfactual, minimisation), and strategies.plan.build
+        then returns the very same steps, so results are kept by step identity (the value
+        holds the steps, so no id is reused while it is kept)."""
         self.budget.spend()
-        return effective_compute(lc, self.policy.reference_date, self.policy.coefficients)
+        key = (lc.released, lc.deploy, *map(id, lc.steps))
+        hit = self.capabilities.get(key)
+        if hit is None:
+            if len(self.capabilities) >= 1 << 14:
+                self.capabilities.clear()
+            hit = self.capabilities[key] = (effective_compute(lc, self.policy.reference_date, self.policy.coefficients),
+                                            lc.steps)
+        return hit[0]
 
     def _leakage_if_uncovered(self, lc: Lifecycle, domain: str, reading: Reading) -> float:
         """The artifact's leakage, or 0 when the rule covers it."""
@@ -855,9 +868,14 @@ class Placements:
 
 
 def _plan_key(plan: Plan, knob: str) -> tuple:
-    """The plan's state without the knob being placed, hashable."""
-    return tuple(tuple(sorted(value.items())) if isinstance(value, dict) else value
-                 for name, value in ((f, getattr(plan, f)) for f in _PLAN_FIELDS) if name != knob)
+    """The plan's state without the knob being placed, hashable (a plain loop: every
+    placement computes one)."""
+    key = []
+    for name in _PLAN_FIELDS:
+        if name != knob:
+            value = getattr(plan, name)
+            key.append(tuple(sorted(value.items())) if isinstance(value, dict) else value)
+    return tuple(key)
 
 
 def _crossings(at_low, at_high, low: float, high: float, tiers, model: int = 0) -> list[float]:

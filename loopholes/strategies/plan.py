@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from ..capability import CURATED_DATA_STANDARD_SINCE
-from ..lifecycle import Hardware, Lifecycle, make_step
+from ..lifecycle import Hardware, Lifecycle, Step, _normalise_shares, make_step
 
 ADVERSARY = "Adversary Labs"
 TEACHER_OWNER = "Frontier Co (teacher)"
@@ -116,65 +116,148 @@ class Plan:
 def build(plan: Plan, name: str = "finding") -> Lifecycle:
     """The lifecycle a plan describes."""
     steps = []
-    data = _shares(plan.data if plan.data is not None else {plan.domain: 1.0})
+    data = _shares(plan.data) if plan.data is not None else _ONLY[plan.domain]
     teacher_id = None
     if plan.core == "distill":
         teacher_id = "teacher"
-        steps.append(make_step(teacher_id, "pretrain", TEACHER_OWNER, flop=plan.teacher_flop,
-                               data={plan.teacher_domain or plan.domain: 1.0}))
-        steps.append(make_step("teacher-data", "synthetic_data", ADVERSARY, [teacher_id],
-                               flop=round_down(generation_flop(plan.teacher_flop, plan.core_flop))))
+        teacher_data = ((plan.teacher_domain or plan.domain, 1.0),)
+        steps.append(_step(("teacher", plan.teacher_flop, type(plan.teacher_flop), teacher_data[0][0]), lambda: make_step(
+            teacher_id, "pretrain", TEACHER_OWNER, flop=plan.teacher_flop, data=teacher_data)))
+        generated = round_down(generation_flop(plan.teacher_flop, plan.core_flop))
+        steps.append(_step(("teacher-data", generated, type(generated)), lambda: make_step(
+            "teacher-data", "synthetic_data", ADVERSARY, (teacher_id,), flop=generated)))
         plan.external.add(teacher_id)
 
     curated = plan.curated_data or standard("curated_data", plan.domain, plan.released, plan.profile)
-    compute, sites = _compute(plan), _sites(plan)  # every core run of a plan is the same run
+    compute, sites = _compute(plan), tuple(_sites(plan))  # every core run of a plan is the same run
+    recipe = _recipe(data if plan.data is not None else plan.domain, curated, sites, compute)
+    first: list[list] = []  # the fields of the first core run made in this build
 
-    def run(step_id: str, kind: str, inputs: list[str]):
-        return make_step(step_id, kind, ADVERSARY, inputs, data=data, curated_data=curated, sites=sites, **compute)
+    def run(step_id: str, kind: str, inputs: tuple[str, ...]):
+        def make():
+            if first:  # the same run as the first one made in this build, under another id
+                return _renamed(first[0], step_id, kind, inputs)
+            step = make_step(step_id, kind, ADVERSARY, inputs, data=data, curated_data=curated, sites=sites, **compute)
+            first.append([getattr(step, name) for name in _FIELDS])
+            return step
+        return _step((step_id, kind, inputs, recipe), make)
 
     members = []
     for m in range(plan.members):
         tag = f"-{m + 1}" if plan.members > 1 else ""
         if plan.core == "distill":
-            steps.append(run(f"student{tag}", "distill", ["teacher-data"]))
+            steps.append(run(f"student{tag}", "distill", ("teacher-data",)))
             members.append(f"student{tag}")
         elif plan.core == "moe":
-            experts = [f"expert{tag}-{e + 1}" for e in range(plan.experts)]
-            steps.extend(run(e, "pretrain", []) for e in experts)
-            steps.append(make_step(f"moe{tag}", "moe_assemble", ADVERSARY, experts, flop=0.0))
+            experts = tuple(f"expert{tag}-{e + 1}" for e in range(plan.experts))
+            steps.extend(run(e, "pretrain", ()) for e in experts)
+            steps.append(_step((f"moe{tag}", experts), lambda: make_step(
+                f"moe{tag}", "moe_assemble", ADVERSARY, experts, flop=0.0)))
             members.append(f"moe{tag}")
         elif plan.core == "split":
-            previous: list[str] = []
+            previous: tuple[str, ...] = ()
             for p in range(plan.parts):
                 step_id = f"run{tag}-{p + 1}"
                 steps.append(run(step_id, "pretrain" if p == 0 else "continued_pretrain", previous))
-                previous = [step_id]
+                previous = (step_id,)
             members.append(previous[0])
         else:
-            steps.append(run(f"base{tag}", "pretrain", []))
+            steps.append(run(f"base{tag}", "pretrain", ()))
             members.append(f"base{tag}")
     top = members[0]
     if plan.members > 1:
         top = plan.system or "ensemble"
-        steps.append(make_step(top, plan.system or "ensemble", ADVERSARY, members, flop=0.0))
+        inputs = tuple(members)
+        steps.append(_step((top, "composite", inputs), lambda: make_step(top, top, ADVERSARY, inputs, flop=0.0)))
     trained = plan.core_flop * plan.members * (plan.experts if plan.core == "moe" else plan.parts if plan.core == "split" else 1)
     if plan.honest_finetune:
-        steps.append(make_step("instruct", "finetune", ADVERSARY, [top], flop=round_down(trained * HONEST_FINETUNE_SHARE)))
+        tuned = round_down(trained * HONEST_FINETUNE_SHARE)
+        steps.append(_step(("instruct", top, tuned, type(tuned)), lambda: make_step(
+            "instruct", "finetune", ADVERSARY, (top,), flop=tuned)))
         top = "instruct"
     deployer = ADVERSARY
     for j in range(plan.modifiers):
-        deployer = f"Modifier {j + 1}"
-        steps.append(make_step(f"tune-{j + 1}", "finetune", deployer, [top], flop=plan.modifier_flop, data=data))
-        top = f"tune-{j + 1}"
+        deployer, tune = f"Modifier {j + 1}", f"tune-{j + 1}"
+        steps.append(_step((tune, top, plan.modifier_flop, type(plan.modifier_flop), data, _types(data)), lambda: make_step(
+            tune, "finetune", deployer, (top,), flop=plan.modifier_flop, data=data)))
+        top = tune
     for method in ("cot", "tool_use"):
         if standard(method, plan.domain, plan.released, plan.profile):
-            steps.append(make_step(f"deploy-{method.replace('_', '-')}", "inference_boost", deployer, [top], flop=0.0,
-                                   boost=(method, 1)))
-            top = steps[-1].id
+            step_id = f"deploy-{method.replace('_', '-')}"
+            steps.append(_step((step_id, deployer, top), lambda: make_step(
+                step_id, "inference_boost", deployer, (top,), flop=0.0, boost=(method, 1))))
+            top = step_id
     if plan.boost is not None:
-        steps.append(make_step("boosted", "inference_boost", deployer, [top], flop=0.0, boost=plan.boost))
+        boost = plan.boost
+        steps.append(_step(("boosted", deployer, top, boost, tuple(map(type, boost))), lambda: make_step(
+            "boosted", "inference_boost", deployer, (top,), flop=0.0, boost=boost)))
         top = "boosted"
     return Lifecycle.trusted(name, plan.released, top, tuple(steps), plan.reach)
+
+
+_FIELDS = tuple(f.name for f in fields(Step))
+_SETTERS = tuple(Step.__dict__[name].__set__ for name in _FIELDS)
+_ID, _KIND, _INPUTS = (_FIELDS.index(name) for name in ("id", "kind", "inputs"))
+
+
+def _renamed(values: list, step_id: str, kind: str, inputs: tuple[str, ...]) -> Step:
+    """A step with the fields `values` (a core run's, in _FIELDS order) under another id,
+    kind and inputs: every core run of a plan is the same run, and setting the slots
+    directly costs a third of make_step (a plan with 15 members of 8 experts has 120)."""
+    values[_ID], values[_KIND], values[_INPUTS] = step_id, kind, inputs
+    copy = object.__new__(Step)
+    for set_, value in zip(_SETTERS, values):
+        set_(copy, value)
+    return copy
+
+
+class _Only(dict):
+    """domain -> the shares of data all in that domain, normalised once."""
+
+    def __missing__(self, domain: str) -> tuple[tuple[str, float], ...]:
+        shares = self[domain] = _normalise_shares({domain: 1.0})
+        return shares
+
+
+_ONLY = _Only()
+_STEPS: dict[tuple, Step] = {}
+"""Steps already made by `build`, keyed by everything each is made from: probes of one
+plan differ only in the few steps a knob reaches, so the others are reused instead of
+rebuilt (a Step is frozen, so lifecycles can share one), and a plan built again has the
+very same steps, which the search's capability memo (`search._Engine._capability`) finds. Every number
+in a key comes with its type: a step keeps an integer count exact, and 10**22 == 1e22."""
+_RECIPES: dict[tuple, int] = {}
+"""Recipes of core runs (data, sites, compute), each numbered once, so step keys stay short."""
+_MAX_STEPS = 1 << 15
+
+
+def _step(key: tuple, make) -> Step:
+    """The step `make()` returns, made once per key."""
+    step = _STEPS.get(key)
+    if step is None:
+        if len(_STEPS) >= _MAX_STEPS:
+            _STEPS.clear()
+        step = _STEPS[key] = make()
+    return step
+
+
+def _types(pairs: tuple) -> tuple:
+    """The types of the numbers in (name, number) pairs (data shares, sites)."""
+    return tuple([type(pair[1]) for pair in pairs])
+
+
+def _recipe(data: "tuple | str", curated: bool, sites: tuple, compute: dict) -> int:
+    """The number of a core run's recipe (see `_RECIPES`), its numbers typed; `data` is
+    the domain when all data is in it (`_ONLY`). Every site of a run has the same capacity."""
+    key = (data, _types(data) if type(data) is tuple else None, curated, sites, type(sites[0][0]),
+           *compute.items(), *map(type, compute.values()))
+    number = _RECIPES.get(key)
+    if number is None:
+        if len(_RECIPES) >= _MAX_STEPS:  # a number must not be reused while steps keyed by it remain
+            _RECIPES.clear()
+            _STEPS.clear()
+        number = _RECIPES[key] = len(_RECIPES)
+    return number
 
 
 def honest_plan(domain: str, released: dt.date, flop: float, profile: str = "standard") -> Plan:
@@ -189,8 +272,6 @@ def honest_plan(domain: str, released: dt.date, flop: float, profile: str = "sta
 
 def _shares(data: dict[str, float]) -> tuple[tuple[str, float], ...]:
     """Normalised once per build (what make_step would do for every step)."""
-    from ..lifecycle import _normalise_shares
-
     return _normalise_shares(data)
 
 
