@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from loopholes import accounting, load_policy  # the package root: stays put when modules move
 from loopholes.capability import default_coefficients, effective_compute
-from loopholes.frontier import the_model
+from loopholes.rules.frontier import the_model
 from loopholes.lifecycle import Lifecycle, Step, rooted
 from loopholes.search import _Budget, _Engine, honest_target
 from loopholes.sensitivity import joint_draws

@@ -31,7 +31,7 @@ from ..accounting import Counting
 from ..capability import Capability, Coefficients, effective_compute
 from ..errors import PolicyError, ReadingError
 from ..lifecycle import COMPOSITE_KINDS, ON_BASE_KINDS, Lifecycle, rooted  # noqa: F401 (rooted: part of the rule API)
-from ..providers import provider_compute
+from .providers import provider_compute
 from ..spec import RELEASED_MAX, RELEASED_MIN
 
 COMPARATORS: dict[str, Callable[[float, float], bool]] = {">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
@@ -643,7 +643,7 @@ def training_compute(scope: str | None = None) -> Measure:
     (the artifact's runs, bases and members), "model-and-data" (that plus the synthetic
     data generated for it), "lineage" (everything upstream, teachers included), or
     "developer" (the deploying developer's own steps in the artifact's model), or
-    "provider" (the EU guidelines' count for the model's provider, `loopholes.providers`). Without
+    "provider" (the EU guidelines' count for the model's provider, `loopholes.rules.providers`). Without
     `scope`, the reading's `scope` option decides, so one rule serves several readings."""
 
     def measure(ctx: Context) -> float:

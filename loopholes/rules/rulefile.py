@@ -185,14 +185,14 @@ class RevenueRule(_RuleBase):
 
 class ModifierShareRule(_RuleBase):
     """A downstream modifier's compute over the original model's passes the line (the EU
-    guidelines' one-third test, `loopholes.providers`)."""
+    guidelines' one-third test, `loopholes.rules.providers`)."""
 
     kind: Literal["modifier-share"]
 
 
 class CapabilityRule(_RuleBase):
     """The artifact's capability (effective compute) matches the k-th most capable real
-    model released by then (`loopholes.frontier`): the line is computed, not given."""
+    model released by then (`loopholes.rules.frontier`): the line is computed, not given."""
 
     kind: Literal["capability"]
     threshold: Amount = Field(0.0, description="Not used: the line is the frontier model's capability.")
@@ -387,7 +387,7 @@ def _class_parameters() -> dict[str, Parameter]:
 
 def _check_named_parameters(spec: RuleFile, parameters: dict, source: str) -> None:
     """The provider walk and the capability rule read their parameters by name."""
-    from .. import frontier, providers
+    from . import frontier, providers
 
     walks = any(getattr(r, "scope", None) == "provider" or r.kind == "modifier-share" for r in spec.rules) or \
         any(r.options.scope == "provider" for r in spec.readings)
@@ -452,7 +452,7 @@ def _rule(spec: Any, amount, built: dict[str, Rule], source: str) -> Rule:
         rule = revenue_threshold(spec.id, spec.clause, threshold, requires=_required(spec.requires, built, where, source),
                                  **common)
     elif spec.kind == "modifier-share":
-        from ..providers import modifier_note, modifier_ratio
+        from .providers import modifier_note, modifier_ratio
 
         rule = Rule(spec.id, spec.clause, spec.measures or "deployer's modification compute / original model's compute",
                     threshold, spec.comparator, spec.tier, modifier_ratio, modifier_note, unit="share of original compute")
@@ -463,13 +463,13 @@ def _rule(spec: Any, amount, built: dict[str, Rule], source: str) -> Rule:
                     "reference class", threshold, spec.comparator, spec.tier, training_compute(spec.scope),
                     percentile_note, unit="operations", line=percentile_line)
     else:  # capability
-        from ..frontier import capability_note, capability_of, frontier_line
+        from .frontier import capability_note, capability_of, frontier_line
 
         rule = Rule(spec.id, spec.clause, spec.measures or "effective compute (capability) vs the most advanced "
                     "general-purpose models released by then", 0.0, spec.comparator, spec.tier, capability_of,
                     capability_note, unit="effective FLOP", line=frontier_line)
     if getattr(spec, "scope", None) == "provider":  # say who the walk found to be the provider
-        from ..providers import provider_note
+        from .providers import provider_note
 
         rule = replace(rule, condition=all_of([rule.condition, provider_note]) if rule.condition else provider_note)
     if spec.unit:

@@ -17,8 +17,8 @@ the Commission (Art. 51(1)(b), Art. 52) is a backstop the search cannot model.
 import datetime as dt
 from fractions import Fraction
 
-from loopholes.frontier import capability_note, capability_of, frontier_line
-from loopholes.providers import modifier_note, modifier_ratio, provider_compute, provider_note
+from loopholes.rules.frontier import capability_note, capability_of, frontier_line
+from loopholes.rules.providers import modifier_note, modifier_ratio, provider_compute, provider_note
 from loopholes.rules.framework import KnownLoophole, Parameter, Policy, Reading, Rule
 
 SYSTEMIC_LINE = Parameter(10**25, "AI Act Art. 51(2)", "cumulative training compute above which high-impact capabilities are presumed")
@@ -46,8 +46,8 @@ SYSTEMIC_TIER = "systemic-risk"
 
 
 # -- the measures ------------------------------------------------------------------------
-# The provider walk and the capability limb moved, unchanged, to loopholes.providers and
-# loopholes.frontier (which the rule file names); this encoding assembles them as the
+# The provider walk and the capability limb moved, unchanged, to loopholes.rules.providers and
+# loopholes.rules.frontier (which the rule file names); this encoding assembles them as the
 # Python module did, so the test compares the two assemblies.
 
 _cumulative = provider_compute

@@ -19,9 +19,9 @@ import functools
 from collections import OrderedDict
 from typing import Any
 
-from .capability import BANDS, effective_compute
-from .lifecycle import Lifecycle
-from .population import MEMBER_OPTION, kth_largest_series, load_population, value_on
+from ..capability import BANDS, effective_compute
+from ..lifecycle import Lifecycle
+from ..population import MEMBER_OPTION, kth_largest_series, load_population, value_on
 
 PARAMETERS = ("frontier_rank", "capability_band", "frontier_class", "rules_apply_from")
 
@@ -41,7 +41,7 @@ def _yardstick(record, flop: float) -> Lifecycle:
     strategies.plan.STANDARD_PRACTICE), exactly as the search's honest target and the
     adversary get them, so the artifact and the models it is compared with are judged
     alike. Inference-time affordances are left out on both sides (`the_model`)."""
-    from .strategies.plan import build, honest_plan
+    from ..strategies.plan import build, honest_plan
 
     return the_model(build(honest_plan("general", record.published, flop, "standard"), name=record.model))
 

@@ -11,7 +11,7 @@ listed as a systemic-risk model, never compute it cannot see.
 Parameters read (a rule file using the walk must define them): `modifier_share`,
 `fallback_systemic`, `fallback_gpai`, `systemic_line`; reading options:
 `new_provider_counts_base` (default true) and `capability_limb` (default true: a listed
-model includes one of high-impact capability, `loopholes.frontier`).
+model includes one of high-impact capability, `loopholes.rules.frontier`).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from . import accounting
-from .accounting import Counting
-from .lifecycle import ON_BASE_KINDS, rooted
+from .. import accounting
+from ..accounting import Counting
+from ..lifecycle import ON_BASE_KINDS, rooted
 
 PARAMETERS = ("modifier_share", "fallback_systemic", "fallback_gpai", "systemic_line")
 
