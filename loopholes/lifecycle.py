@@ -42,27 +42,48 @@ class Step:
 
     id: str
     kind: str
+    """pretrain, continued_pretrain, finetune, rl, distill, synthetic_data, quantize, prune,
+    merge, moe_assemble, ensemble, cascade or inference_boost (loopholes.spec.KINDS)."""
     developer: str
+    """Who ran the step: the party a developer-level duty falls on."""
     inputs: tuple[str, ...] = ()
+    """Ids of the steps it builds on (base, teachers, members, synthetic data)."""
     flop: float = 0.0
+    """Operations executed (an int when the spec gave an exact count)."""
     reported_flop: float = 0.0
+    """Operations the developer's own estimate reports."""
     precision: str = "bf16"
+    """Number format (loopholes.spec.PRECISIONS); `integer` is true for int8 and int4."""
     params: float | None = None
+    """Parameters of the model it produces."""
     tokens: float | None = None
+    """Training tokens."""
     active_params: float | None = None
+    """Parameters active per token (mixture of experts)."""
     hardware: Hardware | None = None
+    """Accelerators x hours x utilization, when compute was estimated from the hardware."""
     flop_given: bool = True
+    """Whether the spec gave the operations directly (not from 6·N·D or hardware)."""
     data: tuple[tuple[str, float], ...] = (("general", 1.0),)
+    """Share of training tokens per data domain (what a spec leaves unassigned is general)."""
     boost_method: str | None = None
+    """Inference-time method (loopholes.spec.BOOST_METHODS: cot, best_of_n, self_consistency, tool_use, ...)."""
     boost_samples: int = 1
+    """Samples drawn per answer (sampling methods)."""
     sites: tuple[tuple[float, bool], ...] = ()
+    """Training sites: (capacity in operations per second, co-located or not)."""
     site_networking: tuple[float | None, ...] = ()
     """Networking (Gbit/s) of each site, aligned with `sites`; missing or None = unknown."""
     cost_usd: float | None = None
+    """Cost of the step's compute in US dollars, when the spec gives it."""
     open_weights: bool = False
+    """Whether its weights are published."""
     curated_data: bool = False
+    """Trained on filtered, deduplicated data (coefficient data_quality_gain)."""
     sparsity: float = 0.0
+    """Share of zero weights whose operations the kernels skip (0 to 1)."""
     disclosed: bool = True
+    """Whether the developer discloses its compute (the EU modifier fallback reads it)."""
 
     @property
     def integer(self) -> bool:
