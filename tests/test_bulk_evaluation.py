@@ -172,3 +172,20 @@ def test_a_placement_does_not_depend_on_what_was_placed_before():
     primed = _engine(policy)
     primed._placed_plan((get_strategy("distillation"),), {"distillation": {}}, "bio", reading)
     assert primed._placed_plan(combo, params, "bio", reading)[0].core_flop == fresh
+
+
+def test_a_column_pass_keeps_no_walk_alive_and_a_central_one_does():
+    """Keeping 300-column walks in each lifecycle's memo made the sensitivity benchmark 2.4x
+    slower (garbage collection); a central walk is kept for the other views of a lifecycle."""
+    import datetime as dt
+
+    from loopholes.capability import Coefficients, default_coefficients, effective_compute
+    from loopholes.sensitivity import joint_draws
+    from loopholes.strategies.plan import Plan, build
+
+    table = default_coefficients()
+    columns = Coefficients.columns(joint_draws(table, 20, 0), "draws")
+    drawn, central = build(Plan(members=2, system="ensemble")), build(Plan(members=2, system="ensemble"))
+    effective_compute(drawn, dt.date(2025, 1, 1), columns)
+    effective_compute(central, dt.date(2025, 1, 1), table)
+    assert "capability" not in drawn._memo and "capability" in central._memo
