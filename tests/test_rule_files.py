@@ -345,3 +345,8 @@ def test_the_toml_example_in_the_reference_loads(tmp_path):
     block = re.search(r"```toml\n(.*?)```", (ROOT / "docs" / "rule-api.md").read_text(encoding="utf-8"), re.S).group(1)
     policy = load_rule_file(write(tmp_path, block, "example.toml"))
     assert policy.rules[0].threshold == 10**25
+
+
+def test_a_reading_option_no_rule_reads_is_refused(tmp_path):
+    message = error_of(tmp_path, MINIMAL.replace("{scope: lineage}", "{scope: lineage, pooled: true}"))
+    assert "reading 'plain': option 'pooled' is read only by a percentile rule, and this file has none" in message

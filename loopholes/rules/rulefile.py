@@ -310,6 +310,7 @@ def build_policy(spec: RuleFile, source: str) -> Policy:
                           f"({', '.join(tiers)})" + _hint(unknown_tiers[0], tiers))
     _check_domains(spec, source)
     _check_strategies(spec, source)
+    _check_options(spec, source)
     for rule in spec.rules:
         if rule.tier not in tiers:
             raise PolicyError(f"{source}: rule '{rule.id}': tier '{rule.tier}' is not one of the file's tiers "
@@ -353,6 +354,24 @@ def _check_domains(spec: RuleFile, source: str) -> None:
         if domain not in DOMAINS:
             raise PolicyError(f"{source}: {where}: unknown domain '{domain}'" + _hint(domain, DOMAINS)
                               + f" (domains: {', '.join(DOMAINS)})")
+
+
+_OPTION_READERS = {"pooled": ("percentile",), "include_imputed": ("percentile",),
+                   "frontier_rank": ("capability",), "capability_limb": ("capability", "modifier-share"),
+                   "new_provider_counts_base": ("provider",), "unknown_networking": ("cluster-rate",)}
+"""Reading options only some kinds read (a scope of `provider` counts as the kind `provider`)."""
+
+
+def _check_options(spec: RuleFile, source: str) -> None:
+    """An option no rule of the file reads would change nothing: say so rather than let a
+    reading look different from another while judging the same."""
+    kinds = {r.kind for r in spec.rules} | {"provider" for r in spec.rules if getattr(r, "scope", None) == "provider"}
+    kinds |= {"provider" for r in spec.readings if r.options.scope == "provider"}
+    for reading in spec.readings:
+        for option, readers in _OPTION_READERS.items():
+            if getattr(reading.options, option) is not None and not kinds & set(readers):
+                raise PolicyError(f"{source}: reading '{reading.id}': option '{option}' is read only by a "
+                                  f"{' or '.join(readers)} rule, and this file has none")
 
 
 def _check_strategies(spec: RuleFile, source: str) -> None:
