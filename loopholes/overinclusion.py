@@ -227,7 +227,8 @@ class OverInclusionResult:
     findings: list[OverInclusionFinding]
     mechanisms: tuple[str, ...]
     tried: dict[str, str]
-    """Per mechanism: 'material', 'marginal', 'none' (tried, nothing credited) or 'n/a'."""
+    """Per mechanism: 'material' or 'marginal' (the state of the finding that speaks for it,
+    `representative`), 'none' (tried, nothing credited) or 'n/a'."""
     evaluated: int
     seconds: float
     seed: int
@@ -241,20 +242,22 @@ class OverInclusionResult:
     is its target; more where a reading draws a lower line than the target)."""
     wasteful: int = 0
     """Candidates rejected because a run in them was less capable than an honest run of its compute."""
+    representative: dict[str, str] = field(default_factory=dict)
+    """Per mechanism with a finding, the one that speaks for it (`tried` is its state)."""
 
     def worst(self, domain: str) -> OverInclusionFinding | None:
-        """The largest over-inclusion in a domain: measured figures before bounded ones of the same size."""
-        found = [f for f in self.findings if f.domain == domain]
-        return max(found, key=lambda f: (f.over_inclusion, not f.bounded, _order(f)), default=None)
+        """The largest over-inclusion in a domain. A count with no floor comes first (its figure
+        only says where the search stopped), and among those the simplest; otherwise the
+        largest figure, measured before bounded at the same size."""
+        return max((f for f in self.findings if f.domain == domain), key=_worst_key, default=None)
 
     def worst_material(self) -> OverInclusionFinding | None:
-        found = [f for f in self.findings if f.material]
-        return max(found, key=lambda f: (f.over_inclusion, not f.bounded, _order(f)), default=None)
+        return max((f for f in self.findings if f.material), key=_worst_key, default=None)
 
     def to_json(self, *, timing: bool = True) -> dict:
         return {"policy": self.policy.id, "readings": [r.id for r in self.policy.readings],
                 "targets": [t.to_json() for t in self.targets.values()], "material_factor": self.material_factor,
-                "mechanisms": {m: {"state": self.tried[m], "counts": MECHANISMS[m].counts,
+                "mechanisms": {m: {"state": self.tried[m], "finding": self.representative.get(m), "counts": MECHANISMS[m].counts,
                                    "strategy": MECHANISMS[m].strategy, "cites": MECHANISMS[m].cites,
                                    "bounds": dict(MECHANISMS[m].bounds)} for m in self.mechanisms},
                 "worst": {d: (w.id if (w := self.worst(d)) else None) for d in self.targets},
@@ -263,6 +266,10 @@ class OverInclusionResult:
                 "stats": {"evaluated": self.evaluated, "seconds": round(self.seconds, 3) if timing else None,
                           "seed": self.seed, "budget_exhausted": self.exhausted,
                           "rejected_on_recheck": self.rejected, "rejected_as_wasteful": self.wasteful}}
+
+
+def _worst_key(f: OverInclusionFinding) -> tuple:
+    return (f.no_floor, -len(f.mechanisms) if f.no_floor else 0, f.over_inclusion, not f.bounded, _order(f))
 
 
 def _order(f: OverInclusionFinding) -> tuple:
@@ -299,20 +306,31 @@ def over_inclusion(policy: "str | Policy", *, seed: int = 0, max_evals: int = DE
         f.p_over, f.hinge = sens.analyse(f)
         f.draws = draws
     findings.sort(key=lambda f: (-f.over_inclusion, f.bounded, f.mechanisms, f.id))
-    tried = {}
+    tried, representative = {}, {}
     for m in names:
-        if not any(MECHANISMS[m].applies(chosen, d) for d in engine.targets):
+        rep = _representative(findings, m)
+        if rep is not None:
+            tried[m], representative[m] = ("material" if rep.material else "marginal"), rep.id
+        elif not any(MECHANISMS[m].applies(chosen, d) for d in engine.targets):
             tried[m] = "n/a"
-        elif any(m in f.mechanisms and f.material for f in findings):
-            tried[m] = "material"
-        elif any(m in f.mechanisms for f in findings):
-            tried[m] = "marginal"
         else:
             tried[m] = "none"
     baseline = {d: {r.id: engine._best((), d, r).over for r in chosen.readings} for d in engine.targets}
     return OverInclusionResult(chosen, engine.targets, findings, tuple(names), tried, engine.used,
                                time.perf_counter() - engine.start, seed, engine.exhausted, material,
-                               engine.rejected, baseline, engine.wasteful)
+                               engine.rejected, baseline, engine.wasteful, representative)
+
+
+def _representative(findings: Sequence["OverInclusionFinding"], mechanism: str) -> "OverInclusionFinding | None":
+    """The finding that speaks for a mechanism: among those where it adds most (within
+    SAME_LEAKAGE), the simplest, so a composition carried by another mechanism does not
+    lend it its figure (as the leakage matrix does)."""
+    using = [f for f in findings if mechanism in f.mechanisms]
+    if not using:
+        return None
+    most = max(f.adds[mechanism] for f in using)
+    near = [f for f in using if f.adds[mechanism] >= most * (1 - SAME_LEAKAGE)]
+    return min(near, key=lambda f: (len(f.mechanisms), -f.over_inclusion, f.id))
 
 
 @dataclass
@@ -513,7 +531,7 @@ class _Engine:
         return effective_compute(lc, self.policy.reference_date, self.policy.coefficients)
 
     def _wasteful(self, plan: Plan, lc: Lifecycle, cap: Capability, domain: str) -> bool:
-        return wasteful(lc, plan, self.policy, cap, domain)
+        return wasteful(lc, self.policy, domain, self.profile, cap)
 
     # verification and packaging
     def _verified(self, combo, best: _Best, reading: Reading, adds: dict) -> OverInclusionFinding | None:
@@ -647,19 +665,20 @@ def chain_flop(lc: Lifecycle, step_id: str | None = None) -> float:
     return own + max(chain_flop(lc, b.id) for b in bases)
 
 
-def wasteful(lc: Lifecycle, plan: Plan, policy: Policy, cap: Capability | None = None, domain: str | None = None) -> bool:
+def wasteful(lc: Lifecycle, policy: Policy, domain: str, profile: str = "standard",
+             cap: Capability | None = None) -> bool:
     """Whether the artifact is less capable, in `domain`, than an honest plan of its own
     model's compute (`chain_flop`: its run and later runs on it; a composition's strongest
-    member) with the same data and precision: then some run in it wasted compute (a capped
-    student, an off-optimal shape), and a rule covering it says nothing about what the
-    rule counts."""
+    member) with the same data and precision as its largest run: then some run in it wasted
+    compute (a capped student, an off-optimal shape), and a rule covering it says nothing
+    about what the rule counts."""
     run = _largest_run(lc)
     if run is None:
         return False
-    domain = domain or plan.domain
     cap = cap or effective_compute(lc, policy.reference_date, policy.coefficients)
-    honest = Plan(domain=plan.domain, released=plan.released, profile=plan.profile, data=plan.data,
-                  precision=run.precision, core_flop=chain_flop(lc))
+    data = dict(run.data) if run.data != (("general", 1.0),) and run.data != ((domain, 1.0),) else None
+    honest = Plan(domain=domain, released=lc.released, profile=profile, data=data, precision=run.precision,
+                  core_flop=chain_flop(lc))
     reference = effective_compute(build(honest, "honest-comparator"), policy.reference_date, policy.coefficients)
     return cap[domain][1] < reference[domain][1] * (1 - 1e-9)
 
@@ -691,11 +710,13 @@ def describe(f: OverInclusionFinding, plan: Plan) -> str:
     if plan.data and "bio" in plan.data:
         parts.append(f"with {plan.data['bio']:.0%} biological data")
     clause = f.clauses[0] if f.clauses else None
-    counted = (f" as {_g(clause['measured'])} against its {_g(clause['threshold'])} line ({clause['clause']})"
+    counted = (f", counted as {_g(clause['measured'])} against the {_g(clause['threshold'])} line ({clause['clause']})"
                if clause else "")
     line = f.target.honest_flop
+    floor = ("; the count has no floor here (this is the smallest run the search builds; smaller ones are covered "
+             "too)" if f.no_floor else "")
     return (f"covers {', '.join(parts)}{counted}: as capable as an honest {f.domain} model of 1/{f.over_inclusion:.3g} "
-            f"the {_g(line)} line")
+            f"the {_g(line)} line{floor}")
 
 
 class _Sensitivity:
