@@ -28,9 +28,11 @@ class Analysis:
 
 
 def analyse(ref: Any, *, seed: int = 0, max_evals: int = DEFAULT_MAX_EVALS, common: bool = True) -> Analysis:
-    """Search and backtest one policy and reduce both to report data; with `common`, also
-    measure it against the common targets (compare.COMMON_TARGETS)."""
+    """Search and backtest one policy, search what it over-includes (loopholes.overinclusion,
+    its own budget), and reduce all of it to report data; with `common`, also measure it
+    against the common targets (compare.COMMON_TARGETS)."""
     from ..backtest import backtest
+    from ..overinclusion import over_inclusion
     from .measures import common_results, policy_measures
     from .report import report_model
     from ..search import Placements, search
@@ -40,7 +42,8 @@ def analyse(ref: Any, *, seed: int = 0, max_evals: int = DEFAULT_MAX_EVALS, comm
     commons = common_results(result, seed=seed, max_evals=max_evals, material=result.material_factor,
                              placements=placements) if common else None
     bt = backtest(result.policy)
-    measures = policy_measures(result, bt, commons)
+    over = over_inclusion(result.policy, seed=seed, material=result.material_factor)  # the other error
+    measures = policy_measures(result, bt, commons, over)
     return Analysis(result.policy.id, report_model(result, bt, measures, max_evals), measures, bt)
 
 

@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from .analysis import analyse_longest_first
 from .measures import COMMON_TARGETS, STATES
-from .wording import bound_note, domain_order, fmt_or_dash, leak_text, source_text
+from .wording import bound_note, domain_order, fmt_or_dash, leak_text, over_text, source_text
 
 STATE_TEXT = {
     "robust": "material, robust",
@@ -147,13 +147,58 @@ def ranking_rows(doc: dict[str, Any]) -> list[list[Any]]:
                      fmt_or_dash(m["evasion_cost"], "x"),
                      f"{len(states['robust']) + len(states['material'])} / {m['applicable']}",
                      f"{len(states['marginal'])}", f"{len(states['reading'])}",
-                     f"{m['blocked']} / {m['applicable']}", str(m["cannot_apply"]), f"{b['recent_mean']:.1f}"])
+                     f"{m['blocked']} / {m['applicable']}", str(m["cannot_apply"]), f"{b['recent_mean']:.1f}",
+                     worst_over_text(m)])
     return rows
 
 
 RANKING_HEADERS = ["rank", "rule", "worst material leakage (common targets)", "P(material)", "reached by",
                    "cheapest material evasion (x honest run)", "material strategies / applicable", "marginal",
-                   "reading-only", "blocked / applicable", "cannot apply", "covered models / year"]
+                   "reading-only", "blocked / applicable", "cannot apply", "covered models / year",
+                   "worst over-inclusion (own lines)"]
+
+
+def worst_over(m: dict[str, Any]) -> dict[str, Any] | None:
+    """A rule's largest over-inclusion across the domains of its own lines (material or not)."""
+    oi = m.get("over_inclusion")
+    if not oi:
+        return None
+    entries = [e for e in oi["worst"].values() if e]
+    return max(entries, key=lambda e: (e["over_inclusion"], not e["bounded"], e["domain"]), default=None)
+
+
+def worst_over_text(m: dict[str, Any]) -> str:
+    """The other side of burden in one cell: figure, domain, mechanisms, P."""
+    e = worst_over(m)
+    if m.get("over_inclusion") is None:
+        return "not searched"
+    if e is None:
+        return "none found"
+    return (f"{over_text(e)} ({e['domain']}; {' + '.join(e['mechanisms'])}"
+            + (f"; P(≥ {fmt_or_dash(m['over_inclusion']['material_factor'])}x) {_p(e['p_over'])}" if e["p_over"] is not None else "")
+            + ")")
+
+
+def over_rows(doc: dict[str, Any]) -> list[list[str]]:
+    """Per rule and domain of its own lines: the covered lifecycle furthest below the target."""
+    rows = []
+    for entry in doc["ranking"]:
+        m = _by_policy(doc)[entry["policy"]]
+        oi = m.get("over_inclusion")
+        if not oi:
+            rows.append([m["policy"], "—", "not searched", "—", "—", "—", "—"])
+            continue
+        for domain, e in sorted(oi["worst"].items(), key=lambda kv: domain_order(kv[0])):
+            if not e:
+                rows.append([m["policy"], domain, "none found", "—", "—", "—", "—"])
+                continue
+            rows.append([m["policy"], domain, over_text(e), _p(e["p_over"]), "; ".join(e["counts"]),
+                         ", ".join(e["covered_under"]), e["summary"]])
+    return rows
+
+
+OVER_HEADERS = ["rule", "domain", "worst over-inclusion", "P(≥ material)", "what the rule counts", "covered under",
+                "the lifecycle"]
 
 
 def matrix_rows(doc: dict[str, Any], *, symbols: bool = False) -> list[list[str]]:
@@ -265,6 +310,7 @@ def verdict_sentences(doc: dict[str, Any]) -> list[str]:
             else "No material evasion of it was found on its own lines."),
            f"At what burden: {best['burden']['recent_mean']:.1f} covered real models a year "
            f"({_years(best['burden']['recent_years'])}, reading {best['burden']['reading']})."]
+    out += _over_sentences(doc)
     out += _other_orders(doc)
     if len(doc["ranking"]) > 1:
         last = metrics[doc["ranking"][-1]["policy"]]
@@ -286,6 +332,26 @@ def verdict_sentences(doc: dict[str, Any]) -> list[str]:
                    + f", {last['burden']['recent_mean']:.1f} covered models a year." + caveat)
     out.append(f"Ranking rule: {doc['ranking_rule']}.")
     return out
+
+
+def _over_sentences(doc: dict[str, Any]) -> list[str]:
+    """Burden's other form, for every rule: the covered lifecycle furthest below its own
+    target (over-inclusion), with what the rule counted to cover it."""
+    metrics = [_by_policy(doc)[e["policy"]] for e in doc["ranking"]]
+    if not any(m.get("over_inclusion") for m in metrics):
+        return []
+    parts = []
+    for m in metrics:
+        e = worst_over(m)
+        if m.get("over_inclusion") is None:
+            continue
+        if e is None:
+            parts.append(f"{m['policy']} none found")
+            continue
+        parts.append(f"{m['policy']} {worst_over_text(m)}: it {e['summary']}")
+    return ["Burden's other form, over-inclusion (what each rule covers far below its own target, from what it "
+            "counts; honest runs only; ≥ marks a search bound, 'no floor' a count with no lower limit): "
+            + "; ".join(parts) + "."]
 
 
 def _other_orders(doc: dict[str, Any]) -> list[str]:
@@ -341,6 +407,10 @@ def compare_text(doc: dict[str, Any]) -> str:
              "",
              "Burden: covered real models per year (backtest, first reading)",
              tabulate(burden_rows(doc, years), headers=["rule", "reading"] + [str(y) for y in years] + ["mean"],
+                      disable_numparse=True),
+             "",
+             "Over-inclusion: covered lifecycles far below the rule's own target (target / artifact capability)",
+             tabulate([r[:6] for r in over_rows(doc)], headers=OVER_HEADERS[:6], maxcolwidths=[None, None, 24, None, 40, 30],
                       disable_numparse=True),
              "",
              "\n".join(verdict_sentences(doc))]
@@ -432,6 +502,7 @@ def compare_markdown(doc: dict[str, Any], *, reports: bool = False) -> str:
     out += ["## Burden: covered real models per year", "", f"![covered models per year]({FIGURES['burden']})", "",
             tabulate(burden_rows(doc, years), headers=["rule", "reading"] + [str(y) for y in years] + ["mean"],
                      tablefmt="github", disable_numparse=True), ""]
+    out += _over_section(doc)
     out += _ranking_findings(doc)
     out += ["## The papers' questions, answered with numbers", ""] + _answers(doc, metrics) + [""]
     out += _validation_section()
@@ -446,6 +517,27 @@ def compare_markdown(doc: dict[str, Any], *, reports: bool = False) -> str:
             "- Designation by an authority (e.g. the EU AI Act's Art. 52) and enforcement are outside what the "
             "search can model: a finding shows what the text lets through, not what a regulator would do.", ""]
     return "\n".join(out)
+
+
+def _over_section(doc: dict[str, Any]) -> list[str]:
+    """compare.md: burden's other form, over-inclusion per rule and domain."""
+    from tabulate import tabulate
+
+    factor = doc["metrics"][0]["material_factor"] if doc["metrics"] else 2.0
+    return ["## Burden's other form: over-inclusion", "",
+            "Lifecycles a rule *covers* whose capability is far below the honest target of its own line: "
+            "*over-inclusion* is the target's effective compute over the covered artifact's, in the domain the model "
+            "is trained for (10x: the rule covers a model about as capable as an honest model of a tenth of its "
+            "line). It may come only from what the rule counts (members of a cascade or a mixture summed as one "
+            "model, a teacher's training or its data generation charged to a student, an estimate at a higher "
+            "precision's peak, integer operations, a 'primarily' share test); every run in these lifecycles is an "
+            "honest, compute-optimal run of the reference date's recipe, and each was re-checked as covered through "
+            "`loopholes check` under the readings listed. ≥ marks a figure at a bound of the search (it would grow "
+            "with more members or a larger teacher); *no floor* means the rule covered the smallest run the search "
+            f"builds. *P(≥ material)* is the share of joint coefficient draws in which the lifecycle is covered and "
+            f"over-included at least {fmt_or_dash(factor)}x. Each rule's report lists the mechanisms tried and replays "
+            "the lifecycles.", "",
+            tabulate(over_rows(doc), headers=OVER_HEADERS, tablefmt="github", disable_numparse=True), ""]
 
 
 def _cost_rows(doc: dict[str, Any]) -> list[list[str]]:

@@ -117,8 +117,39 @@ def worst_material(leaks: dict[str, dict[str, Any]], material: float) -> dict[st
     return max(chosen, key=lambda v: (v["leakage"], not v["bounded"], v["domain"]), default=None)
 
 
-def policy_measures(result: Any, backtest: Any, commons: dict[str, Any] | None = None) -> dict[str, Any]:
-    """docs/design.md §8 measures of one rule, plus the matrix row, from its searches and backtest."""
+def over_entry(f: Any) -> dict[str, Any]:
+    """One over-inclusion finding as report data (loopholes.overinclusion)."""
+    from ..overinclusion import MECHANISMS
+
+    return {"finding": f.id, "domain": f.domain, "over_inclusion": f.over_inclusion, "bounded": f.bounded,
+            "bounded_by": list(f.bounded_by), "no_floor": f.no_floor, "material": f.material, "p_over": f.p_over,
+            "draws": f.draws, "hinge": f.hinge, "mechanisms": list(f.mechanisms), "strategies": list(f.strategies),
+            "counts": [MECHANISMS[m].counts for m in f.mechanisms],
+            "cites": [MECHANISMS[m].cites for m in f.mechanisms], "reading": f.reading,
+            "covered_under": list(f.covered_under), "summary": f.summary, "clauses": [dict(c) for c in f.clauses],
+            "target_flop": f.target.honest_flop, "target_effective_flop": f.target.effective_flop,
+            "capability": f.capability.get(f.domain), "lifecycle": f.lifecycle.to_spec()}
+
+
+def over_inclusion_measures(over: Any) -> dict[str, Any]:
+    """The other error (docs/findings.md, over-inclusion): per domain of the rule's own lines,
+    the covered lifecycle furthest below its target, what the rule counted to cover it,
+    and every mechanism's state; `worst_material` is the largest material figure across
+    domains (measured before bounded at equal size)."""
+    worst = {d: (over_entry(f) if (f := over.worst(d)) else None) for d in over.targets}
+    material = over.worst_material()
+    return {"material_factor": over.material_factor, "worst": worst,
+            "worst_material": over_entry(material) if material else None,
+            "mechanisms": dict(over.tried), "representatives": dict(over.representative), "baseline": over.baseline,
+            "findings": len(over.findings), "material_findings": sum(f.material for f in over.findings),
+            "rejected_on_recheck": over.rejected, "rejected_as_wasteful": over.wasteful,
+            "evaluated": over.evaluated, "draws": next((f.draws for f in over.findings), None)}
+
+
+def policy_measures(result: Any, backtest: Any, commons: dict[str, Any] | None = None,
+                    over: Any = None) -> dict[str, Any]:
+    """docs/design.md §8 measures of one rule, plus the matrix row, from its searches and backtest;
+    with `over` (an OverInclusionResult), the over-inclusion figures too (else that key is None)."""
     policy = result.policy
     material = result.material_factor
     cells = {s: cell(result, s) for s in result.strategies}
@@ -155,4 +186,5 @@ def policy_measures(result: Any, backtest: Any, commons: dict[str, Any] | None =
         "material_findings": sum(f.material for f in result.findings),
         "target_profile": next(iter(result.targets.values())).profile,
         "burden": burden(backtest),
+        "over_inclusion": over_inclusion_measures(over) if over is not None else None,
     }

@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator, Sequence
 from ..errors import LoopholesError
 from ..files import StagedSet
 from ..render import fmt, step_notes
-from .wording import dumps
+from .wording import dumps, over_text
 FIRST_TABLE_YEAR = 2015
 """Backtest tables start here; earlier years are summed in one line (few models, none covered)."""
 RECENT_COVERED = 20
@@ -201,7 +201,7 @@ STATE_WORDS = {"robust": "**material, robust**", "material": "**material**", "ma
 def report_markdown(model: dict[str, Any]) -> str:
     """P.md: the answer first, then strategies, findings, ambiguities, backtest."""
     parts = [_head(model), _targets(model), _strategies(model), _findings(model), _ambiguities(model),
-             _backtest(model), _reproduce(model)]
+             _backtest(model), _over_inclusion(model), _reproduce(model)]
     return "\n\n".join(p.rstrip("\n") for p in parts) + "\n"
 
 
@@ -243,9 +243,20 @@ def _head(model: dict[str, Any]) -> str:
               else "- No material evasion within the search budget."),
              f"- Burden: covers {b['recent_mean']:.1f} real models a year on average in "
              f"{b['recent_years'][0]}–{b['recent_years'][-1]} (backtest, reading {b['reading']}).",
+             _over_bullet(m),
              *([f"- Not modelled: {note}" for note in policy.get("backstops", [])]), "",
              f"![leakage per strategy]({model['figures']['findings']})"]
     return "\n".join(line for line in lines if line is not None)
+
+
+def _over_bullet(m: dict[str, Any]) -> str | None:
+    """The other side of burden in one line: the worst over-inclusion per domain."""
+    oi = m.get("over_inclusion")
+    if not oi:
+        return None
+    parts = [f"{d}: {over_text(e)} ({' + '.join(e['mechanisms'])})" if e else f"{d}: none"
+             for d, e in oi["worst"].items()]
+    return ("- Over-inclusion (covered, yet far below the target; see the last section): " + "; ".join(parts) + ".")
 
 
 def _anchor_of(model: dict[str, Any], finding_id: str) -> str:
@@ -427,6 +438,58 @@ def _backtest(model: dict[str, Any]) -> str:
         more = totals["covered"] - len(listed)
         out += ["", f"Most recent covered models{f' ({more} more in the JSON)' if more > 0 else ''}:", "",
                 _table(listed, ["published", "model", "developer", "training FLOP", "rules triggered"])]
+    return "\n".join(out)
+
+
+MECHANISM_WORDS = {"material": "**material**", "marginal": "marginal", "none": "none found", "n/a": "cannot apply"}
+
+
+def _over_inclusion(model: dict[str, Any]) -> str:
+    """The other error: covered lifecycles far below the rule's own target, from what it counts."""
+    from ..overinclusion import MECHANISMS
+
+    oi = model["measures"].get("over_inclusion")
+    head = ["## Over-inclusion: what the rule covers far below its target", ""]
+    if not oi:
+        return "\n".join(head + ["Not searched in this run."])
+    policy_id = model["policy"]["id"]
+    factor = oi["material_factor"]
+    out = head + [
+        "The other error of a compute line: lifecycles the rule *covers* whose capability is far below the honest "
+        "target it exists to catch. *Over-inclusion* = the target's effective compute over the covered artifact's "
+        "(central coefficients), in the domain the model is trained for: 10x means the rule covers a model about as "
+        "capable as an honest model of a tenth of its line. Only what the rule *counts* may produce it: every run is "
+        "an honest one (compute-optimal, the reference date's recipe, the target's practices; a teacher is an honest "
+        "deployed model), and a lifecycle less capable than an honest run of its own compute is rejected as "
+        "wasteful. A figure marked ≥ sits at a bound of the search (more members, a larger teacher or a smaller run "
+        "would give more); *no floor* means the rule covered the smallest run the search builds, so its count "
+        "reaches down without limit. *P(≥ " + fmt(factor) + "x)* is the share of joint coefficient draws in which "
+        "the lifecycle is covered and over-included at least that much. Every lifecycle below was re-checked as "
+        "covered through `loopholes check`. Burden in real models is in the backtest above.", ""]
+    rows = []
+    for domain, entry in oi["worst"].items():
+        if not entry:
+            rows.append([domain, "none", "—", "—", "—", "—"])
+            continue
+        rows.append([domain, over_text(entry), f"{entry['p_over']:.2f}" if entry["p_over"] is not None else "—",
+                     _cell("; ".join(entry["counts"])), ", ".join(entry["covered_under"]), _cell(entry["summary"])])
+    out += [_table(rows, ["domain", "worst over-inclusion", f"P(≥ {fmt(factor)}x)", "what the rule counts",
+                          "covered under", "the lifecycle"]), ""]
+    mech = [[f"`{m}`", MECHANISM_WORDS[state], _cell(MECHANISMS[m].counts), _cell(MECHANISMS[m].cites)]
+            for m, state in oi["mechanisms"].items()]
+    out += ["Mechanisms tried (a mechanism is credited only if no composition without it over-includes as much):", "",
+            _table(mech, ["mechanism", "result", "what the rule counts", "source"])]
+    for domain, entry in oi["worst"].items():
+        if not entry:
+            continue
+        note = f" Bounded by {'; '.join(entry['bounded_by'])}." if entry["bounded_by"] else ""
+        out += ["", f"**Worst in {domain}** ({entry['finding']}): {entry['summary']}.{note} Covering clause"
+                f"{'s' if len(entry['clauses']) > 1 else ''}: "
+                + "; ".join(f"{c['clause']} ({fmt(c['measured'])} {c['comparator']} {fmt(c['threshold'])})"
+                            for c in entry["clauses"]) + ".", "",
+                "<details><summary>Replay this lifecycle</summary>", "",
+                f"Save as `over.yaml`, then run `loopholes check {policy_id} over.yaml --reading {entry['reading']}` "
+                "(covered).", "", "```yaml", _yaml(entry["lifecycle"]).rstrip("\n"), "```", "", "</details>"]
     return "\n".join(out)
 
 

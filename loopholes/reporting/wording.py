@@ -42,6 +42,15 @@ def bound_note(value: dict[str, Any] | None) -> str:
     return "bounded by " + "; ".join(value["bounded_by"])
 
 
+def over_text(entry: dict[str, Any] | None) -> str:
+    """An over-inclusion figure as a reader must take it: '≥' when bounded, 'no floor' when
+    the covered run sat at the smallest the search builds."""
+    if not entry:
+        return "none"
+    figure = ("≥ " if entry["bounded"] else "") + f"{fmt_or_dash(entry['over_inclusion'])}x"
+    return f"no floor ({figure} at the smallest run tried)" if entry.get("no_floor") else figure
+
+
 def domain_order(domain: str) -> tuple:
     return (list(COMMON_TARGETS).index(domain) if domain in COMMON_TARGETS else len(COMMON_TARGETS), domain)
 
