@@ -1,6 +1,6 @@
 """Regenerate reports/: the loophole report of every bundled rule and their comparison,
-and the historical diffs (what SB 53 changed from SB 1047, what RAISE 2026 changed from
-RAISE 2025).
+the historical diffs (what SB 53 changed from SB 1047, what RAISE 2026 changed from
+RAISE 2025), and the amendments report of every bundled rule written as data.
 
     python tools/regenerate_reports.py [--out reports] [--jobs 2]
 
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
 
     status = loopholes(["report", "--compare", "--out", args.out, "--seed", str(SEED), "--max-evals", str(MAX_EVALS),
                         "--jobs", str(args.jobs)])
-    return status or write_history(Path(args.out))
+    return status or write_history(Path(args.out)) or write_amendments(Path(args.out), args.jobs)
 
 
 HISTORY = (("history/ca_sb1047.yaml", "ca-sb53"), ("history/ny_raise_2025.yaml", "ny-raise"))
@@ -56,6 +56,24 @@ def write_history(out: Path) -> int:
         write_atomic(out / f"{name}.md", body)
         write_atomic(out / f"{name}.json", json.dumps(result.to_json(), indent=2, sort_keys=True) + "\n")
         print(f"wrote {out / name}.md")
+    return 0
+
+
+AMENDED = ("eu-ai-act", "us-eo-14110", "ca-sb53", "ny-raise", "kr-ai-basic-act")
+"""The bundled static rules (rule files); the two dynamic proposals are Python rules."""
+MAX_EDITS = 2
+
+
+def write_amendments(out: Path, jobs: int) -> int:
+    """<policy>-amendments.md/.html/.json/.png and <policy>-amended.yaml for each static rule,
+    as `loopholes amend POLICY --max-edits 2 --out reports` writes them."""
+    from loopholes.cli import main as loopholes
+
+    for policy in AMENDED:
+        status = loopholes(["amend", policy, "--max-edits", str(MAX_EDITS), "--seed", str(SEED), "--max-evals",
+                            str(MAX_EVALS), "--jobs", str(jobs), "--out", str(out)])
+        if status:
+            return status
     return 0
 
 

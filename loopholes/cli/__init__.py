@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_later_commands(sub: Any) -> None:
     """Commands whose engines live in their own modules; each module adds its parser."""
-    for module in ("search", "backtest", "report", "compare", "validate", "diff"):
+    for module in ("search", "backtest", "report", "compare", "validate", "diff", "amend"):
         try:
             mod = __import__(f"loopholes.cli.{module}", fromlist=["add_parser"])
         except ModuleNotFoundError as error:

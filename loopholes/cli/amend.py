@@ -1,0 +1,90 @@
+"""`loopholes amend POLICY`: amendments that close a rule's loopholes, each verified by the
+search and the backtest, with the trade-off between leakage left and real models covered."""
+
+from __future__ import annotations
+
+import json
+
+from ..errors import UsageError
+
+
+def add_parser(sub) -> None:
+    from ..amend import DEFAULT_MAX_EDITS
+    from ..reporting.analysis import DEFAULT_MAX_EVALS
+
+    parser = sub.add_parser("amend", help="propose edits of a rule file that close its loopholes; verify each by "
+                            "search and backtest (what it closes, leaves, opens; real models covered)")
+    parser.add_argument("policy", metavar="POLICY", help="bundled policy id or path of a .yaml/.toml rule file")
+    parser.add_argument("--max-edits", type=int, default=DEFAULT_MAX_EDITS,
+                        help=f"most edits combined in one candidate, 1-4 (default {DEFAULT_MAX_EDITS})")
+    parser.add_argument("--out", metavar="DIR", help="write the amendments report (Markdown, HTML, JSON, figure, "
+                        "the recommended rule file) into DIR")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the searches (default 0)")
+    parser.add_argument("--max-evals", type=int, default=DEFAULT_MAX_EVALS,
+                        help=f"search budget per candidate (default {DEFAULT_MAX_EVALS})")
+    add_executor_options(parser)
+    parser.set_defaults(run=run)
+
+
+def add_executor_options(parser) -> None:
+    parser.add_argument("--jobs", type=int, default=2, help="candidates searched in parallel on this machine "
+                        "(default 2)")
+    parser.add_argument("--workers", type=int, metavar="N", help="run on a Dask LocalCluster of N worker processes "
+                        "(needs `pip install 'loopholes[dask]'`)")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="run on a running Dask scheduler, e.g. "
+                        "tcp://10.0.0.5:8786")
+
+
+def run(args) -> int:
+    from ..amend import amend
+    from ..executor import make_executor
+    from ..reporting.report import ProgressBar
+
+    if args.out:
+        from ..extras import require
+        from ..files import check_output_folder
+
+        require("reports", "loopholes amend --out")
+        check_output_folder(args.out, "--out")  # before the searches, not after them
+    with make_executor(jobs=args.jobs, workers=args.workers, scheduler=args.scheduler) as executor, \
+            ProgressBar("amended rules searched") as bar:
+        result = amend(args.policy, max_edits=args.max_edits, seed=args.seed, max_evals=args.max_evals,
+                       executor=executor, progress=bar.update)
+    if args.out:
+        from ..reporting.amend_report import write
+
+        for path in write(result, args.out):
+            print(f"wrote {path}")
+    if args.json:
+        from ..reporting.wording import dumps
+
+        print(dumps(result.to_json()), end="")
+    elif not args.out:
+        print(text(result))
+    return 0
+
+
+def text(result) -> str:
+    """The answer on a terminal: what leaks, the recommendation, each single edit."""
+    from ..reporting.amend_report import _burden, _names, _worst
+
+    base = result.baseline
+    lines = [f"{result.policy}: material loopholes as written: {', '.join(base['material_loopholes']) or 'none'} "
+             f"(worst material leakage {_worst(base)}; {result.burden(result.policy):.1f} covered real models a year)"]
+    rec = result.recommended
+    if rec is not None:
+        lines.append(f"recommended: {' + '.join(rec.edit_ids)}: closes {', '.join(result.closed(rec.id))}; worst "
+                     f"material leakage after {_worst(result.results[rec.id])}; covered models a year "
+                     f"{_burden(result, rec.id)}")
+    elif result.closable:
+        lines.append(f"no candidate of at most {result.max_edits} edits closes all of {', '.join(result.closable)} "
+                     "without leaving another material loophole (try --max-edits 3)")
+    if result.unclosable:
+        lines.append(f"no edit in the catalogue closes: {', '.join(result.unclosable)}")
+    lines.append(f"{len(result.amended)} amended rules searched; single edits:")
+    for c in [c for c in result.amended if len(c.edits) == 1]:
+        lines.append(f"  {c.edit_ids[0]:<20} closes {_names(result.closed(c.id)).replace('`', ''):<40} "
+                     f"worst after {_worst(result.results[c.id]):<18} covered/yr {_burden(result, c.id)}")
+    lines.append("(--out DIR writes the report with every combination and the frontier figure; --json the data)")
+    return "\n".join(lines)
