@@ -59,6 +59,10 @@ def broken_at_three(x: int) -> int:
     return x * 10
 
 
+def without_loopholes(x: int) -> int:
+    raise ModuleNotFoundError("No module named 'loopholes'", name="loopholes")  # what a bare worker raises
+
+
 @pytest.fixture(scope="module")
 def dask():
     with DaskExecutor(workers=2) as executor:
@@ -109,6 +113,13 @@ def test_a_failed_task_reaches_the_caller_with_its_message(dask, kind):
     with pytest.raises(PolicyError, match=r"^rule 3: the threshold is not a number$"):
         executor.map(broken_at_three, range(6))
     assert executor.map(broken_at_three, [1, 2]) == [10, 20]  # still usable afterwards
+
+
+def test_a_worker_without_loopholes_is_named_as_such(dask):
+    with pytest.raises(UsageError, match=r"a local Dask cluster of 2 worker\(s\): a worker cannot run the task "
+                                         r"\(ModuleNotFoundError: No module named 'loopholes'\); install the same "
+                                         r"loopholes on every worker"):
+        dask.map(without_loopholes, [1, 2])
 
 
 def test_a_wrong_scheduler_address_is_one_line_in_seconds(capsys):
