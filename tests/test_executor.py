@@ -184,3 +184,14 @@ def test_progress_counts_tasks_and_draws_a_bar_only_when_asked_or_on_a_terminal(
     SerialExecutor().map(abs, [-1, -2, -3], progress=True, label="probing")
     err = capsys.readouterr().err
     assert "probing" in err and "3/3" in err and "<00:00" in err  # done/total and the time left
+
+
+def test_a_rule_file_reaches_the_workers_by_its_absolute_path_and_an_id_as_an_id(tmp_path, monkeypatch):
+    from loopholes.reporting.analysis import _shipped
+
+    monkeypatch.chdir(tmp_path)
+    Path("draft.yaml").write_text(yaml.safe_dump(amended("10^25", ">")))
+    Path("ca-sb53").write_text("not a rule")  # the id wins over a file of its name, as when loading
+    assert _shipped("draft.yaml") == str(tmp_path / "draft.yaml")
+    assert _shipped(Path("draft.yaml")) == str(tmp_path / "draft.yaml")
+    assert _shipped("ca-sb53") == "ca-sb53"
