@@ -9,9 +9,13 @@
 3. Evaluations to the first evading lifecycle and to the best leakage per (rule, domain)
    cell: the search against Hypothesis drawing from `loopholes.testing`, plain and with
    `target()` on leakage, counted in the same unit, over several seeds (median, min-max).
+4. Sweep: 206 candidate amendments of a bundled rule, each searched with a small budget,
+   through the local process pool and Dask distributed (a LocalCluster of 1, then 2
+   workers): wall time per executor, the speed-up from 1 to 2 workers, and whether every
+   output is byte-identical (the section fails if not).
 
 `--quick` runs a subset (named in the output) in about three minutes on a quiet 2-core
-machine; without it, everything. Same seed, same counts; only times vary.
+machine, plus one for the sweep at a smaller budget; without it, everything. Same seed, same counts; only times vary.
 """
 
 from __future__ import annotations
@@ -27,18 +31,19 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` importable f
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import capture as capture_mod  # noqa: E402
-from benchmarks import machine, race, rates, walltime  # noqa: E402
+from benchmarks import machine, race, rates, sweep, walltime  # noqa: E402
 from loopholes.rules.registry import load_policy, policy_ids  # noqa: E402
 
 QUICK = {
     "capture_evals": 20_000, "keep": 1000, "sensitivity": (50, 300),
     "searches": ["kr-ai-basic-act", "risk-index"], "compare": ["kr-ai-basic-act", "ca-sb53"],
     "cells": [("kr-ai-basic-act", "general"), ("ca-sb53", "general")],
-    "seeds": [0, 1, 2], "factor": 10, "cap": 4_000,
+    "seeds": [0, 1, 2], "factor": 10, "cap": 4_000, "sweep_evals": 2_000,
 }
 FULL = {
     "capture_evals": None, "keep": 3000, "sensitivity": (300, 100),
     "searches": None, "compare": None, "cells": None, "seeds": [0, 1, 2], "factor": 10, "cap": 50_000,
+    "sweep_evals": 10_000,
 }
 
 
@@ -182,10 +187,52 @@ def section_race(config: dict) -> dict:
     return {"reports": reports, "summary": summary}
 
 
+# -- 4 ------------------------------------------------------------------------------------------
+
+class SweepMismatch(AssertionError):
+    """Two executors returned different outputs for the same sweep: a bug, never noise."""
+
+
+def section_sweep(config: dict) -> dict:
+    """The same sweep through every executor; times, speed-up, and a byte-for-byte check."""
+    from loopholes.executor import DaskExecutor, LocalExecutor
+
+    rules, budget = sweep.candidates(), config["sweep_evals"]
+    print(f"4. Sweep: {len(rules)} candidate amendments of {sweep.BASE} (frontier line 1e24-1e27, "
+          f"{sweep.STEPS_PER_DECADE} per decade, '>' and '>='), each searched with {budget:,} evaluations, seed 0;")
+    print("   wall time of Executor.map over all of them (a Dask cluster's start is timed apart)")
+    runs: dict[str, tuple[float, list[str]]] = {}
+    with LocalExecutor(jobs=2) as pool:
+        runs["local pool, 2 processes"] = sweep.run(pool, rules, max_evals=budget)
+    starts = {}
+    for workers in (1, 2):
+        start = time.perf_counter()
+        with DaskExecutor(workers=workers) as dask:
+            starts[workers] = time.perf_counter() - start
+            runs[f"Dask LocalCluster, {workers} worker{'s' if workers > 1 else ''}"] = sweep.run(dask, rules,
+                                                                                                 max_evals=budget)
+    reference = runs["local pool, 2 processes"][1]
+    for name, (seconds, outputs) in runs.items():
+        same = outputs == reference
+        print(f"   {name:<30} {seconds:7.1f} s  {len(rules) / seconds:6.2f} rules/s  outputs {sweep.digest(outputs)}"
+              f"  {'identical' if same else 'DIFFERENT'}")
+    one, two = runs["Dask LocalCluster, 1 worker"][0], runs["Dask LocalCluster, 2 workers"][0]
+    print(f"   Dask cluster start: {starts[1]:.1f} s (1 worker), {starts[2]:.1f} s (2 workers); speed-up from 1 to 2 "
+          f"workers: {one / two:.2f}x ({one:.1f} s -> {two:.1f} s)")
+    differ = [name for name, (_, outputs) in runs.items() if outputs != reference]
+    if differ:
+        first = next(i for i, text in enumerate(runs[differ[0]][1]) if text != reference[i])
+        raise SweepMismatch(f"the sweep's outputs differ between executors ({', '.join(differ)} vs the local pool), "
+                            f"first at candidate {rules[first]['id']}")
+    print(f"   all {len(runs)} executors: {len(rules)} outputs byte-identical "
+          f"({sum(len(text) for text in reference):,} bytes of JSON)")
+    return {"seconds": {name: seconds for name, (seconds, _) in runs.items()}, "speedup": one / two}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a subset, about three minutes on a quiet 2-core machine")
-    parser.add_argument("--sections", default="123", help="which sections to run, e.g. 13 (default: 123)")
+    parser.add_argument("--quick", action="store_true", help="a subset, about four minutes on a quiet 2-core machine")
+    parser.add_argument("--sections", default="1234", help="which sections to run, e.g. 13 (default: 1234)")
     args = parser.parse_args(argv)
     config = QUICK if args.quick else FULL
     print(__doc__.splitlines()[0].split(". Run:")[0])
@@ -193,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     print(f"mode: {'--quick (a subset; each section names what it ran)' if args.quick else 'full'}")
     start = time.perf_counter()
-    for key, section in (("1", section_rates), ("2", section_wall), ("3", section_race)):
+    for key, section in (("1", section_rates), ("2", section_wall), ("3", section_race), ("4", section_sweep)):
         if key in args.sections:
             section(config)
             sys.stdout.flush()

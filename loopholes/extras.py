@@ -9,7 +9,7 @@ import importlib.util
 
 from .errors import UsageError
 
-EXTRAS = {"reports": ("matplotlib", "markdown_it", "mdit_py_plugins")}
+EXTRAS = {"reports": ("matplotlib", "markdown_it", "mdit_py_plugins"), "dask": ("dask", "distributed")}
 """Extra name -> the modules it brings (import names, as pyproject's extras install them)."""
 
 

@@ -4,6 +4,7 @@ really builds, and both sides of its comparison count the same unit. No timing i
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `benchmarks` lives beside `tests`
 
-from benchmarks import capture, race, rates  # noqa: E402
+from benchmarks import capture, race, rates, sweep  # noqa: E402
 from loopholes.rules.registry import load_policy  # noqa: E402
 import loopholes.search  # noqa: E402
 import loopholes.strategies.plan  # noqa: E402
@@ -79,3 +80,61 @@ def test_a_count_never_reached_is_a_lower_bound():
     assert race.median_range([race.Count(50, censored=True)] * 2) == ">50"
     assert str(race.ratio([race.Count(100, censored=True)], [race.Count(1000)])).startswith("undecided")
     assert str(race.ratio([race.Count(1000, censored=True)], [race.Count(100)])) == "≥10.0x"
+
+
+# -- 4: the sweep -------------------------------------------------------------------------------
+
+def test_the_sweep_holds_over_200_distinct_candidate_rules_that_load():
+    from loopholes.rules.rulefile import parse_rule
+
+    rules = sweep.candidates()
+    assert len(rules) >= 200 and len({rule["id"] for rule in rules}) == len(rules)
+    lines = {(policy.rules[0].threshold, policy.rules[0].comparator)
+             for policy in (parse_rule(rule, rule["id"]) for rule in rules)}
+    assert len(lines) == len(rules)
+    assert min(lines)[0] == 10**24 and max(lines)[0] == 10**27
+
+
+def _fake_executors(monkeypatch, outputs_of_two_workers):
+    """Executors that run in this process, so the section's bookkeeping is tested without
+    starting clusters (tests/test_executor.py runs the real ones)."""
+    import loopholes.executor
+
+    class InProcess(loopholes.executor.SerialExecutor):
+        def __init__(self, jobs=None, workers=None):
+            self.workers = workers
+
+    monkeypatch.setattr(loopholes.executor, "LocalExecutor", InProcess)
+    monkeypatch.setattr(loopholes.executor, "DaskExecutor", InProcess)
+    few = sweep.candidates()[100:102]
+    monkeypatch.setattr(sweep, "candidates", lambda: few)
+    run = sweep.run
+
+    def altered(executor, rules, **options):
+        seconds, outputs = run(executor, rules, **options)
+        return seconds, outputs_of_two_workers(outputs) if executor.workers == 2 else outputs
+
+    monkeypatch.setattr(sweep, "run", altered)
+    return few
+
+
+def test_the_sweep_section_reports_identical_outputs(monkeypatch, capsys):
+    from benchmarks import bench
+
+    few = _fake_executors(monkeypatch, lambda outputs: outputs)
+    result = bench.section_sweep({"sweep_evals": 200})
+    printed = capsys.readouterr().out
+    assert "all 3 executors: 2 outputs byte-identical" in printed and "speed-up from 1 to 2 workers" in printed
+    assert set(result["seconds"]) == {"local pool, 2 processes", "Dask LocalCluster, 1 worker",
+                                      "Dask LocalCluster, 2 workers"}
+    assert json.loads(sweep.search_candidate((few[0], 0, 200)))["policy"] == few[0]["id"]
+
+
+def test_the_sweep_section_fails_when_executors_disagree(monkeypatch, capsys):
+    from benchmarks import bench
+
+    few = _fake_executors(monkeypatch, lambda outputs: outputs[:1] + [outputs[1].replace("1", "2", 1)])
+    with pytest.raises(bench.SweepMismatch, match=rf"Dask LocalCluster, 2 workers vs the local pool\), first at "
+                                                  rf"candidate {few[1]['id']}$"):
+        bench.section_sweep({"sweep_evals": 200})
+    assert "DIFFERENT" in capsys.readouterr().out

@@ -212,16 +212,28 @@ def test_the_slowest_rules_are_expected_to_take_longest():
 
 
 def test_workers_start_the_longest_analysis_first_and_results_keep_the_input_order(monkeypatch):
+    from loopholes.executor import Executor
+
     started = []
 
-    def analyse_all(refs, **options):
-        started.append(list(refs))
-        return [f"analysis of {ref}" for ref in refs]
+    class HandsOut(Executor):
+        """Runs each task in this process, in the order an executor hands them to workers."""
 
-    monkeypatch.setattr(analysis, "analyse_all", analyse_all)
+        def _run(self, fn, items, order, done):
+            results = [None] * len(items)
+            for i in order:
+                results[i] = fn(items[i])
+                done()
+            return results
+
+    def analyse_task(task):
+        started.append(str(task[0].id if hasattr(task[0], "id") else task[0]))
+        return f"analysis of {started[-1]}"
+
+    monkeypatch.setattr(analysis, "_analyse_task", analyse_task)
     refs = ["ca-sb53", "us-eo-14110", "eu-ai-act"]
-    assert analysis.analyse_longest_first(refs, jobs=2) == [f"analysis of {ref}" for ref in refs]
-    assert started == [["eu-ai-act", "us-eo-14110", "ca-sb53"]]
+    assert analysis.analyse_longest_first(refs, jobs=HandsOut()) == [f"analysis of {ref}" for ref in refs]
+    assert started == ["eu-ai-act", "us-eo-14110", "ca-sb53"]
     started.clear()
     assert analysis.analyse_longest_first(refs, jobs=1) == [f"analysis of {ref}" for ref in refs]
-    assert started == [refs]  # one process: nothing to schedule
+    assert started == refs  # one process: nothing to schedule

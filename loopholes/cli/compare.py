@@ -10,6 +10,7 @@ from ..extras import require
 
 def add_parser(sub) -> None:
     from ..reporting.analysis import DEFAULT_MAX_EVALS
+    from .report import add_executor_options
 
     parser = sub.add_parser("compare", help="rank rules by robustness on the same attacks: strategies x rules, "
                             "leakage, evasion cost, burden")
@@ -21,7 +22,7 @@ def add_parser(sub) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed of the searches (default 0)")
     parser.add_argument("--max-evals", type=int, default=DEFAULT_MAX_EVALS,
                         help=f"evaluation budget per rule (default {DEFAULT_MAX_EVALS})")
-    parser.add_argument("--jobs", type=int, default=2, help="rules searched in parallel (default 2)")
+    add_executor_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -31,7 +32,7 @@ def run(args) -> int:
     from ..reporting.compare import compare, compare_text, stage_comparison
     from ..reporting.report import ProgressBar, publish, safe_name
     from ..reporting.wording import dumps
-    from .report import chosen_policies
+    from .report import chosen_policies, executor_of
 
     if args.max_evals < 1:
         raise UsageError("--max-evals must be at least 1")
@@ -40,8 +41,8 @@ def run(args) -> int:
 
         require("reports", "loopholes compare --out")
         check_output_folder(args.out, "--out")  # before the searches, not after them
-    with ProgressBar("searching rules") as bar:
-        doc, _ = compare(chosen_policies(args.policies), seed=args.seed, max_evals=args.max_evals, jobs=args.jobs,
+    with executor_of(args) as executor, ProgressBar("searching rules") as bar:
+        doc, _ = compare(chosen_policies(args.policies), seed=args.seed, max_evals=args.max_evals, jobs=executor,
                          progress=bar.update)
     if args.out:
         out = Path(args.out)

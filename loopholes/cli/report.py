@@ -22,10 +22,30 @@ def add_parser(sub) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed of the searches (default 0)")
     parser.add_argument("--max-evals", type=int, default=DEFAULT_MAX_EVALS,
                         help=f"evaluation budget per rule (default {DEFAULT_MAX_EVALS})")
-    parser.add_argument("--jobs", type=int, default=2, help="rules searched in parallel (default 2)")
+    add_executor_options(parser)
     parser.add_argument("--compare", action="store_true",
                         help="also write the comparison of these rules (compare.md, .html, .json, CSV, figures)")
     parser.set_defaults(run=run)
+
+
+def add_executor_options(parser) -> None:
+    """Who runs the searches: local processes (--jobs), or Dask (--workers, --scheduler);
+    one of them. Every choice gives the same results, byte for byte."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--jobs", type=int, metavar="N",
+                       help="rules searched in parallel by local worker processes (default 2; 1: in this process)")
+    group.add_argument("--workers", type=int, metavar="N",
+                       help="search on a local Dask cluster of N worker processes (needs the 'dask' extra)")
+    group.add_argument("--scheduler", metavar="ADDRESS",
+                       help="search on a running Dask cluster, e.g. tcp://HOST:8786; its workers need the same "
+                       "loopholes and the rule files at the same paths (needs the 'dask' extra)")
+
+
+def executor_of(args):
+    """The executor `add_executor_options` asked for, to use as a context manager."""
+    from ..executor import make_executor
+
+    return make_executor(jobs=args.jobs, workers=args.workers, scheduler=args.scheduler)
 
 
 def chosen_policies(names: list[str]) -> list[str]:
@@ -45,9 +65,9 @@ def run(args) -> int:
     from ..files import check_output_folder
 
     check_output_folder(args.out, "--out")  # before the searches, not after them
-    with ProgressBar("searching rules") as bar:
+    with executor_of(args) as executor, ProgressBar("searching rules") as bar:
         analyses = analyse_longest_first(chosen_policies(args.policies), seed=args.seed, max_evals=args.max_evals,
-                                         jobs=args.jobs, progress=bar.update)
+                                         jobs=executor, progress=bar.update)
     comparison = None
     if args.compare:
         from ..reporting.compare import comparison as compare_doc

@@ -1,16 +1,21 @@
-"""Search and backtest rules and reduce them to report data (`analyse`), in worker
-processes when there are several, started longest first (`analyse_longest_first`): the
-work `loopholes report` and `loopholes compare` share. Each analysis is seeded on its
-own, so scheduling changes when a rule finishes, never what it holds."""
+"""Search and backtest rules and reduce them to report data (`analyse`), through an
+executor (loopholes.executor: worker processes, or Dask) when there are several, started
+longest first (`analyse_longest_first`): the work `loopholes report` and `loopholes
+compare` share. Each analysis is seeded on its own, so scheduling changes when a rule
+finishes, never what it holds."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..errors import UsageError
 from .measures import COMMON_TARGETS
+
+if TYPE_CHECKING:
+    from ..executor import Executor
 
 DEFAULT_MAX_EVALS = 400_000
 """The search's own default budget: reports show what `loopholes search` shows."""
@@ -47,48 +52,47 @@ def analyse(ref: Any, *, seed: int = 0, max_evals: int = DEFAULT_MAX_EVALS, comm
     return Analysis(result.policy.id, report_model(result, bt, measures, max_evals), measures, bt)
 
 
-def analyse_all(refs: Sequence[Any], *, seed: int = 0, max_evals: int = DEFAULT_MAX_EVALS, jobs: int = 2,
-                progress: Callable[[int, int], None] | None = None, common: bool = True) -> list[Analysis]:
+def analyse_all(refs: Sequence[Any], *, seed: int = 0, max_evals: int = DEFAULT_MAX_EVALS, jobs: "int | Executor" = 2,
+                progress: Callable[[int, int], None] | None = None, common: bool = True,
+                costs: Sequence[float] | None = None) -> list[Analysis]:
     """`analyse` every policy, in input order. Policies are loaded first so a bad id fails
-    before any search; with jobs > 1 the searches run in worker processes (each is seeded
-    on its own, so the result does not depend on scheduling)."""
+    before any search. `jobs` is a number of local worker processes (1: this process) or
+    an Executor (loopholes.executor: a pool, Dask) that the caller opened and closes;
+    `costs` let it start the longest analyses first. Each analysis is seeded on its own,
+    so the result does not depend on who ran it or when. Policies given as loaded objects
+    (not ids or paths) do not pickle and are analysed in this process."""
+    from ..executor import Executor, LocalExecutor, SerialExecutor
     from ..rules.registry import load_policy
 
     policies = [load_policy(ref) for ref in refs]
     _check_unique(policies)
-    if jobs < 1:
+    if not isinstance(jobs, Executor) and jobs < 1:
         raise UsageError("--jobs must be at least 1")
-    parallel = jobs > 1 and len(refs) > 1 and all(isinstance(ref, (str, os.PathLike)) for ref in refs)
-    if not parallel:
-        out = []
-        for i, policy in enumerate(policies):
-            out.append(analyse(policy, seed=seed, max_evals=max_evals, common=common))
-            if progress:
-                progress(i + 1, len(policies))
-        return out
-    return _analyse_parallel([str(ref) for ref in refs], seed, max_evals, jobs, progress, common)
+    shippable = len(refs) > 1 and all(isinstance(ref, (str, os.PathLike)) for ref in refs)
+    if not shippable or jobs == 1 or isinstance(jobs, SerialExecutor):
+        return SerialExecutor().map(_analyse_task, [(policy, seed, max_evals, common) for policy in policies],
+                                    progress=progress or False, label="rules")
+    tasks = [(_shipped(ref), seed, max_evals, common) for ref in refs]
+    if isinstance(jobs, Executor):
+        return jobs.map(_analyse_task, tasks, costs=costs, progress=progress or False, label="rules")
+    with LocalExecutor(jobs) as executor:
+        return executor.map(_analyse_task, tasks, costs=costs, progress=progress or False, label="rules")
 
 
-def _analyse_parallel(refs: list[str], seed: int, max_evals: int, jobs: int, progress, common: bool) -> list[Analysis]:
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+def _shipped(ref: "str | os.PathLike") -> str:
+    """A rule as a worker can load it: a file as its absolute path (a worker of a cluster
+    may start in another folder; the registry resolves paths anyway, so the analysis is
+    the same), an id as given (an id wins over a file of that name, as in the registry)."""
+    from ..rules.registry import policy_ids
 
-    from ..guard import stop_pool, worker_init
+    path = Path(ref)
+    return str(path.resolve()) if str(ref) not in policy_ids() and path.is_file() else str(ref)
 
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(refs)), initializer=worker_init, initargs=(os.getpid(),))
-    try:
-        futures = {pool.submit(analyse, ref, seed=seed, max_evals=max_evals, common=common): i
-                   for i, ref in enumerate(refs)}
-        results: list[Analysis | None] = [None] * len(refs)
-        for done, future in enumerate(as_completed(futures)):
-            results[futures[future]] = future.result()
-            if progress:
-                progress(done + 1, len(refs))
-    except BaseException:  # Ctrl-C, SIGTERM or a failed rule: stop the other searches now
-        stop_pool(pool)
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    return [r for r in results if r is not None]
+
+def _analyse_task(task: tuple[Any, int, int, bool]) -> Analysis:
+    """One analysis as an executor task: (rule id, path or loaded policy; seed; budget; common)."""
+    ref, seed, max_evals, common = task
+    return analyse(ref, seed=seed, max_evals=max_evals, common=common)
 
 
 def _check_unique(policies) -> None:
@@ -122,19 +126,12 @@ def longest_first(policies: Sequence[Any], *, common: bool = False) -> list[int]
     return sorted(range(len(policies)), key=lambda i: (-costs[i], i))
 
 
-def analyse_longest_first(refs: Sequence[Any], *, jobs: int = 2, common: bool = True, **options: Any) -> list[Any]:
-    """`report.analyse_all`, with the searches started longest first when they run in
-    worker processes, and the analyses returned in input order. Each analysis is seeded
-    on its own, so the order changes when each one finishes, never what it holds."""
+def analyse_longest_first(refs: Sequence[Any], *, jobs: "int | Executor" = 2, common: bool = True,
+                          **options: Any) -> list[Any]:
+    """`analyse_all`, with the searches started longest first (`search_cost`) when they
+    run in workers, and the analyses returned in input order. Each analysis is seeded on
+    its own, so the order changes when each one finishes, never what it holds."""
     from ..rules.registry import load_policy
 
-    if jobs <= 1 or len(refs) <= 1:
-        return analyse_all(refs, jobs=jobs, common=common, **options)
-    order = longest_first([load_policy(ref) for ref in refs], common=common)
-    analyses = analyse_all([refs[i] for i in order], jobs=jobs, common=common, **options)
-    if len(analyses) != len(refs):  # not reached: analyse_all returns one analysis per rule or raises
-        raise RuntimeError("analyse_all returned fewer analyses than rules")
-    out: list[Any] = [None] * len(refs)
-    for position, analysis in zip(order, analyses):
-        out[position] = analysis
-    return out
+    costs = [search_cost(load_policy(ref), common=common) for ref in refs] if len(refs) > 1 else None
+    return analyse_all(refs, jobs=jobs, common=common, costs=costs, **options)
