@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ..errors import UsageError
-from .candidate import Candidate, candidate, evaluate, uncovered_under
+from .candidate import Candidate, candidate, evaluate, uncovered_under, worst_with
 from .operators import CATALOGUE, NOT_ENCODED, Edit, edits_for
 
 DEFAULT_MAX_EDITS = 2
@@ -156,12 +156,20 @@ class Amendments:
             "candidates": [{"id": c.id, "edits": list(c.edit_ids), "describes": [e.describes for e in c.edits],
                             "closed": self.closed(c.id), "left": self.left(c.id), "opened": self.opened(c.id),
                             "shifted": self.shifted(c.id), "remaining": self.remaining(c.id),
+                            "remaining_leakage": {s: _brief(worst_with(self.results[c.id], s))
+                                                  for s in self.remaining(c.id)},
                             "worst_material_leakage": self.worst(c.id), "burden": self.burden(c.id),
                             "result": self.results[c.id]} for c in self.amended],
             "closable": self.closable, "unclosable": self.unclosable,
             "recommended": recommended.id if recommended else None,
             "frontier": self.frontier, "rounds": self.rounds,
         }
+
+
+def _brief(finding: dict | None) -> dict | None:
+    """A strategy's leakiest material finding, without its lifecycle (the result has it)."""
+    return None if finding is None else {k: finding[k] for k in ("id", "leakage", "bounded", "p_material", "domain",
+                                                                  "evades_under")}
 
 
 def amend(ref: Any, *, max_edits: int = DEFAULT_MAX_EDITS, seed: int = 0, max_evals: int | None = None,

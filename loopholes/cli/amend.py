@@ -9,6 +9,7 @@ from ..errors import UsageError
 
 
 def add_parser(sub) -> None:
+    from .report import add_executor_options
     from ..amend import DEFAULT_MAX_EDITS
     from ..reporting.analysis import DEFAULT_MAX_EVALS
 
@@ -23,23 +24,14 @@ def add_parser(sub) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed of the searches (default 0)")
     parser.add_argument("--max-evals", type=int, default=DEFAULT_MAX_EVALS,
                         help=f"search budget per candidate (default {DEFAULT_MAX_EVALS})")
-    add_executor_options(parser)
+    add_executor_options(parser)  # --jobs, --workers, --scheduler, as compare and report
     parser.set_defaults(run=run)
-
-
-def add_executor_options(parser) -> None:
-    parser.add_argument("--jobs", type=int, default=2, help="candidates searched in parallel on this machine "
-                        "(default 2)")
-    parser.add_argument("--workers", type=int, metavar="N", help="run on a Dask LocalCluster of N worker processes "
-                        "(needs `pip install 'loopholes[dask]'`)")
-    parser.add_argument("--scheduler", metavar="ADDRESS", help="run on a running Dask scheduler, e.g. "
-                        "tcp://10.0.0.5:8786")
 
 
 def run(args) -> int:
     from ..amend import amend
-    from ..executor import make_executor
     from ..reporting.report import ProgressBar
+    from .report import executor_of
 
     if args.out:
         from ..extras import require
@@ -47,7 +39,7 @@ def run(args) -> int:
 
         require("reports", "loopholes amend --out")
         check_output_folder(args.out, "--out")  # before the searches, not after them
-    with make_executor(jobs=args.jobs, workers=args.workers, scheduler=args.scheduler) as executor, \
+    with executor_of(args) as executor, \
             ProgressBar("amended rules searched") as bar:
         result = amend(args.policy, max_edits=args.max_edits, seed=args.seed, max_evals=args.max_evals,
                        executor=executor, progress=bar.update)

@@ -68,7 +68,8 @@ def _worst(result: dict) -> str:
     worst = result["worst_material"]
     if not worst:
         return "none"
-    return ("≥ " if worst["bounded"] else "") + f"{fmt(worst['leakage'])}x ({worst['domain']})"
+    p = f", P(material) {worst['p_material']:.2f}" if worst.get("p_material") is not None else ""
+    return ("≥ " if worst["bounded"] else "") + f"{fmt(worst['leakage'])}x ({worst['domain']}{p})"
 
 
 def _over(result: dict) -> str:
