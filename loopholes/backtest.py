@@ -161,6 +161,23 @@ def backtest(policy: "str | Policy", reading: str | None = None, *, include_impu
 
 # -- the rule's line over time --------------------------------------------------------
 
+RECENT_YEARS = 3
+"""Burden is summarised over the last this-many fully covered years of the Epoch data."""
+
+
+def burden(backtest: BacktestResult) -> dict[str, Any]:
+    """Covered real models per year (docs/design.md §8 burden), with the mean over the last
+    fully covered years so rules compare on one number."""
+    from .search import FULL_COVERAGE
+
+    per_year = {row.year: row.covered for row in backtest.years}
+    judged = {row.year: row.with_compute for row in backtest.years}
+    recent = [year for year in range(FULL_COVERAGE.year - RECENT_YEARS + 1, FULL_COVERAGE.year + 1)]
+    mean = sum(per_year.get(year, 0) for year in recent) / len(recent)
+    return {"reading": backtest.reading, "per_year": per_year, "with_compute": judged, "recent_years": recent,
+            "recent_mean": mean, "total": len(backtest.covered_models)}
+
+
 def trace_line(policy: Policy, reading: Reading, cls: str, start: dt.date, end: dt.date) -> tuple[tuple[dt.date, float | None], ...]:
     """`coverage_line` over time as change points. Population-based rules move as models
     arrive, so they are sampled every 30 days; fixed rules once a quarter."""

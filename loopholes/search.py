@@ -57,6 +57,8 @@ from .strategies.plan import Plan, build, honest_plan, next_grid, round_down
 
 DATA_HORIZON = dt.date(2026, 7, 15)
 """Last publication date in the vendored Epoch data: no release is placed later."""
+DEFAULT_MAX_EVALS = 400_000
+"""A search's evaluation budget unless told otherwise (searches usually end well before it)."""
 FULL_COVERAGE = dt.date(2025, 12, 31)
 """Last date the Epoch all-models snapshot covers (data README §5.4); population-based
 rules are not judged past it, since their lines would rest on a partial year."""
@@ -303,7 +305,7 @@ def honest_target(policy: Policy, domain: str, training_flop: float | None = Non
 
 @watched  # a rule stuck on one lifecycle stops the search with its name (issue 12)
 def search(policy: "str | Policy", *, strategies: Sequence[str] | None = None, domain: str | None = None,
-           target_flop: float | None = None, seed: int = 0, max_evals: int = 400_000, max_seconds: float | None = None,
+           target_flop: float | None = None, seed: int = 0, max_evals: int = DEFAULT_MAX_EVALS, max_seconds: float | None = None,
            depth: int = 3, coefficients: "str | Coefficients | None" = None,
            progress: Callable[[int, int], None] | None = None, material: float = MATERIAL_FACTOR,
            draws: int = DRAWS, target_profile: str = "standard", placements: "Placements | None" = None) -> SearchResult:

@@ -195,3 +195,10 @@ def test_the_sweep_is_the_same_whichever_executor_runs_it():
     serial = swept(jobs=1)
     assert swept(jobs=2) == serial
     assert swept(jobs=None, workers=2) == serial
+
+
+def test_reports_and_amendments_use_the_search_budget():
+    from loopholes.reporting.analysis import DEFAULT_MAX_EVALS as reports
+    from loopholes.search import DEFAULT_MAX_EVALS as searches
+
+    assert reports == searches

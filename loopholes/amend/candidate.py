@@ -48,62 +48,48 @@ def candidate(original: dict, edits: tuple[Edit, ...]) -> Candidate:
 
 
 def evaluate(task: dict) -> dict:
-    """Search and backtest one candidate rule; the result is JSON data (module level, so a
-    process pool or a Dask worker can run it)."""
-    from ..backtest import backtest
+    """Search, backtest and over-inclusion search of one candidate rule; the result is JSON
+    data (module level, so a process pool or a Dask worker can run it)."""
+    from ..backtest import backtest, burden
     from ..overinclusion import over_inclusion
-    from ..reporting.measures import policy_measures
     from ..rules.rulefile import parse_rule
     from ..search import search
 
     policy = parse_rule(task["data"], f"<amendment {task['id']}>")
     result = search(policy, seed=task["seed"], max_evals=task["max_evals"])
-    over = over_inclusion(policy, seed=task["seed"], material=result.material_factor)
-    measures = policy_measures(result, backtest(policy), over=over)
     material = result.material_factor
-    cells = {s: _cell(c) for s, c in measures["cells"].items()}
-    leaks = {d: {"leakage": v["leakage"], "bounded_by": v["bounded_by"], "material": v["material"],
+    detail = result.leakage_detail()
+    leaks = {d: {"leakage": v["leakage"], "bounded": bool(v["bounded_by"]), "material": v["material"],
                  "strategies": v["strategies"], "reading": v["reading"], "p_material": v["p_material"],
-                 "no_strategy_needed": v["no_strategy_needed"]} for d, v in measures["leakage_detail"].items()}
+                 "no_strategy_needed": v["no_strategy_needed"]} for d, v in sorted(detail.items())}
     findings = [_finding(f) for f in result.findings if f.material]
-    for domain, detail in sorted(measures["leakage_detail"].items()):
-        if detail["no_strategy_needed"] and detail["material"]:  # the honest run under the line is the loophole
+    for domain, v in sorted(detail.items()):
+        if v["no_strategy_needed"] and v["material"]:  # the honest run under the line is the loophole
             findings.append({"id": f"no-gaming-{domain}", "strategies": [NO_STRATEGY], "domain": domain,
-                             "leakage": detail["leakage"], "bounded": bool(detail["bounded_by"]), "p_material": None,
-                             "evades_under": detail["evades_under"], "lifecycle": detail["lifecycle"]})
-    worst = measures["worst_material"]
-    return {"id": task["id"], "readings": measures["readings"], "material_factor": result.material_factor,
-            "cells": cells, "material_findings": findings,
+                             "leakage": v["leakage"], "bounded": bool(v["bounded_by"]), "p_material": None,
+                             "evades_under": v["evades_under"], "lifecycle": v["lifecycle"]})
+    worst = max(((d, v) for d, v in leaks.items() if v["leakage"] >= material),
+                key=lambda item: (item[1]["leakage"], not item[1]["bounded"], item[0]), default=None)
+    load = burden(backtest(policy))
+    over = over_inclusion(policy, seed=task["seed"], material=material).worst_material()
+    return {"id": task["id"], "readings": [r.id for r in policy.readings], "material_factor": material,
+            "material_findings": findings,
             "material_loopholes": sorted({s for f in findings for s in f["strategies"]}),
             "leakage": leaks,
-            "worst_material": None if worst is None else {"domain": worst["domain"], "leakage": worst["leakage"],
-                                                            "bounded": worst["bounded"],
-                                                            "strategies": worst["strategies"],
-                                                            "p_material": worst["p_material"]},
-            "burden": {"recent_mean": measures["burden"]["recent_mean"], "reading": measures["burden"]["reading"],
-                       "recent_years": measures["burden"]["recent_years"],
-                       "per_year": {str(y): n for y, n in sorted(measures["burden"]["per_year"].items())}},
-            "over_inclusion": _over(measures["over_inclusion"]),
-            "findings": measures["findings"], "evaluated": result.evaluated, "budget_exhausted": result.exhausted}
-
-
-def _over(over: dict) -> dict | None:
-    """The worst material over-inclusion (the other error): a covered lifecycle far below
-    the target, from what the rule counts (loopholes.overinclusion)."""
-    worst = over["worst_material"]
-    if worst is None:
-        return None
-    return {key: worst[key] for key in ("over_inclusion", "domain", "bounded", "no_floor", "mechanisms", "p_over",
-                                        "covered_under", "summary")}
+            "worst_material": None if worst is None else {"domain": worst[0], **{k: worst[1][k] for k in (
+                "leakage", "bounded", "strategies", "p_material")}},
+            "burden": {"recent_mean": load["recent_mean"], "reading": load["reading"],
+                       "recent_years": load["recent_years"],
+                       "per_year": {str(y): n for y, n in sorted(load["per_year"].items())}},
+            "over_inclusion": None if over is None else {
+                "over_inclusion": over.over_inclusion, "domain": over.domain, "bounded": over.bounded,
+                "no_floor": over.no_floor, "mechanisms": list(over.mechanisms), "p_over": over.p_over,
+                "covered_under": list(over.covered_under), "summary": over.summary},
+            "findings": len(result.findings), "evaluated": result.evaluated, "budget_exhausted": result.exhausted}
 
 
 NO_STRATEGY = "no-gaming"
 """The loophole of a rule whose honest run under the line already reaches the target."""
-
-
-def _cell(cell: dict) -> dict:
-    return {"state": cell["state"], "leakage": cell["leakage"], "bounded": bool(cell["bounded_by"]),
-            "p_material": cell["p_material"], "domain": cell["domain"], "finding": cell["finding"]}
 
 
 def _finding(f: Any) -> dict:

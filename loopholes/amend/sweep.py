@@ -176,7 +176,7 @@ def amend(ref: Any, *, max_edits: int = DEFAULT_MAX_EDITS, seed: int = 0, max_ev
           executor: Any = None, progress: Callable[[int, int], None] | None = None) -> Amendments:
     """Sweep the catalogue's edits of a rule file (bundled id or path) and evaluate each
     candidate with the search and the backtest."""
-    from ..reporting.analysis import DEFAULT_MAX_EVALS
+    from ..search import DEFAULT_MAX_EVALS
     from ..rules.registry import load_policy, rule_file_of
     from ..rules.rulefile import read_text
 

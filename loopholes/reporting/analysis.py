@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from ..executor import Executor
 
 DEFAULT_MAX_EVALS = 400_000
-"""The search's own default budget: reports show what `loopholes search` shows."""
+"""The search's own default budget (search.DEFAULT_MAX_EVALS, not imported to keep the CLI's
+start light): reports show what `loopholes search` shows."""
 
 
 @dataclass

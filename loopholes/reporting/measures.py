@@ -17,8 +17,12 @@ STATES = ("robust", "material", "marginal", "reading", "blocked", "n/a")
 """Matrix cell states, worst first."""
 
 
-RECENT_YEARS = 3
-"""Burden is summarised over the last this-many fully covered years of the Epoch data."""
+def burden(backtest: Any) -> dict[str, Any]:
+    """Covered real models per year and their recent mean (loopholes.backtest.burden, which
+    the amendment sweep uses too; imported here on use to keep the CLI's start light)."""
+    from ..backtest import burden as of_backtest
+
+    return of_backtest(backtest)
 
 
 def strategy_applies(policy: Any, strategy_id: str) -> bool:
@@ -69,19 +73,6 @@ def cell(result: Any, strategy_id: str) -> dict[str, Any]:
             "bounded_by": list(f.bounded_by), "p_evades": f.p_evades, "p_material": f.p_material,
             "adds": adds if adds is not None and math.isfinite(adds) else None, "strategies": list(f.strategies),
             "evades_under": list(f.evades_under)}
-
-
-def burden(backtest: Any) -> dict[str, Any]:
-    """Covered real models per year (docs/design.md §8 burden), with the mean over the last
-    fully covered years so rules compare on one number."""
-    from ..search import FULL_COVERAGE
-
-    per_year = {row.year: row.covered for row in backtest.years}
-    judged = {row.year: row.with_compute for row in backtest.years}
-    recent = [year for year in range(FULL_COVERAGE.year - RECENT_YEARS + 1, FULL_COVERAGE.year + 1)]
-    mean = sum(per_year.get(year, 0) for year in recent) / len(recent)
-    return {"reading": backtest.reading, "per_year": per_year, "with_compute": judged, "recent_years": recent,
-            "recent_mean": mean, "total": len(backtest.covered_models)}
 
 
 def common_results(result: Any, *, seed: int, max_evals: int, material: float,
