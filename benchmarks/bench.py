@@ -9,7 +9,7 @@
 3. Evaluations to the first evading lifecycle and to the best leakage per (rule, domain)
    cell: the search against Hypothesis drawing from `loopholes.testing`, plain and with
    `target()` on leakage, counted in the same unit, over several seeds (median, min-max).
-4. Sweep: 206 candidate amendments of a bundled rule, each searched with a small budget,
+4. Sweep: 206 candidate amendments of a bundled rule, each evaluated as `amend` does,
    through the local process pool and Dask distributed (a LocalCluster of 1, then 2
    workers): wall time per executor, the speed-up from 1 to 2 workers, and whether every
    output is byte-identical (the section fails if not).
@@ -199,7 +199,8 @@ def section_sweep(config: dict) -> dict:
 
     rules, budget = sweep.candidates(), config["sweep_evals"]
     print(f"4. Sweep: {len(rules)} candidate amendments of {sweep.BASE} (frontier line 1e24-1e27, "
-          f"{sweep.STEPS_PER_DECADE} per decade, '>' and '>='), each searched with {budget:,} evaluations, seed 0;")
+          f"{sweep.STEPS_PER_DECADE} per decade, '>' and '>='), each evaluated as amend does")
+    print(f"   (search of {budget:,} evaluations, backtest, over-inclusion search), seed 0;")
     print("   wall time of Executor.map over all of them (a Dask cluster's start is timed apart)")
     runs: dict[str, tuple[float, list[str]]] = {}
     with LocalExecutor(jobs=2) as pool:

@@ -1,6 +1,7 @@
 """A sweep of candidate amendments, as the executors run one: California SB 53's rule file
 with its frontier line moved over a grid and both comparators, each candidate a rule-file
-mapping searched with a small budget. The tasks are plain data and the task function is
+mapping evaluated as `loopholes amend` evaluates one (search with a small budget,
+backtest, over-inclusion search). The tasks are plain data and the task function is
 importable, so any executor (a local pool, Dask) can run them; every output is the JSON
 text of one search, compared byte for byte across executors."""
 
@@ -58,14 +59,13 @@ def candidates() -> list[dict[str, Any]]:
 
 
 def search_candidate(task: tuple[dict[str, Any], int, int]) -> str:
-    """One candidate's search as JSON text (wall time left out): (rule mapping, seed,
+    """One candidate evaluated as `loopholes amend` evaluates one (search, backtest,
+    over-inclusion search: `loopholes.amend.evaluate`), as JSON text: (rule mapping, seed,
     budget). The worker builds the Policy from the mapping; a Policy does not pickle."""
-    from loopholes.rules.rulefile import parse_rule
-    from loopholes.search import search
+    from loopholes.amend import evaluate
 
     rule, seed, max_evals = task
-    policy = parse_rule(rule, f"{rule['id']}.yaml")
-    return json_text(search(policy, seed=seed, max_evals=max_evals).to_json(timing=False), sort_keys=True)
+    return json_text(evaluate({"id": rule["id"], "data": rule, "seed": seed, "max_evals": max_evals}), sort_keys=True)
 
 
 def run(executor: Executor, rules: list[dict[str, Any]], *, max_evals: int, seed: int = 0) -> tuple[float, list[str]]:

@@ -13,10 +13,12 @@ What may produce it is restricted to what the rule *counts*, never to wasted tra
   is an honest deployed model (its own instruction tune and standard practices), so no
   bare-teacher ceiling; no throttling, no off-optimal shapes, no sparsity;
 - each mechanism is an accounting choice the papers name (MECHANISMS): parts summed as
-  one, upstream compute charged to a student, other parties' fine-tunes summed, an estimate
-  at a higher precision's peak, integer operations counted like floating point, a share
-  test that counts a half-general run whole at the bio line; knobs stay inside the bounds
-  of the strategy each one cites;
+  one, upstream compute charged to a student, other parties' fine-tunes summed, integer
+  operations counted like floating point, a share test that counts a half-general run
+  whole at the bio line; knobs stay inside the bounds of the strategy each one cites. A
+  developer's own over-estimate (a BF16 run costed at the FP8 peak) is not one: the rule
+  counts what the developer reports, and over-reporting is an error the developer can
+  avoid, not a burden the text imposes;
 - a lifecycle whose capability is below an honest run of its own largest run's compute
   (same data, same precision) is rejected as wasteful (`wasteful`), whatever produced it.
 
@@ -105,10 +107,6 @@ def _modifiers(plan: Plan, params: Mapping[str, Any]) -> None:
     plan.modifiers = params["modifiers"]
 
 
-def _peak(plan: Plan, params: Mapping[str, Any]) -> None:
-    plan.form, plan.precision, plan.peak_precision = "hardware", "bf16", "fp8"
-
-
 def _integer(plan: Plan, params: Mapping[str, Any]) -> None:
     plan.precision = "int8"
 
@@ -142,11 +140,6 @@ MECHANISMS: dict[str, Mechanism] = {m.id: m for m in (
               "decentralized-finetune", "Hooker 2024 §3.1.2; primer §2.3",
               {"modifiers": "1 to 3 parties (J)", "modifier_flop": "each a tenth of the base run, honest recipe"},
               "post", lambda p, d: [{"modifiers": 3}], _modifiers),
-    Mechanism("peak-estimate", "a hardware estimate at the FP8 peak for a run done in BF16 (twice the operations "
-              "executed)", "measured-vs-theoretical", "Hooker 2024 Appendix A ('theoretical and practical FLOP')",
-              {"estimate": "H100 FP8 peak over BF16 peak = 2, the vendor ratio (docs/coefficient-sources.md "
-                           "[h100-datasheet]); utilisation as executed"},
-              "precision", lambda p, d: [{}], _peak),
     Mechanism("integer-full-weight", "integer (INT8) operations counted like floating-point ones",
               "integer-precision", "Hooker 2024 Appendix A; AI Act Art. 3(67)",
               {"precision": "int8, capability per operation training_8bit (0.75 / 0.95 / 1.0)"},
@@ -583,7 +576,9 @@ def _round_up(value: float) -> float:
 
 
 def _g(value: float) -> str:
-    return f"{value:.3g}"
+    from .render import fmt
+
+    return fmt(value)
 
 
 def _plan_key(plan: Plan) -> tuple:
@@ -702,9 +697,6 @@ def describe(f: OverInclusionFinding, plan: Plan) -> str:
             .replace("a student of", "students of").replace("a mixture of", "mixtures of") + ", served together"
     if plan.modifiers:
         parts.append(f"fine-tuned further by {plan.modifiers} other parties ({_g(plan.modifier_flop)} FLOP each)")
-    if plan.form == "hardware" and plan.peak_precision:
-        parts.append(f"run in {plan.precision.upper()} and estimated at the {plan.peak_precision.upper()} peak "
-                     f"(twice the operations executed)")
     if plan.precision == "int8":
         parts.append("trained in INT8, whose operations it counts like floating-point ones")
     if plan.data and "bio" in plan.data:
@@ -715,7 +707,7 @@ def describe(f: OverInclusionFinding, plan: Plan) -> str:
     line = f.target.honest_flop
     floor = ("; the count has no floor here (this is the smallest run the search builds; smaller ones are covered "
              "too)" if f.no_floor else "")
-    return (f"covers {', '.join(parts)}{counted}: as capable as an honest {f.domain} model of 1/{f.over_inclusion:.3g} "
+    return (f"covers {', '.join(parts)}{counted}: as capable as an honest {f.domain} model of 1/{_g(f.over_inclusion)} "
             f"the {_g(line)} line{floor}")
 
 

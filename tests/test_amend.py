@@ -122,7 +122,8 @@ def check_report_set(swept):
     assert {"ca-sb53-amendments.md", "ca-sb53-amendments.html", "ca-sb53-amendments.json",
             "ca-sb53-amendments.png", "ca-sb53-amended.yaml"} <= names
     assert (out / "ca-sb53-amendments.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "## Single edits" in (out / "ca-sb53-amendments.md").read_text()
+    text = (out / "ca-sb53-amendments.md").read_text()
+    assert "## Single edits" in text and "x0 + " not in text  # edits are named whole ("lower-line-x0.1")
 
 
 def check_closed_loopholes_are_covered(swept):
@@ -202,3 +203,12 @@ def test_reports_and_amendments_use_the_search_budget():
     from loopholes.search import DEFAULT_MAX_EVALS as searches
 
     assert reports == searches
+
+
+def test_the_cost_alternative_counts_the_sum_the_compute_line_counts():
+    """Korea counts the model and its generated data, not a teacher's training: a cost line
+    over the whole lineage would cover every small student of a large teacher."""
+    data = RULES["kr_ai_basic_act"]
+    edit = next(e for e in edits_for(data) if e.id == "cost-tier")
+    cost = next(r for r in candidate(data, (edit,)).data["rules"] if r["kind"] == "cost")
+    assert cost["scope"] == "model-and-data" and cost["threshold"] == "cost_line"

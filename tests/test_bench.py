@@ -127,7 +127,7 @@ def test_the_sweep_section_reports_identical_outputs(monkeypatch, capsys):
     assert "all 3 executors: 2 outputs byte-identical" in printed and "speed-up from 1 to 2 workers" in printed
     assert set(result["seconds"]) == {"local pool, 2 processes", "Dask LocalCluster, 1 worker",
                                       "Dask LocalCluster, 2 workers"}
-    assert json.loads(sweep.search_candidate((few[0], 0, 200)))["policy"] == few[0]["id"]
+    assert json.loads(sweep.search_candidate((few[0], 0, 200)))["id"] == few[0]["id"]
 
 
 def test_the_sweep_section_fails_when_executors_disagree(monkeypatch, capsys):

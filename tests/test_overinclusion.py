@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import loopholes
+from loopholes.render import fmt
 from loopholes.capability import effective_compute
 from loopholes.loading import parse_lifecycle
 from loopholes.overinclusion import (FLOOR, MECHANISMS, chain_flop, honest_lifecycle, over_inclusion, wasteful)
@@ -98,7 +99,7 @@ def test_every_finding_is_covered_where_it_says_and_its_size_is_target_over_capa
     assert f.over_inclusion == pytest.approx(target.effective_flop / verdict.capability[f.domain][1], rel=1e-12)
     assert f.over_inclusion >= 1.0
     assert f.bounded == bool(f.bounded_by) and (not f.no_floor or f.bounded)
-    assert ("≥" in f.summary) is False and f"1/{f.over_inclusion:.3g}" in f.summary
+    assert ("≥" in f.summary) is False and f"1/{fmt(f.over_inclusion)}" in f.summary
 
 
 def test_no_finding_contains_a_throttled_off_optimal_or_wasteful_run():
@@ -117,8 +118,7 @@ def test_no_finding_contains_a_throttled_off_optimal_or_wasteful_run():
                 for capacity, _ in step.sites:  # no throttling: the honest run's length, not longer
                     days = step.flop / (capacity * 86400 * 0.4)
                     assert days == pytest.approx(HONEST_TRAINING_DAYS, rel=0.02), (f.id, step.id, days)
-            if step.hardware is not None:  # an estimate at a higher peak, never a slower run
-                assert step.reported_flop >= step.flop and "peak-estimate" in f.mechanisms
+            assert step.hardware is None or step.reported_flop == step.flop  # no over-estimate is ever a mechanism
 
 
 def test_each_credited_mechanism_is_needed():

@@ -296,10 +296,14 @@ def _cost_tier(data: dict) -> list[Edit]:
         d.setdefault("parameters", {})["cost_line"] = {
             "value": COST_LINE, "clause": "amended: the $100 m of SB 1047 §22602(e)(1)(A)(i), as an alternative (J)",
             "note": "cost of the training compute, 2023 USD"}
-        d["rules"].append({"id": "cost", "kind": "cost", "clause": "amended: cost alternative (docs/amendment-sources.md)",
-                           "threshold": "cost_line", "comparator": ">", "tier": counted[0]["tier"]})
+        line = _lines(d, ("compute",))[0]
+        cost = {"id": "cost", "kind": "cost", "clause": "amended: cost alternative (docs/amendment-sources.md)",
+                "threshold": "cost_line", "comparator": ">", "tier": line["tier"]}
+        if line.get("scope"):  # the cost of the same sum the compute line counts
+            cost["scope"] = line["scope"]
+        d["rules"].append(cost)
 
-    text = "a model whose training compute cost more than $100 m is covered as well"
+    text = "a model whose training compute (the same sum the compute line counts) cost more than $100 m is covered as well"
     return [Edit("cost-tier", "cost-tier", "cost", text, lambda d: _edit(d, change, text))]
 
 

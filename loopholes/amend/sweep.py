@@ -111,7 +111,8 @@ class Amendments:
     def recommended(self) -> Candidate | None:
         """The lightest candidate after which nothing material leaks but what no edit in
         the catalogue closes: least burden, then fewest edits, then the lower worst
-        material leakage. None when there is nothing to close or no candidate does it."""
+        material leakage. None when there is nothing to close or no candidate does it.
+        Not an endorsement: the frontier shows what less burden leaves open."""
         if not self.closable:
             return None
         fits = [c for c in self.amended if set(self.remaining(c.id)) <= set(self.unclosable)]
@@ -128,7 +129,8 @@ class Amendments:
     @property
     def frontier(self) -> list[str]:
         """Candidates (the original included) no other beats on both worst material leakage
-        and burden: the trade-off a drafter chooses on."""
+        and burden: the trade-off a drafter chooses on. Of candidates at the same point,
+        the one with fewest edits stands for them."""
         ids = [c.id for c in self.candidates]
         points = {cid: (self.worst(cid), self.burden(cid)) for cid in ids}
 
@@ -136,8 +138,11 @@ class Amendments:
             w, b = points[cid]
             return any(points[o][0] <= w and points[o][1] <= b and points[o] != (w, b) for o in ids)
 
-        kept = [cid for cid in ids if not dominated(cid)]
-        return sorted(kept, key=lambda cid: (points[cid][1], points[cid][0], cid))
+        edits = {c.id: len(c.edits) for c in self.candidates}
+        kept: dict[tuple, str] = {}
+        for cid in sorted((cid for cid in ids if not dominated(cid)), key=lambda cid: (edits[cid], cid)):
+            kept.setdefault(points[cid], cid)  # one candidate per point: the one with fewest edits
+        return sorted(kept.values(), key=lambda cid: (points[cid][1], points[cid][0], cid))
 
     def to_json(self) -> dict[str, Any]:
         operators = []

@@ -19,7 +19,7 @@ def add_parser(sub) -> None:
     parser.add_argument("--max-edits", type=int, default=DEFAULT_MAX_EDITS,
                         help=f"most edits combined in one candidate, 1-4 (default {DEFAULT_MAX_EDITS})")
     parser.add_argument("--out", metavar="DIR", help="write the amendments report (Markdown, HTML, JSON, figure, "
-                        "the recommended rule file) into DIR")
+                        "the lightest amended rule that closes everything closable) into DIR")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the searches (default 0)")
     parser.add_argument("--max-evals", type=int, default=DEFAULT_MAX_EVALS,
@@ -66,7 +66,7 @@ def text(result) -> str:
              f"(worst material leakage {_worst(base)}; {result.burden(result.policy):.1f} covered real models a year)"]
     rec = result.recommended
     if rec is not None:
-        lines.append(f"recommended: {' + '.join(rec.edit_ids)}: closes {', '.join(result.closed(rec.id))}; worst "
+        lines.append(f"lightest amendment closing everything closable: {' + '.join(rec.edit_ids)}: closes {', '.join(result.closed(rec.id))}; worst "
                      f"material leakage after {_worst(result.results[rec.id])}; covered models a year "
                      f"{_burden(result, rec.id)}")
     elif result.closable:

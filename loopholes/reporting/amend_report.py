@@ -1,7 +1,7 @@
 """The amendments report of one rule (`loopholes amend --out`): Markdown a drafter can take
 into a meeting, the same as HTML, the data as JSON, a figure of the trade-off between
-the worst material leakage left and the real models covered, and the recommended
-amended rule as a rule file."""
+the worst material leakage left and the real models covered, and the lightest amended
+rule that closes everything an edit can close, as a rule file."""
 
 from __future__ import annotations
 
@@ -52,11 +52,15 @@ def _names(strategies: list[str]) -> str:
     return ", ".join(f"`{s}`" for s in strategies) or "—"
 
 
-def _leak(finding: dict | None, readings: list[str]) -> str:
-    """The leakiest material finding a strategy is credited in, as a reader must take it."""
+def _leak(finding: dict | None, readings: list[str], strategy: str = "") -> str:
+    """The leakiest material finding a strategy is credited in, as a reader must take it:
+    with the strategies it needs alongside, its probability and its readings."""
     if not finding:
         return "—"
     text = ("≥ " if finding["bounded"] else "") + fmt(finding["leakage"]) + "x"
+    partners = [s for s in finding["strategies"] if s != strategy]
+    if partners:
+        text += " with " + " + ".join(partners)
     if finding.get("p_material") is not None:
         text += f", P(material) {finding['p_material']:.2f}"
     if finding["evades_under"] and set(finding["evades_under"]) < set(readings):
@@ -70,6 +74,12 @@ def _worst(result: dict) -> str:
         return "none"
     p = f", P(material) {worst['p_material']:.2f}" if worst.get("p_material") is not None else ""
     return ("≥ " if worst["bounded"] else "") + f"{fmt(worst['leakage'])}x ({worst['domain']}{p})"
+
+
+def _label(a: Any, cid: str) -> str:
+    """A candidate by its edits ("count-integer + lower-line-x0.5"); the original as written."""
+    edits = next(c.edit_ids for c in a.candidates if c.id == cid)
+    return " + ".join(edits) if edits else "as written"
 
 
 def _over(result: dict) -> str:
@@ -103,17 +113,17 @@ def markdown_text(amendments: Any, names: dict[str, str]) -> str:
                    "would cost in real models covered.")
     else:
         out.append(f"- As written, {len(loopholes)} strateg{'y leaks' if len(loopholes) == 1 else 'ies leak'} materially: "
-                   + "; ".join(f"`{s}` {_leak(worst_with(base, s), base['readings'])}" for s in loopholes)
+                   + "; ".join(f"`{s}` {_leak(worst_with(base, s), base['readings'], s)}" for s in loopholes)
                    + f". Worst material leakage {_worst(base)}; {a.burden(a.policy):.1f} covered real models a year "
                    f"({years[0]}–{years[-1]}, reading {base['burden']['reading']}); worst over-inclusion "
                    f"{_over(base)}.")
     rec = a.recommended
     if rec is not None:
-        closed, shifted = a.closed(rec.id), a.shifted(rec.id)
-        out.append(f"- **Recommended: {'; '.join(e.describes for e in rec.edits)}** (`{rec.id}`). It closes "
-                   f"{_names(closed)}; worst material leakage after: {_worst(a.results[rec.id])}; covers "
-                   f"{_burden(a, rec.id)} real models a year; worst over-inclusion {_over(a.results[rec.id])}. The amended "
-                   "rule file is "
+        shifted = a.shifted(rec.id)
+        out.append(f"- **Lightest amendment that closes everything an edit here can close: "
+                   f"{'; '.join(e.describes for e in rec.edits)}** (`{rec.id}`). Worst material leakage after: "
+                   f"{_worst(a.results[rec.id])}; it covers {_burden(a, rec.id)} real models a year; worst "
+                   f"over-inclusion {_over(a.results[rec.id])}. The amended rule file is "
                    f"[{names['yaml']}]({names['yaml']}).")
         if a.remaining(rec.id):
             out.append(f"- Still material after it: {_names(a.remaining(rec.id))} (no edit in the catalogue closes "
@@ -122,9 +132,20 @@ def markdown_text(amendments: Any, names: dict[str, str]) -> str:
             out.append(f"- Under it, {_names(shifted)} carry a material evasion the text as written already let "
                        "through (there it was credited to other strategies).")
     elif a.closable:
+        closest = max(a.amended, key=lambda c: (len(a.closed(c.id)), -len(a.remaining(c.id)), -a.burden(c.id),
+                                                -len(c.edits), c.id))
         out.append(f"- No candidate with at most {a.max_edits} edits closes every loophole some edit closes "
-                   f"({_names(a.closable)}) without leaving another material one; see the tables for the "
-                   "closest, or rerun with a larger --max-edits.")
+                   f"({_names(a.closable)}) without leaving another material one. Closest: "
+                   f"{'; '.join(e.describes for e in closest.edits)} (`{closest.id}`), which closes "
+                   f"{_names(a.closed(closest.id))} and leaves {_names(a.remaining(closest.id))}; worst material "
+                   f"leakage after {_worst(a.results[closest.id])}; it covers {_burden(a, closest.id)} real models a "
+                   "year. A larger --max-edits tries more combinations.")
+    cheaper = [cid for cid in a.frontier if cid != a.policy and (rec is None or a.burden(cid) < a.burden(rec.id))]
+    if cheaper:
+        out.append("- Lighter, leaving more (the frontier: no candidate leaks less at the same or lower burden): "
+                   + "; ".join(f"`{_label(a, cid)}` closes "
+                               f"{_names(a.closed(cid))}, leaves {_worst(a.results[cid])}, covers "
+                               f"{_burden(a, cid)} a year" for cid in cheaper) + ".")
     if a.unclosable:
         out.append(f"- **No edit in the catalogue closes** {_names(a.unclosable)}: each stays material (or its "
                    "finding stays uncovered) under every candidate tried.")
@@ -165,7 +186,7 @@ def markdown_text(amendments: Any, names: dict[str, str]) -> str:
             "original too (the evasion existed; the edit makes this strategy necessary to it).",
             "- *Worst over-inclusion*: the other error, burden the search finds: a lifecycle of honest runs the "
             "rule covers whose capability is that many times below the target, because of what the rule counts "
-            "(summed members, a teacher's compute, an estimate at peak rates: docs/findings.md); 'no floor' means "
+            "(summed members, a teacher's compute, integer operations: docs/findings.md); 'no floor' means "
             "the rule still covered the smallest run the search built.",
             f"- *Covered models / year*: the backtest mean over {years[0]}–{years[-1]} (Epoch AI data, the "
             "amended rule's first reading); the change from the text as written is in brackets. A search is a "
@@ -209,10 +230,10 @@ def frontier_figure(a: Any, path: str | Path) -> Path:
     rec = a.recommended
     if rec is not None:
         rx, ry = point(rec.id)
-        ax.scatter([rx], [ry], s=160, marker="*", color="#2ca02c", zorder=5, label="recommended")
+        ax.scatter([rx], [ry], s=160, marker="*", color="#2ca02c", zorder=5, label="lightest that closes all")
     for cid in front:
         x, y = point(cid)
-        label = "as written" if cid == a.policy else cid[len(a.policy) + 1:].replace(".", " + ")
+        label = _label(a, cid)
         ax.annotate(label, (x, y), textcoords="offset points", xytext=(6, 6), fontsize=8)
     ax.set_yscale("log")
     ax.axhline(a.baseline["material_factor"], color="#555555", lw=0.8, ls="--")

@@ -340,18 +340,20 @@ def _over_sentences(doc: dict[str, Any]) -> list[str]:
     metrics = [_by_policy(doc)[e["policy"]] for e in doc["ranking"]]
     if not any(m.get("over_inclusion") for m in metrics):
         return []
-    parts = []
-    for m in metrics:
-        e = worst_over(m)
-        if m.get("over_inclusion") is None:
-            continue
-        if e is None:
-            parts.append(f"{m['policy']} none found")
-            continue
-        parts.append(f"{m['policy']} {worst_over_text(m)}: it {e['summary']}")
-    return ["Burden's other form, over-inclusion (what each rule covers far below its own target, from what it "
-            "counts; honest runs only; ≥ marks a search bound, 'no floor' a count with no lower limit): "
-            + "; ".join(parts) + "."]
+    found = [(m, worst_over(m)) for m in metrics if m.get("over_inclusion") is not None]
+    none = [m["policy"] for m, e in found if e is None]
+    found = [(m, e) for m, e in found if e is not None]
+    if not found:
+        return [f"Over-inclusion: none found for {_listing(none)}."]
+    worst_m, worst_e = max(found, key=lambda item: (item[1]["over_inclusion"], not item[1]["bounded"],
+                                                     item[0]["policy"]))
+    others = [f"{m['policy']} {worst_over_text(m)}" for m, e in found if m is not worst_m]
+    return [f"Burden's other form, over-inclusion (a covered model far below the rule's own target, from what the "
+            f"rule counts; honest runs only): largest for {worst_m['policy']}, {worst_over_text(worst_m)}: it "
+            f"{worst_e['summary']}."
+            + (f" Others: {'; '.join(others)}" + (f"; none found for {_listing(none)}" if none else "") + "."
+               if others or none else "")
+            + " The section 'Over-inclusion' below says what each one covers."]
 
 
 def _other_orders(doc: dict[str, Any]) -> list[str]:
@@ -529,8 +531,8 @@ def _over_section(doc: dict[str, Any]) -> list[str]:
             "*over-inclusion* is the target's effective compute over the covered artifact's, in the domain the model "
             "is trained for (10x: the rule covers a model about as capable as an honest model of a tenth of its "
             "line). It may come only from what the rule counts (members of a cascade or a mixture summed as one "
-            "model, a teacher's training or its data generation charged to a student, an estimate at a higher "
-            "precision's peak, integer operations, a 'primarily' share test); every run in these lifecycles is an "
+            "model, a teacher's training or its data generation charged to a student, other parties' fine-tunes "
+            "summed, integer operations, a 'primarily' share test); every run in these lifecycles is an "
             "honest, compute-optimal run of the reference date's recipe, and each was re-checked as covered through "
             "`loopholes check` under the readings listed. ≥ marks a figure at a bound of the search (it would grow "
             "with more members or a larger teacher); *no floor* means the rule covered the smallest run the search "

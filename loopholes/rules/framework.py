@@ -803,7 +803,11 @@ def _steps_in(ctx: Context, scope: str):
     if scope == "single-run":
         runs = [s for s in lc.model_tree() if s.kind in accounting.TRAINING_KINDS]
         return [max(runs, key=lambda s: s.flop)] if runs else []
-    raise PolicyError(f"unknown scope '{scope}'; valid: single-run, model, lineage, developer")
+    if scope == "model-and-data":
+        return model_and_data_steps(lc)
+    if scope == "provider":  # the steps of the provider's model, as scope_steps reads it for a share test
+        return lc.model_tree()
+    raise PolicyError(f"unknown scope '{scope}'; valid: {', '.join(SCOPES)}")
 
 
 def cluster_rate(id: str, clause: str, threshold: float, *, tier: str, comparator: str = ">=",
