@@ -14,12 +14,13 @@ the candidates, and the result says how many were tried.
 
 from __future__ import annotations
 
+import os
 import random
 from dataclasses import dataclass, field
 from typing import Any
 
 from .rules.framework import Policy
-from .rules.registry import load_policy
+from .rules.registry import load_policy, shipped
 
 GENERATED = 400
 """Lifecycles Hypothesis tries per question (A and not B, B and not A, both)."""
@@ -82,8 +83,10 @@ class Diff:
 
 
 def diff(a: Any, b: Any, *, reading_a: str | None = None, reading_b: str | None = None, seed: int = 0,
-         max_evals: int = 20_000, generated: int = GENERATED) -> Diff:
-    """Where `a` and `b` disagree, under one reading of each (default: each rule's first)."""
+         max_evals: int = 20_000, generated: int = GENERATED, executor: Any = None) -> Diff:
+    """Where `a` and `b` disagree, under one reading of each (default: each rule's first).
+    With an `executor` (loopholes.executor), the two rules' searches run on its workers;
+    the result is the same whichever ran them."""
     pa, pb = load_policy(a), load_policy(b)
     ra, rb = pa.reading(reading_a), pb.reading(reading_b)
     out = Diff(pa, pb, ra.id, rb.id)
@@ -102,13 +105,17 @@ def diff(a: Any, b: Any, *, reading_a: str | None = None, reading_b: str | None 
         elif in_a and in_b and out.both is None:
             out.both = Example(source, lc, _triggered(pa, lc, ra.id) + _triggered(pb, lc, rb.id))
 
-    from .search import search
+    from .loading import parse_lifecycle
 
-    for key, policy in (("search_a", pa), ("search_b", pb)):
-        result = search(policy, seed=seed, max_evals=max_evals)
-        for finding in result.findings:
-            judge(finding.lifecycle, f"search of {policy.id}")
-        out.tried[key] = len(result.findings)
+    refs = (a, b)
+    if executor is not None and all(isinstance(ref, (str, os.PathLike)) for ref in refs):
+        found = executor.map(finding_specs, [(shipped(ref), seed, max_evals) for ref in refs], label="searches")
+    else:  # a loaded Policy does not pickle: search here
+        found = [finding_specs((policy, seed, max_evals)) for policy in (pa, pb)]
+    for key, policy, specs in (("search_a", pa, found[0]), ("search_b", pb, found[1])):
+        for spec in specs:
+            judge(parse_lifecycle(spec, f"<finding of {policy.id}>"), f"search of {policy.id}")
+        out.tried[key] = len(specs)
     for question in ("a_not_b", "b_not_a", "both"):
         lc = _generated(pa, ra.id, pb, rb.id, question, seed, generated)
         if lc is not None:
@@ -118,6 +125,15 @@ def diff(a: Any, b: Any, *, reading_a: str | None = None, reading_b: str | None 
     out.a_not_b.sort(key=_smallest)
     out.b_not_a.sort(key=_smallest)
     return out
+
+
+def finding_specs(task: tuple) -> list[dict]:
+    """The lifecycles a rule's search finds escaping it, as specs: (rule, seed, budget).
+    Module level and plain data out, so an executor's worker can run it."""
+    from .search import search
+
+    ref, seed, max_evals = task
+    return [finding.lifecycle.to_spec() for finding in search(ref, seed=seed, max_evals=max_evals).findings]
 
 
 def _covered(policy: Policy, lc: Any, reading: str) -> bool:

@@ -121,13 +121,15 @@ def _share_variants(policy: Policy, domain: str) -> list[dict]:
 
 
 MECHANISMS: dict[str, Mechanism] = {m.id: m for m in (
-    Mechanism("summed-members", "the compute of every member of a cascade or ensemble, summed as one model's",
+    Mechanism("summed-members", "the compute of every member of a cascade or ensemble, summed as one model's "
+              "(the encoding's reading of 'model', J: no enacted text says how a system of models is counted)",
               "cascade", "Hooker 2024 §3.1.3-3.1.4; primer §2.3",
               {"members": "2 to 15 (the cascade strategy's bound: 15-way voting is the largest measured, Li et al. "
                           "2024)", "system": "cascade (router) or ensemble (majority vote)"},
               "system", lambda p, d: [{"members": 15, "system": "cascade"}, {"members": 15, "system": "ensemble"}],
               _members),
-    Mechanism("summed-experts", "the compute of separately trained experts, summed as one mixture's",
+    Mechanism("summed-experts", "the compute of separately trained experts, summed as one mixture's (the "
+              "encoding's reading of 'model', J)",
               "moe-assembly", "Hooker 2024 §3.1.3; primer §2.3",
               {"experts": "2 to 8 (Mixtral 8x7B has 8)"}, "core", lambda p, d: [{"experts": 8}], _experts),
     Mechanism("upstream-compute", "a teacher's training and the generation of its synthetic data, charged to "

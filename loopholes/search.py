@@ -939,6 +939,12 @@ def _frontier(when: dt.date, domain: str) -> float:
     return population.largest_flop_by(when)
 
 
+def release_horizon(policy: Policy) -> dt.date:
+    """The latest release date the search tries for `policy`: what it finds (and what an
+    amendment closes) holds for releases up to this day, not after."""
+    return _latest_date(policy)
+
+
 def _latest_date(policy: Policy) -> dt.date:
     """No release after the rule was revoked, after the data horizon, or — for rules that
     rank real models — after the last fully covered year."""

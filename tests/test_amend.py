@@ -54,6 +54,19 @@ def test_one_edit_per_group_combined_in_full_is_valid(name):
         len(amended.data["readings"]), "two readings say the same"
 
 
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_every_pair_of_edits_of_different_groups_is_a_valid_rule_file(name):
+    """Combinations are applied in catalogue order: an earlier edit must never leave a later
+    one without what it edits (a dynamic line before a cost tier once did)."""
+    import itertools
+
+    edits = edits_for(RULES[name])
+    for pair in itertools.combinations(edits, 2):
+        if pair[0].group != pair[1].group:
+            amended = candidate(RULES[name], pair)
+            parse_rule(amended.data, amended.id)
+
+
 def test_count_integer_covers_an_integer_run_the_float_only_reading_missed():
     data = RULES["kr_ai_basic_act"]
     edit = next(e for e in edits_for(data) if e.id == "count-integer")
@@ -117,7 +130,8 @@ def test_amend_end_to_end_through_the_command_line(tmp_path):
 
 
 def check_report_set(swept):
-    out, _ = swept
+    out, doc = swept
+    assert doc["source"] == "bundled rule ca-sb53"  # committed reports carry no machine's paths
     names = {p.name for p in out.iterdir()}
     assert {"ca-sb53-amendments.md", "ca-sb53-amendments.html", "ca-sb53-amendments.json",
             "ca-sb53-amendments.png", "ca-sb53-amended.yaml"} <= names
@@ -152,9 +166,14 @@ def check_recommendation(swept):
     assert doc["recommended"], "some candidate closes everything closable"
     rec = next(c for c in doc["candidates"] if c["id"] == doc["recommended"])
     assert set(rec["remaining"]) <= set(doc["unclosable"]) and set(rec["closed"]) == set(doc["closable"])
+    assert not rec["untested"]  # never an edit whose closures no strategy tests
     lighter = [c for c in doc["candidates"] if set(c["remaining"]) <= set(doc["unclosable"])
                and c["burden"] < rec["burden"]]
-    assert not lighter
+    assert all(c["untested"] for c in lighter)
+    if lighter:  # named apart, with why it is untested
+        assert doc["lightest_untested"] == min(lighter, key=lambda c: (c["burden"], len(c["edits"])))["id"]
+        assert "Lighter still, with an edit whose closures the search does not test" in \
+            (out / "ca-sb53-amendments.md").read_text()
     amended = load_policy(out / "ca-sb53-amended.yaml")  # the file a drafter takes away loads and judges
     assert amended.id == doc["recommended"]
 

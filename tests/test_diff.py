@@ -85,3 +85,15 @@ def test_sb53_covers_everything_sb1047_did_and_more():
     result = diff("history/ca_sb1047.yaml", "ca-sb53", max_evals=BUDGET)
     assert result.relations["a_implies_b"]["holds"] and not result.relations["b_implies_a"]["holds"]
     assert result.b_not_a and all("§22757.11" in c for e in result.b_not_a for c in e.clauses)
+
+
+def test_the_diff_is_the_same_whichever_executor_runs_its_searches():
+    from loopholes.executor import make_executor
+
+    def diffed(**where):
+        with make_executor(**where) as executor:
+            return json.dumps(diff("ca-sb53", "history/ca_sb1047.yaml", max_evals=2000, generated=40,
+                                   executor=executor).to_json(), sort_keys=True)
+
+    serial = diffed(jobs=1)
+    assert diffed(jobs=2) == serial

@@ -187,7 +187,7 @@ def test_progress_counts_tasks_and_draws_a_bar_only_when_asked_or_on_a_terminal(
 
 
 def test_a_rule_file_reaches_the_workers_by_its_absolute_path_and_an_id_as_an_id(tmp_path, monkeypatch):
-    from loopholes.reporting.analysis import _shipped
+    from loopholes.rules.registry import shipped as _shipped
 
     monkeypatch.chdir(tmp_path)
     Path("draft.yaml").write_text(yaml.safe_dump(amended("10^25", ">")))

@@ -53,7 +53,7 @@ def evaluate(task: dict) -> dict:
     from ..backtest import backtest, burden
     from ..overinclusion import over_inclusion
     from ..rules.rulefile import parse_rule
-    from ..search import search
+    from ..search import release_horizon, search
 
     policy = parse_rule(task["data"], f"<amendment {task['id']}>")
     result = search(policy, seed=task["seed"], max_evals=task["max_evals"])
@@ -73,6 +73,7 @@ def evaluate(task: dict) -> dict:
     load = burden(backtest(policy))
     over = over_inclusion(policy, seed=task["seed"], material=material).worst_material()
     return {"id": task["id"], "readings": [r.id for r in policy.readings], "material_factor": material,
+            "horizon": release_horizon(policy).isoformat(),
             "material_findings": findings,
             "material_loopholes": sorted({s for f in findings for s in f["strategies"]}),
             "leakage": leaks,

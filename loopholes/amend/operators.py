@@ -51,6 +51,9 @@ class Operator:
     aims_at: tuple[str, ...]
     """The gaming strategies it is meant to close (what the search then measures may differ)."""
     edits: Callable[[dict], list[Edit]]
+    untested: str = ""
+    """Why what it closes is not tested against gaming (no strategy attacks the clause it
+    adds); empty when the search attacks it like any other clause."""
 
 
 # -- reading the mapping ------------------------------------------------------------------
@@ -245,7 +248,7 @@ def _inclusive(data: dict) -> list[Edit]:
         for rule in _lines(d):
             rule["comparator"] = ">="
 
-    text = "a model at exactly the line is covered (at least, not more than)"
+    text = "a model at exactly the line is covered ('at least' instead of 'more than')"
     return [Edit("inclusive-line", "inclusive-line", "comparator", text, lambda d: _edit(d, change, text))]
 
 
@@ -291,16 +294,18 @@ def _cost_tier(data: dict) -> list[Edit]:
     counted = _lines(data, ("compute",))
     if _rules(data, ("cost",)) or not counted:
         return []
+    tier, scope = counted[0]["tier"], counted[0].get("scope")  # read before another edit turns the line dynamic
 
     def change(d: dict) -> None:
         d.setdefault("parameters", {})["cost_line"] = {
             "value": COST_LINE, "clause": "amended: the $100 m of SB 1047 §22602(e)(1)(A)(i), as an alternative (J)",
-            "note": "cost of the training compute, 2023 USD"}
-        line = _lines(d, ("compute",))[0]
+            "note": "cost of the training compute in 2023 USD, every operation at the median Epoch AI price of "
+                    "the three years before release whatever its precision (loopholes/cost.py); SB 1047 priced at "
+                    "average cloud market prices at the start of training"}
         cost = {"id": "cost", "kind": "cost", "clause": "amended: cost alternative (docs/amendment-sources.md)",
-                "threshold": "cost_line", "comparator": ">", "tier": line["tier"]}
-        if line.get("scope"):  # the cost of the same sum the compute line counts
-            cost["scope"] = line["scope"]
+                "threshold": "cost_line", "comparator": ">", "tier": tier}
+        if scope:  # the cost of the same sum the compute line counts
+            cost["scope"] = scope
         d["rules"].append(cost)
 
     text = "a model whose training compute (the same sum the compute line counts) cost more than $100 m is covered as well"
@@ -331,16 +336,17 @@ def _share_test(data: dict) -> list[Edit]:
 
 CATALOGUE: tuple[Operator, ...] = (
     Operator("count-integer", "Count integer operations", "integer",
-             "Hooker 2024 App. A; SB 53 §22757.11(i) and NY RAISE 2026 §1420 ('integer or floating-point operations')",
+             "Hooker 2024 App. A; SB 53 §22757.11 counts integer or floating-point operations [P], as does NY RAISE "
+             "2026 §1420 as summarised [S]",
              ("integer-precision",), _count_integer),
     Operator("count-whole-system", "Count the whole system as one model", "scope",
-             "Hooker 2024 §3.1.3-3.1.4; C4AI primer 2024 §2.3; SB 53 §22757.11(i) (later fine-tuning counted)",
+             "Hooker 2024 §3.1.3-3.1.4; C4AI primer 2024 §2.3",
              ("cascade", "moe-assembly", "split-runs", "decentralized-finetune"),
              _scope_edit("count-whole-system", "model", {"single-run", "developer"},
                          "the deployed system's runs, bases and members count as one model (an ensemble or cascade "
                          "served as one system is one model)")),
     Operator("count-lineage", "Count the lineage", "scope",
-             "Hooker 2024 §3.1.1-3.1.2; C4AI primer 2024 §4.1 (clearer FLOP accounting); KR MSIT Notice (draft 2026)",
+             "Hooker 2024 §3.1.1-3.1.2; C4AI primer 2024 §4.1 (clearer FLOP accounting)",
              ("distillation", "decentralized-finetune", "cascade", "split-runs", "moe-assembly"),
              _scope_edit("count-lineage", "lineage", {"single-run", "developer", "model", "model-and-data", "provider"},
                          "everything upstream counts: teachers, synthetic-data generation, bases and fine-tunes")),
@@ -355,11 +361,16 @@ CATALOGUE: tuple[Operator, ...] = (
     Operator("inclusive-line", "Change the comparator", "comparator",
              "KR AI Basic Act Enforcement Decree ('10^26 or more')", (), _inclusive),
     Operator("capability-limb", "Add a capability limb", "capability",
-             "EU AI Act Art. 51(1)(a), Art. 3(64); C4AI primer 2024 §4.1 (complementary measures)",
-             ("integer-precision", "sparsity", "algorithmic-progress", "decentralized-finetune"), _capability_limb),
+             "EU AI Act Art. 51(1)(a), Art. 3(64); C4AI primer 2024 §4.1 (complementary measures); the 5th most "
+             "capable model is J",
+             ("integer-precision", "sparsity", "algorithmic-progress", "decentralized-finetune"), _capability_limb,
+             untested="the limb is judged with the capability model that measures leakage, so it covers by "
+                      "construction what that model calls capable; gaming of the evaluation is not searched"),
     Operator("cost-tier", "Add a cost tier", "cost", "C4AI primer 2024 §4.1; the $100 m of SB 1047 §22602(e)(1)(A)(i) "
              "and RAISE 2025, there a narrowing test, here an alternative (J)",
-             ("integer-precision", "measured-vs-theoretical"), _cost_tier),
+             ("integer-precision", "measured-vs-theoretical"), _cost_tier,
+             untested="no strategy games cost (cheaper integer operations, a cheaper supplier, under-reported "
+                      "cost): every operation is priced at one median price whatever its precision"),
     Operator("share-test", "Lower the domain share test", "share", "Hooker 2024 §3.1.5 (J: the 10 % figure)",
              ("bio-dilution",), _share_test),
 )

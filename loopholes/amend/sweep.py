@@ -16,12 +16,11 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ..errors import UsageError
 from .candidate import Candidate, candidate, evaluate, uncovered_under, worst_with
-from .operators import CATALOGUE, NOT_ENCODED, Edit, edits_for
+from .operators import CATALOGUE, NOT_ENCODED, Edit, edits_for, operator
 
 DEFAULT_MAX_EDITS = 2
 
@@ -107,16 +106,40 @@ class Amendments:
         """Every strategy still material under the candidate: left, opened or shifted."""
         return sorted(set(self.left(cid)) | set(self.results[cid]["material_loopholes"]))
 
+    def closes_all(self, cid: str) -> bool:
+        """Nothing material leaks after the candidate but what no edit in the catalogue closes."""
+        return set(self.remaining(cid)) <= set(self.unclosable)
+
+    def untested(self, cid: str) -> list[str]:
+        """The candidate's edits whose closures no gaming strategy tests (Operator.untested)."""
+        edits = next(c.edits for c in self.candidates if c.id == cid)
+        return [e.id for e in edits if operator(e.operator).untested]
+
     @property
     def recommended(self) -> Candidate | None:
-        """The lightest candidate after which nothing material leaks but what no edit in
-        the catalogue closes: least burden, then fewest edits, then the lower worst
-        material leakage. None when there is nothing to close or no candidate does it.
-        Not an endorsement: the frontier shows what less burden leaves open."""
+        """The lightest candidate the search could attack in full (no edit whose closures go
+        untested) after which nothing material leaks but what no edit closes: least burden,
+        then fewest edits, then the lower worst material leakage. None when there is nothing
+        to close or no such candidate. Not an endorsement: the frontier shows what less
+        burden leaves open, and every figure holds for releases up to the search's horizon."""
         if not self.closable:
             return None
-        fits = [c for c in self.amended if set(self.remaining(c.id)) <= set(self.unclosable)]
-        return min(fits, key=lambda c: (self.burden(c.id), len(c.edits), self.worst(c.id), c.id), default=None)
+        fits = [c for c in self.amended if self.closes_all(c.id) and not self.untested(c.id)]
+        return min(fits, key=self._weight, default=None)
+
+    @property
+    def lightest_untested(self) -> Candidate | None:
+        """The lightest candidate that closes all, counting edits whose closures go untested,
+        when it is lighter than `recommended` (else None)."""
+        if not self.closable:
+            return None
+        fits = [c for c in self.amended if self.closes_all(c.id) and self.untested(c.id)]
+        best = min(fits, key=self._weight, default=None)
+        rec = self.recommended
+        return best if best is not None and (rec is None or self._weight(best) < self._weight(rec)) else None
+
+    def _weight(self, c: Candidate) -> tuple:
+        return (self.burden(c.id), len(c.edits), self.worst(c.id), c.id)
 
     def burden(self, cid: str) -> float:
         return self.results[cid]["burden"]["recent_mean"]
@@ -149,9 +172,9 @@ class Amendments:
         for op in CATALOGUE:
             made = [e.id for e in self.edits if e.operator == op.id]
             operators.append({"id": op.id, "title": op.title, "group": op.group, "proposed_by": op.proposed_by,
-                              "aims_at": list(op.aims_at), "edits": made,
-                              "applies": bool(made)})
-        recommended = self.recommended
+                              "aims_at": list(op.aims_at), "edits": made, "applies": bool(made),
+                              "untested": op.untested or None})
+        recommended, untested = self.recommended, self.lightest_untested
         return {
             "policy": self.policy, "title": self.title, "source": self.source, "seed": self.seed,
             "max_evals": self.max_evals, "max_edits": self.max_edits, "material_factor":
@@ -161,12 +184,15 @@ class Amendments:
             "candidates": [{"id": c.id, "edits": list(c.edit_ids), "describes": [e.describes for e in c.edits],
                             "closed": self.closed(c.id), "left": self.left(c.id), "opened": self.opened(c.id),
                             "shifted": self.shifted(c.id), "remaining": self.remaining(c.id),
+                            "untested": self.untested(c.id),
                             "remaining_leakage": {s: _brief(worst_with(self.results[c.id], s))
                                                   for s in self.remaining(c.id)},
                             "worst_material_leakage": self.worst(c.id), "burden": self.burden(c.id),
                             "result": self.results[c.id]} for c in self.amended],
             "closable": self.closable, "unclosable": self.unclosable,
             "recommended": recommended.id if recommended else None,
+            "lightest_untested": untested.id if untested else None,
+            "horizon": self.baseline["horizon"],
             "frontier": self.frontier, "rounds": self.rounds,
         }
 
@@ -201,7 +227,10 @@ def amend(ref: Any, *, max_edits: int = DEFAULT_MAX_EDITS, seed: int = 0, max_ev
     base = candidate(original, ())
     singles = [candidate(original, (edit,)) for edit in edits]
     run([base, *singles])
-    out = Amendments(policy.id, policy.title, str(path), original, edits, [base, *singles], run.results, max_edits,
+    from ..rules.bundled import BUNDLED
+
+    source = f"bundled rule {policy.id}" if str(ref) in BUNDLED else str(ref)  # no machine's paths in reports
+    out = Amendments(policy.id, policy.title, source, original, edits, [base, *singles], run.results, max_edits,
                      seed, max_evals, [1 + len(singles)])
     useful = [c.edits[0] for c in singles if out.closed(c.id) or out.worst(c.id) < out.worst(base.id)]
     combos = [candidate(original, combo) for size in range(2, max_edits + 1)
@@ -210,8 +239,8 @@ def amend(ref: Any, *, max_edits: int = DEFAULT_MAX_EDITS, seed: int = 0, max_ev
         run(combos)
         out.candidates += combos
         out.rounds.append(len(combos))
-    if out.closable and out.recommended is None:
-        cover = _greedy_cover(out, useful)
+    if out.closable and out.recommended is None:  # try the greedy union of the tested closing edits
+        cover = _greedy_cover(out, [e for e in useful if not operator(e.operator).untested])
         if cover and cover.id not in out.results:
             run([cover])
             out.candidates.append(cover)
@@ -271,12 +300,3 @@ def _cost(task: dict) -> int:
     """Longest first: readings x rules guesses a search's length (reporting.analysis.search_cost)."""
     data = task["data"]
     return len(data["readings"]) * len(data["rules"]) * len(data["target_lines"])
-
-
-def write_amended(candidate_: Candidate, path: Path) -> None:
-    """The amended rule file a drafter can load, check and search again."""
-    import yaml
-
-    from ..files import write_atomic
-
-    write_atomic(path, yaml.safe_dump(candidate_.data, sort_keys=False, allow_unicode=True, width=110))

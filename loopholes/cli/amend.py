@@ -66,7 +66,8 @@ def text(result) -> str:
              f"(worst material leakage {_worst(base)}; {result.burden(result.policy):.1f} covered real models a year)"]
     rec = result.recommended
     if rec is not None:
-        lines.append(f"lightest amendment closing everything closable: {' + '.join(rec.edit_ids)}: closes {', '.join(result.closed(rec.id))}; worst "
+        lines.append(f"lightest amendment found closing everything an edit closed (releases up to "
+                     f"{result.baseline['horizon']}): {' + '.join(rec.edit_ids)}: closes {', '.join(result.closed(rec.id))}; worst "
                      f"material leakage after {_worst(result.results[rec.id])}; covered models a year "
                      f"{_burden(result, rec.id)}")
     elif result.closable:

@@ -11,6 +11,8 @@ SHOWN = 3
 
 
 def add_parser(sub) -> None:
+    from .report import add_executor_options
+
     parser = sub.add_parser("diff", help="where two rules disagree: lifecycles one covers and the other does not, "
                             "real models, and whether one implies the other")
     parser.add_argument("a", metavar="A", help="bundled policy id or path of a rule file or module")
@@ -20,16 +22,19 @@ def add_parser(sub) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed of the searches and generation (default 0)")
     parser.add_argument("--max-evals", type=int, default=20_000, help="search budget per rule (default 20000)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    add_executor_options(parser)  # the two searches: local processes or Dask, as compare and report
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
     from ..diff import diff
+    from .report import executor_of
 
     if args.max_evals < 1:
         raise UsageError("--max-evals must be at least 1")
-    result = diff(args.a, args.b, reading_a=args.reading_a, reading_b=args.reading_b, seed=args.seed,
-                  max_evals=args.max_evals)
+    with executor_of(args) as executor:
+        result = diff(args.a, args.b, reading_a=args.reading_a, reading_b=args.reading_b, seed=args.seed,
+                      max_evals=args.max_evals, executor=executor)
     if args.json:
         print(json.dumps(result.to_json(), indent=2, sort_keys=True))
     else:

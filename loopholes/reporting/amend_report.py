@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..amend.candidate import worst_with
+from ..amend.operators import CATALOGUE, operator
 from ..render import fmt
 from .wording import dumps
 
@@ -44,8 +45,9 @@ def write(amendments: Any, out: str | Path) -> list[Path]:
 
 
 def _amended_header(amendments: Any, candidate: Any) -> str:
-    return (f"{amendments.policy} as `loopholes amend` recommends it (seed {amendments.seed}): "
-            + "; ".join(edit.describes for edit in candidate.edits))
+    return (f"{amendments.policy} amended: the lightest candidate `loopholes amend` found (seed {amendments.seed}) that "
+            f"closes everything an edit closed, for releases up to {amendments.baseline['horizon']}; not an "
+            "endorsement (see the report's trade-off): " + "; ".join(edit.describes for edit in candidate.edits))
 
 
 def _names(strategies: list[str]) -> str:
@@ -74,6 +76,10 @@ def _worst(result: dict) -> str:
         return "none"
     p = f", P(material) {worst['p_material']:.2f}" if worst.get("p_material") is not None else ""
     return ("≥ " if worst["bounded"] else "") + f"{fmt(worst['leakage'])}x ({worst['domain']}{p})"
+
+
+def _op_of(a: Any, edit_id: str) -> str:
+    return next(e.operator for e in a.edits if e.id == edit_id)
 
 
 def _label(a: Any, cid: str) -> str:
@@ -112,26 +118,37 @@ def markdown_text(amendments: Any, names: dict[str, str]) -> str:
                    "or more): there is nothing for an amendment to close. The tables below still show what each edit "
                    "would cost in real models covered.")
     else:
-        out.append(f"- As written, {len(loopholes)} strateg{'y leaks' if len(loopholes) == 1 else 'ies leak'} materially: "
+        out.append(f"- As written, {len(loopholes)} strateg{'y takes' if len(loopholes) == 1 else 'ies take'} part in a "
+                   "material evasion under at least one reading: "
                    + "; ".join(f"`{s}` {_leak(worst_with(base, s), base['readings'], s)}" for s in loopholes)
                    + f". Worst material leakage {_worst(base)}; {a.burden(a.policy):.1f} covered real models a year "
                    f"({years[0]}–{years[-1]}, reading {base['burden']['reading']}); worst over-inclusion "
                    f"{_over(base)}.")
-    rec = a.recommended
+    horizon = base["horizon"]
+    out.append(f"- Every figure holds for releases up to {horizon}, the search's horizon. A static line falls behind "
+               "algorithmic progress after that: a lower line postpones the algorithmic-progress loophole, it does "
+               "not close it for good.")
+    rec, untested = a.recommended, a.lightest_untested
     if rec is not None:
         shifted = a.shifted(rec.id)
-        out.append(f"- **Lightest amendment that closes everything an edit here can close: "
-                   f"{'; '.join(e.describes for e in rec.edits)}** (`{rec.id}`). Worst material leakage after: "
-                   f"{_worst(a.results[rec.id])}; it covers {_burden(a, rec.id)} real models a year; worst "
-                   f"over-inclusion {_over(a.results[rec.id])}. The amended rule file is "
-                   f"[{names['yaml']}]({names['yaml']}).")
+        out.append(f"- **Lightest amendment found that closes everything an edit here closed, with every clause it "
+                   f"adds attacked by the search: {'; '.join(e.describes for e in rec.edits)}** (`{rec.id}`). Worst "
+                   f"material leakage after: {_worst(a.results[rec.id])}; it covers {_burden(a, rec.id)} real models a "
+                   f"year; worst over-inclusion {_over(a.results[rec.id])}. The amended rule file is "
+                   f"[{names['yaml']}]({names['yaml']}). It is the lightest such candidate, not an endorsement: the "
+                   "trade-off below shows what less burden leaves open.")
         if a.remaining(rec.id):
             out.append(f"- Still material after it: {_names(a.remaining(rec.id))} (no edit in the catalogue closes "
                        "these).")
         if shifted:
             out.append(f"- Under it, {_names(shifted)} carry a material evasion the text as written already let "
                        "through (there it was credited to other strategies).")
-    elif a.closable:
+    if untested is not None:
+        why = "; ".join(f"`{e}`: {operator(_op_of(a, e)).untested}" for e in a.untested(untested.id))
+        out.append(f"- Lighter still, with an edit whose closures the search does not test: "
+                   f"{'; '.join(e.describes for e in untested.edits)} (`{untested.id}`), covering "
+                   f"{_burden(a, untested.id)} real models a year. Untested because {why}.")
+    if rec is None and a.closable:
         closest = max(a.amended, key=lambda c: (len(a.closed(c.id)), -len(a.remaining(c.id)), -a.burden(c.id),
                                                 -len(c.edits), c.id))
         out.append(f"- No candidate with at most {a.max_edits} edits closes every loophole some edit closes "
@@ -160,17 +177,21 @@ def markdown_text(amendments: Any, names: dict[str, str]) -> str:
         out += ["", "## Combinations", "",
                 "Combinations of the single edits that closed a loophole or lowered the worst material leakage, "
                 "never two edits of one kind.", ""] + _table(a, combos)
+    out += ["", "† an edit whose closures the search does not test: "
+            + "; ".join(f"`{op.id}`: {op.untested}" for op in CATALOGUE if op.untested) + ".", ""]
     out += ["", "## The catalogue", "", "Sources in full, with what is left out and why: `docs/amendment-sources.md` in the "
             "loopholes repository.", "",
             "| edit | what it does | proposed by | meant to close | applies here |",
             "|---|---|---|---|---|"]
     for op in a.to_json()["operators"]:
         edits = [e for e in a.edits if e.operator == op["id"]]
-        what = "; ".join(dict.fromkeys(e.describes for e in edits)) or op["title"]
+        what = "; ".join(dict.fromkeys(e.describes for e in edits)) or "—"
         out.append(f"| {op['title']} | {what} | {op['proposed_by']} | {_names(op['aims_at'])} | "
                    f"{', '.join(f'`{e.id}`' for e in edits) if edits else 'no (the text already does this, or has no such element)'} |")
     out += ["", "## How to read this", "",
-            f"- A *material loophole* is a strategy credited in a material finding: a lifecycle that evades the rule "
+            f"- A *material loophole* here is a strategy credited in a material finding under at least one reading "
+            "(the comparison's count of strategies that evade materially takes only evasions under every reading, so "
+            "it can be 0 where this list is not): a lifecycle that evades the rule "
             f"(under every reading, or under some: the text leaves it open), needs every strategy it names, and "
             f"keeps at least {fmt(material)}x the target's capability (as capable as an honest model trained with "
             f"{fmt(material)} times the line). Targets stay those of the text as written: an amendment changes the "
@@ -178,8 +199,9 @@ def markdown_text(amendments: Any, names: dict[str, str]) -> str:
             "(The comparison's matrix shows each strategy where it adds most, so a strategy marginal there can still "
             "be needed in a material composition here.)",
             "- *Closes*: the amended rule's search credits the strategy in no material finding, and every material "
-            "finding of the original that credits it is covered by the amended rule under every reading, re-judged "
-            "through `loopholes check`.",
+            "finding the original's search reported through it is covered by the amended rule under every reading, "
+            "re-judged through `loopholes check`. A search is not a proof, and it tries releases only up to its "
+            "horizon.",
             "- *Left*: still credited in a material finding after the edit, or a material finding of the original "
             "that credits it still evades under some reading. *Opens*: newly credited in a material finding that "
             "the original covers under every reading. *Shifted*: newly credited, but every such finding evaded the "
@@ -188,8 +210,9 @@ def markdown_text(amendments: Any, names: dict[str, str]) -> str:
             "rule covers whose capability is that many times below the target, because of what the rule counts "
             "(summed members, a teacher's compute, integer operations: docs/findings.md); 'no floor' means "
             "the rule still covered the smallest run the search built.",
-            f"- *Covered models / year*: the backtest mean over {years[0]}–{years[-1]} (Epoch AI data, the "
-            "amended rule's first reading); the change from the text as written is in brackets. A search is a "
+            f"- *Covered models / year*: the backtest mean over {years[0]}–{years[-1]} (Epoch AI data, under the "
+            "amended rule's first reading, which an edit may have merged with another); the change from the text as "
+            "written is in brackets. A search is a "
             "search, not a proof: a figure marked ≥ stopped at a search bound and is a lower bound.", ""]
     return "\n".join(out)
 
@@ -198,7 +221,7 @@ def _table(a: Any, candidates: list) -> list[str]:
     rows = ["| amendment | closes | left | opens | shifted | worst material leakage after | covered models / year "
             "| worst over-inclusion |", "|---|---|---|---|---|---|---|---|"]
     for c in sorted(candidates, key=lambda c: (-len(a.closed(c.id)), a.worst(c.id), a.burden(c.id), c.id)):
-        label = " + ".join(f"`{e.id}`" for e in c.edits)
+        label = " + ".join(f"`{e.id}`" + (" †" if operator(e.operator).untested else "") for e in c.edits)
         rows.append(f"| {label} | {_names(a.closed(c.id))} | {_names(a.left(c.id))} | {_names(a.opened(c.id))} | "
                     f"{_names(a.shifted(c.id))} | {_worst(a.results[c.id])} | {_burden(a, c.id)} | "
                     f"{_over(a.results[c.id])} |")

@@ -63,7 +63,7 @@ def analyse_all(refs: Sequence[Any], *, seed: int = 0, max_evals: int = DEFAULT_
     so the result does not depend on who ran it or when. Policies given as loaded objects
     (not ids or paths) do not pickle and are analysed in this process."""
     from ..executor import Executor, LocalExecutor, SerialExecutor
-    from ..rules.registry import load_policy
+    from ..rules.registry import load_policy, shipped
 
     policies = [load_policy(ref) for ref in refs]
     _check_unique(policies)
@@ -73,21 +73,11 @@ def analyse_all(refs: Sequence[Any], *, seed: int = 0, max_evals: int = DEFAULT_
     if not shippable or jobs == 1 or isinstance(jobs, SerialExecutor):
         return SerialExecutor().map(_analyse_task, [(policy, seed, max_evals, common) for policy in policies],
                                     progress=progress or False, label="rules")
-    tasks = [(_shipped(ref), seed, max_evals, common) for ref in refs]
+    tasks = [(shipped(ref), seed, max_evals, common) for ref in refs]
     if isinstance(jobs, Executor):
         return jobs.map(_analyse_task, tasks, costs=costs, progress=progress or False, label="rules")
     with LocalExecutor(jobs) as executor:
         return executor.map(_analyse_task, tasks, costs=costs, progress=progress or False, label="rules")
-
-
-def _shipped(ref: "str | os.PathLike") -> str:
-    """A rule as a worker can load it: a file as its absolute path (a worker of a cluster
-    may start in another folder; the registry resolves paths anyway, so the analysis is
-    the same), an id as given (an id wins over a file of that name, as in the registry)."""
-    from ..rules.registry import policy_ids
-
-    path = Path(ref)
-    return str(path.resolve()) if str(ref) not in policy_ids() and path.is_file() else str(ref)
 
 
 def _analyse_task(task: tuple[Any, int, int, bool]) -> Analysis:

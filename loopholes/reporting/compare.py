@@ -174,7 +174,10 @@ def worst_over_text(m: dict[str, Any]) -> str:
         return "not searched"
     if e is None:
         return "none found"
-    return (f"{over_text(e)} ({e['domain']}; {' + '.join(e['mechanisms'])}"
+    readings = m.get("readings") or []
+    under = e.get("covered_under") or []
+    where = f"; reading{'s' if len(under) > 1 else ''} {', '.join(under)}" if under and len(under) < len(readings) else ""
+    return (f"{over_text(e)} ({e['domain']}; {' + '.join(e['mechanisms'])}{where}"
             + (f"; P(≥ {fmt_or_dash(m['over_inclusion']['material_factor'])}x) {_p(e['p_over'])}" if e["p_over"] is not None else "")
             + ")")
 
@@ -347,13 +350,15 @@ def _over_sentences(doc: dict[str, Any]) -> list[str]:
         return [f"Over-inclusion: none found for {_listing(none)}."]
     worst_m, worst_e = max(found, key=lambda item: (item[1]["over_inclusion"], not item[1]["bounded"],
                                                      item[0]["policy"]))
-    others = [f"{m['policy']} {worst_over_text(m)}" for m, e in found if m is not worst_m]
+    others = [f"{m['policy']} {worst_over_text(m)}" for m, e in sorted(
+        found, key=lambda item: (-item[1]["over_inclusion"], item[0]["policy"])) if m is not worst_m]
     return [f"Burden's other form, over-inclusion (a covered model far below the rule's own target, from what the "
             f"rule counts; honest runs only): largest for {worst_m['policy']}, {worst_over_text(worst_m)}: it "
             f"{worst_e['summary']}."
             + (f" Others: {'; '.join(others)}" + (f"; none found for {_listing(none)}" if none else "") + "."
                if others or none else "")
-            + " The section 'Over-inclusion' below says what each one covers."]
+            + " Summed members and experts rest on the encoding's reading that a system of models served as one is "
+            "one model (J). The section 'Over-inclusion' below says what each one covers."]
 
 
 def _other_orders(doc: dict[str, Any]) -> list[str]:

@@ -63,6 +63,14 @@ def _load_rule_file(path: Path) -> Policy:
 _RULE_FILES: dict[int, tuple[Policy, Path]] = {}
 
 
+def shipped(ref: "str | Path") -> str:
+    """A rule as another process can load it: a file as its absolute path (a worker of a
+    cluster may start in another folder), an id as given (an id wins over a file of that
+    name, as in `load_policy`)."""
+    path = Path(ref)
+    return str(path.resolve()) if str(ref) not in policy_ids() and path.is_file() else str(ref)
+
+
 def rule_file_of(policy: Policy) -> Path | None:
     """The YAML/TOML file a loaded policy was read from (None for a module's POLICY), so
     replay commands and shared search results can name it."""
