@@ -704,13 +704,17 @@ def describe(f: OverInclusionFinding, plan: Plan) -> str:
     if plan.data and "bio" in plan.data:
         parts.append(f"with {plan.data['bio']:.0%} biological data")
     clause = f.clauses[0] if f.clauses else None
-    counted = (f", counted as {_g(clause['measured'])} against the {_g(clause['threshold'])} line ({clause['clause']})"
-               if clause else "")
+    counted = ""
+    if clause:
+        measured, line_ = _g(clause["measured"]), _g(clause["threshold"])
+        if measured == line_:  # three digits hide the margin over the line: show enough to see it
+            measured, line_ = f"{clause['measured']:.6g}", f"{clause['threshold']:.6g}"
+        counted = f", counted as {measured} against the {line_} line ({clause['clause']})"
     line = f.target.honest_flop
     floor = ("; the count has no floor here (this is the smallest run the search builds; smaller ones are covered "
              "too)" if f.no_floor else "")
-    return (f"covers {', '.join(parts)}{counted}: as capable as an honest {f.domain} model of 1/{_g(f.over_inclusion)} "
-            f"the {_g(line)} line{floor}")
+    return (f"covers {', '.join(parts)}{counted}: as capable as an honest {f.domain} model trained with "
+            f"1/{_g(f.over_inclusion)} of the target's {_g(line)} operations{floor}")
 
 
 class _Sensitivity:
