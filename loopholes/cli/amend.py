@@ -17,7 +17,8 @@ def add_parser(sub) -> None:
                             "search and backtest (what it closes, leaves, opens; real models covered)")
     parser.add_argument("policy", metavar="POLICY", help="bundled policy id or path of a .yaml/.toml rule file")
     parser.add_argument("--max-edits", type=int, default=DEFAULT_MAX_EDITS,
-                        help=f"most edits combined in one candidate, 1-4 (default {DEFAULT_MAX_EDITS})")
+                        help=f"most edits combined in the sweep's combinations, 1-4 (default {DEFAULT_MAX_EDITS}); when none "
+                        "closes everything, one more candidate joins the closing edits (one per kind)")
     parser.add_argument("--out", metavar="DIR", help="write the amendments report (Markdown, HTML, JSON, figure, "
                         "the lightest amended rule that closes everything closable) into DIR")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
