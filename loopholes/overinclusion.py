@@ -35,7 +35,6 @@ output.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import itertools
 import json
 import math
@@ -43,16 +42,16 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from .capability import BANDS, Capability, Coefficients, MixedColumns, effective_compute, load_coefficients
+from .capability import Capability, Coefficients, MixedColumns, effective_compute, load_coefficients
 from .errors import UsageError
 from .lifecycle import TRAINING_KINDS, Lifecycle, make_step
 from .loading import parse_lifecycle
 from .rules.framework import Context, Policy, Reading
 from .rules.registry import load_policy
 from .search import MATERIAL_FACTOR, SAME_LEAKAGE, Target, _frontier, honest_target
-from .sensitivity import DRAWS, joint_draws, one_at_a_time
+from .sensitivity import joint_draws, one_at_a_time
 from .strategies import has_rule_kind
-from .strategies.plan import (ADVERSARY, HONEST_FINETUNE_SHARE, TEACHER_OWNER, Plan, build, next_grid, round_down,
+from .strategies.plan import (HONEST_FINETUNE_SHARE, TEACHER_OWNER, Plan, build, next_grid, round_down,
                               standard)
 
 OVERSHOOT = 1.01

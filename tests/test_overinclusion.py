@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 
 import pytest
 from hypothesis import HealthCheck, given, settings

@@ -41,8 +41,7 @@ def candidate(original: dict, edits: tuple[Edit, ...]) -> Candidate:
         data["id"] = ".".join([original["id"], *(edit.id for edit in edits)])
         data["title"] = f"{original['title']}, amended: " + "; ".join(edit.describes for edit in edits)
         data["status"] = "draft"
-        for key in ("superseded_by", "in_force_until"):
-            data.pop(key, None)
+        data.pop("superseded_by", None)  # in_force_until stays: the search tries the original's release dates
         data["known_loopholes"] = []  # the original text's claims; the search re-measures the amended one
     return Candidate(data["id"], edits, data)
 
@@ -105,15 +104,11 @@ def worst_with(result: dict, strategy: str) -> dict | None:
                key=lambda f: (f["leakage"], not f["bounded"], f["id"]), default=None)
 
 
-def uncovered_under(data: dict, source: str, spec: dict) -> list[str]:
-    """The readings of a rule (a rule file's mapping) under which a lifecycle spec is not
-    covered, judged through the public `loopholes.check` path."""
+def uncovered_under(policy: Any, spec: dict) -> list[str]:
+    """The readings of a rule under which a lifecycle spec is not covered, judged through
+    the public `loopholes.check` path."""
     from .. import check
     from ..loading import parse_lifecycle
-    from ..rules.rulefile import parse_rule
 
-    policy = parse_rule(data, source)
-    lifecycle = parse_lifecycle(spec, f"<finding of {source}>")
+    lifecycle = parse_lifecycle(spec, f"<finding judged by {policy.id}>")
     return [r.id for r in policy.readings if not check(policy, lifecycle, r.id).covered]
-
-

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Callable
 
-from ..rules.rulefile import _OPTION_READERS, exact
+from ..rules.rulefile import exact, reader_kinds, unread_options
 
 COUNTED = ("compute", "domain", "percentile")
 """Rule kinds that count training compute in a scope."""
@@ -97,16 +97,13 @@ def _edit(data: dict, change: Callable[[dict], None], text: str) -> dict:
 def tidy(data: dict) -> dict:
     """Keep an amended mapping a valid rule file: options no rule reads are dropped
     (rulefile refuses them) and readings that now say the same are merged into the first."""
-    kinds = {r.get("kind") for r in data["rules"]}
-    if any(r.get("scope") == "provider" for r in data["rules"]) or \
-            any(r.get("options", {}).get("scope") == "provider" for r in data["readings"]):
-        kinds.add("provider")
+    kinds = reader_kinds([(r.get("kind"), r.get("scope")) for r in data["rules"]],
+                         [r.get("options", {}).get("scope") for r in data["readings"]])
     kept: list[dict] = []
     for reading in data["readings"]:
         options = reading.get("options", {})
-        for option, readers in _OPTION_READERS.items():
-            if option in options and not kinds & set(readers):
-                del options[option]
+        for option in unread_options(list(options), kinds):
+            del options[option]
         twin = next((k for k in kept if k.get("options", {}) == options), None)
         if twin is None:
             kept.append(reading)
@@ -317,8 +314,7 @@ SHARE = 0.1
 
 
 def _share_test(data: dict) -> list[Edit]:
-    domains = [r for r in _rules(data, ("domain",))]
-    if not domains:
+    if not _rules(data, ("domain",)):
         return []
 
     def change(d: dict) -> None:

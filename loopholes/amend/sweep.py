@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from ..errors import UsageError
+from ..executor import SerialExecutor
 from .candidate import Candidate, candidate, evaluate, uncovered_under, worst_with
 from .operators import CATALOGUE, NOT_ENCODED, Edit, edits_for, operator
 
@@ -40,6 +41,7 @@ class Amendments:
     max_evals: int
     rounds: list[int] = field(default_factory=list)
     _checked: dict = field(default_factory=dict, repr=False)
+    _policies: dict = field(default_factory=dict, repr=False)
 
     @property
     def baseline(self) -> dict:
@@ -82,10 +84,16 @@ class Amendments:
                    if strategy in f["strategies"])
 
     def _uncovered(self, rule_id: str, spec: dict) -> list[str]:
+        """Readings of a candidate (or the original) that leave a lifecycle spec uncovered;
+        each rule is parsed once and each (rule, spec) judged once."""
+        from ..rules.rulefile import parse_rule
+
         key = (rule_id, json.dumps(spec, sort_keys=True))
         if key not in self._checked:
-            data = next(c.data for c in self.candidates if c.id == rule_id)
-            self._checked[key] = uncovered_under(data, f"<amendment {rule_id}>", spec)
+            if rule_id not in self._policies:
+                data = next(c.data for c in self.candidates if c.id == rule_id)
+                self._policies[rule_id] = parse_rule(data, f"<amendment {rule_id}>")
+            self._checked[key] = uncovered_under(self._policies[rule_id], spec)
         return self._checked[key]
 
     @property
@@ -284,14 +292,8 @@ class _Runner:
             if self.progress:
                 self.progress(self.done, total)
 
-        if self.executor is None:
-            results = []
-            for task in tasks:
-                results.append(evaluate(task))
-                tick(len(results), total)
-        else:
-            results = self.executor.map(evaluate, tasks, costs=[_cost(t) for t in tasks], progress=tick,
-                                        label="amended rules")
+        executor = self.executor or SerialExecutor()
+        results = executor.map(evaluate, tasks, costs=[_cost(t) for t in tasks], progress=tick, label="amended rules")
         for task, result in zip(tasks, results):
             self.results[task["id"]] = result
 

@@ -3,10 +3,6 @@ search and the backtest, with the trade-off between leakage left and real models
 
 from __future__ import annotations
 
-import json
-
-from ..errors import UsageError
-
 
 def add_parser(sub) -> None:
     from .report import add_executor_options

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..amend.candidate import worst_with
-from ..amend.operators import CATALOGUE, operator
+from ..amend.operators import CATALOGUE, NOT_ENCODED, operator
 from ..render import fmt
 from .wording import dumps
 
@@ -159,14 +159,15 @@ def markdown_text(amendments: Any, names: dict[str, str]) -> str:
                    "year. A larger --max-edits tries more combinations.")
     cheaper = [cid for cid in a.frontier if cid != a.policy and (rec is None or a.burden(cid) < a.burden(rec.id))]
     if cheaper:
-        out.append("- Lighter, leaving more (the frontier: no candidate leaks less at the same or lower burden): "
+        out.append(("- Lighter, leaving more" if rec is not None else "- The trade-off")
+                   + " (the frontier: no candidate leaks less at the same or lower burden): "
                    + "; ".join(f"`{_label(a, cid)}` closes "
                                f"{_names(a.closed(cid))}, leaves {_worst(a.results[cid])}, covers "
                                f"{_burden(a, cid)} a year" for cid in cheaper) + ".")
     if a.unclosable:
         out.append(f"- **No edit in the catalogue closes** {_names(a.unclosable)}: each stays material (or its "
                    "finding stays uncovered) under every candidate tried.")
-    for key, text in sorted(a.to_json()["not_encoded"].items()):
+    for key, text in sorted(NOT_ENCODED.items()):
         out.append(f"- Not in the catalogue: {text}")
     out += ["", f"![worst material leakage against real models covered]({names['png']})", "",
             "*Each point is a candidate rule; the line joins the frontier (no other candidate leaks less and covers "
@@ -183,10 +184,10 @@ def markdown_text(amendments: Any, names: dict[str, str]) -> str:
             "loopholes repository.", "",
             "| edit | what it does | proposed by | meant to close | applies here |",
             "|---|---|---|---|---|"]
-    for op in a.to_json()["operators"]:
-        edits = [e for e in a.edits if e.operator == op["id"]]
+    for op in CATALOGUE:
+        edits = [e for e in a.edits if e.operator == op.id]
         what = "; ".join(dict.fromkeys(e.describes for e in edits)) or "—"
-        out.append(f"| {op['title']} | {what} | {op['proposed_by']} | {_names(op['aims_at'])} | "
+        out.append(f"| {op.title} | {what} | {op.proposed_by} | {_names(list(op.aims_at))} | "
                    f"{', '.join(f'`{e.id}`' for e in edits) if edits else 'no (the text already does this, or has no such element)'} |")
     out += ["", "## How to read this", "",
             f"- A *material loophole* here is a strategy credited in a material finding under at least one reading "
@@ -222,6 +223,8 @@ def _table(a: Any, candidates: list) -> list[str]:
             "| worst over-inclusion |", "|---|---|---|---|---|---|---|---|"]
     for c in sorted(candidates, key=lambda c: (-len(a.closed(c.id)), a.worst(c.id), a.burden(c.id), c.id)):
         label = " + ".join(f"`{e.id}`" + (" †" if operator(e.operator).untested else "") for e in c.edits)
+        if a.results[c.id]["horizon"] != a.baseline["horizon"]:  # a dynamic line is judged while the data lasts
+            label += f" (releases to {a.results[c.id]['horizon']})"
         rows.append(f"| {label} | {_names(a.closed(c.id))} | {_names(a.left(c.id))} | {_names(a.opened(c.id))} | "
                     f"{_names(a.shifted(c.id))} | {_worst(a.results[c.id])} | {_burden(a, c.id)} | "
                     f"{_over(a.results[c.id])} |")

@@ -348,14 +348,25 @@ def _over_sentences(doc: dict[str, Any]) -> list[str]:
     found = [(m, e) for m, e in found if e is not None]
     if not found:
         return [f"Over-inclusion: none found for {_listing(none)}."]
-    worst_m, worst_e = max(found, key=lambda item: (item[1]["over_inclusion"], not item[1]["bounded"],
-                                                     item[0]["policy"]))
+    floorless = [(m, e) for m, e in found if e["no_floor"]]
+    # a figure at a search bound is a lower bound: name rules without a floor first, and
+    # never call one bounded figure larger than another
+    lead_m, lead_e = floorless[0] if floorless else max(
+        found, key=lambda item: (not item[1]["bounded"], item[1]["over_inclusion"], item[0]["policy"]))
+    if floorless:
+        lead = (f"no floor for {_listing([m['policy'] for m, _ in floorless])} (the count covers arbitrarily small "
+                f"models there; the figure is where the search stopped). For example {lead_m['policy']}, "
+                f"{worst_over_text(lead_m)}: it {lead_e['summary']}.")
+        shown = {m["policy"] for m, _ in floorless}
+    else:
+        lead = f"for example {lead_m['policy']}, {worst_over_text(lead_m)}: it {lead_e['summary']}."
+        shown = {lead_m["policy"]}
     others = [f"{m['policy']} {worst_over_text(m)}" for m, e in sorted(
-        found, key=lambda item: (-item[1]["over_inclusion"], item[0]["policy"])) if m is not worst_m]
+        found, key=lambda item: (-item[1]["over_inclusion"], item[0]["policy"])) if m["policy"] not in shown]
+    others += [f"{m['policy']} {worst_over_text(m)}" for m, _ in floorless[1:]]
     return [f"Burden's other form, over-inclusion (a covered model far below the rule's own target, from what the "
-            f"rule counts; honest runs only): largest for {worst_m['policy']}, {worst_over_text(worst_m)}: it "
-            f"{worst_e['summary']}."
-            + (f" Others: {'; '.join(others)}" + (f"; none found for {_listing(none)}" if none else "") + "."
+            f"rule counts; honest runs only; ≥ marks a lower bound): {lead}"
+            + (f" Also: {'; '.join(others)}" + (f"; none found for {_listing(none)}" if none else "") + "."
                if others or none else "")
             + " Summed members and experts rest on the encoding's reading that a system of models served as one is "
             "one model (J). The section 'Over-inclusion' below says what each one covers."]
@@ -373,8 +384,10 @@ def _other_orders(doc: dict[str, Any]) -> list[str]:
     light = [m["policy"] for m in metrics if m["burden"]["recent_mean"] == lightest]
     out = []
     if leader not in tight:
-        out.append(f"Counting strategies that evade materially on each rule's own lines instead (figures marked ≥ "
-                   f"are lower bounds, so a marginal one may be material), fewest: {_listing(tight)} ({fewest} each).")
+        out.append(f"Counting strategies that evade materially on each rule's own lines instead (under every "
+                   f"reading; those that evade under some readings only are the table's reading-only column; figures "
+                   f"marked ≥ are lower bounds, so a marginal one may be material), fewest: {_listing(tight)} "
+                   f"({fewest} each).")
     if leader not in light:
         out.append(f"Lightest burden: {_listing(light)} ({lightest:.1f} covered models a year).")
     return out

@@ -362,16 +362,27 @@ _OPTION_READERS = {"pooled": ("percentile",), "include_imputed": ("percentile",)
 """Reading options only some kinds read (a scope of `provider` counts as the kind `provider`)."""
 
 
+def reader_kinds(rules: list[tuple[str, str | None]], reading_scopes: list[str | None]) -> set[str]:
+    """The kinds that can read reading options, from (kind, scope) of each rule and each
+    reading's scope option (a scope of `provider` counts as the kind `provider`)."""
+    return {kind for kind, _ in rules} | ({"provider"} if "provider" in [s for _, s in rules] + reading_scopes else set())
+
+
+def unread_options(options: list[str], kinds: set[str]) -> list[str]:
+    """The options among `options` that no rule of these kinds reads."""
+    return [o for o, readers in _OPTION_READERS.items() if o in options and not kinds & set(readers)]
+
+
 def _check_options(spec: RuleFile, source: str) -> None:
     """An option no rule of the file reads would change nothing: say so rather than let a
     reading look different from another while judging the same."""
-    kinds = {r.kind for r in spec.rules} | {"provider" for r in spec.rules if getattr(r, "scope", None) == "provider"}
-    kinds |= {"provider" for r in spec.readings if r.options.scope == "provider"}
+    kinds = reader_kinds([(r.kind, getattr(r, "scope", None)) for r in spec.rules],
+                         [r.options.scope for r in spec.readings])
     for reading in spec.readings:
-        for option, readers in _OPTION_READERS.items():
-            if getattr(reading.options, option) is not None and not kinds & set(readers):
-                raise PolicyError(f"{source}: reading '{reading.id}': option '{option}' is read only by a "
-                                  f"{' or '.join(readers)} rule, and this file has none")
+        given = [name for name, value in reading.options if value is not None]
+        for option in unread_options(given, kinds):
+            raise PolicyError(f"{source}: reading '{reading.id}': option '{option}' is read only by a "
+                              f"{' or '.join(_OPTION_READERS[option])} rule, and this file has none")
 
 
 def _check_strategies(spec: RuleFile, source: str) -> None:
