@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 from .capability import Capability, Coefficients, MixedColumns, effective_compute, load_coefficients
+from .collector import relaxing
 from .errors import UsageError
 from .lifecycle import TRAINING_KINDS, Lifecycle, make_step
 from .loading import parse_lifecycle
@@ -273,6 +274,7 @@ def _order(f: OverInclusionFinding) -> tuple:
 
 # -- the search -----------------------------------------------------------------------
 
+@relaxing  # fewer garbage collections while it runs (loopholes.collector)
 def over_inclusion(policy: "str | Policy", *, seed: int = 0, max_evals: int = DEFAULT_MAX_EVALS,
                    draws: int = DEFAULT_DRAWS, material: float = MATERIAL_FACTOR,
                    mechanisms: Sequence[str] | None = None, depth: int = DEFAULT_DEPTH,

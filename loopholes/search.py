@@ -45,6 +45,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from . import accounting
 from .capability import BANDS, Capability, Coefficients, effective_compute, load_coefficients
 from .errors import SpecError, UsageError
+from .collector import relaxing
 from .guard import watched
 from .lifecycle import COMPOSITE_KINDS, ON_BASE_KINDS, Lifecycle
 from .loading import parse_lifecycle
@@ -304,6 +305,7 @@ def honest_target(policy: Policy, domain: str, training_flop: float | None = Non
 
 
 @watched  # a rule stuck on one lifecycle stops the search with its name (issue 12)
+@relaxing  # fewer garbage collections while it runs (loopholes.collector)
 def search(policy: "str | Policy", *, strategies: Sequence[str] | None = None, domain: str | None = None,
            target_flop: float | None = None, seed: int = 0, max_evals: int = DEFAULT_MAX_EVALS, max_seconds: float | None = None,
            depth: int = 3, coefficients: "str | Coefficients | None" = None,
@@ -604,7 +606,7 @@ class _Engine:
         same_plan = self.plan_crossings.get(shape)  # this very plan under another reading
         for guess in ([same_plan] if same_plan else []) + recent[::-1]:  # then the latest, newest first
             if self._straddles(plan, name, guess, bracket, reading):
-                return self._crossed(recent, guess, shape, plan, name, reading)
+                return self._crossed(recent, guess, shape, plan, name, reading, bracket)
         if bracket.at_low is None:
             covered, bracket.at_low = self._probe(plan, name, bracket.lo, reading)
             if covered:
@@ -622,7 +624,7 @@ class _Engine:
                                  model)
             if guesses and self._straddles(plan, name, guesses[0], bracket, reading):
                 self.model_hint[name] = model
-                return self._crossed(recent, guesses[0], shape, plan, name, reading)
+                return self._crossed(recent, guesses[0], shape, plan, name, reading, bracket)
         lo, hi = math.log(bracket.lo), math.log(bracket.hi)
         while hi - lo > 1e-4:
             mid = (lo + hi) / 2
@@ -635,31 +637,48 @@ class _Engine:
 
     def _straddles(self, plan: Plan, name: str, guess: float, bracket: "_Bracket", reading: Reading) -> bool:
         """Probe STRADDLE either side of a guessed crossing inside the bracket: True when the
-        two values straddle the line (the bracket is then exactly around the guess); else
+        two values straddle the line (the bracket is then exactly around the crossing); else
         the bracket narrows to what the probes showed. The probe above the guess asks for
         coverage only: when the guess holds that probe is covered, and `is_covered` stops
         at the first clause that triggers instead of tracing them all (an end it narrows
-        gets its trace later, if a prediction needs it)."""
+        gets its trace later, if a prediction needs it).
+
+        Where the two values would round (`_under`) to different grid values, the grid
+        point between them decides the placement, so it is probed in place of the value
+        under the guess: a crossing at a round number (a line the measure meets exactly)
+        is then settled with two probes instead of three, and the placement is the same."""
         below, above = guess * (1 - STRADDLE), guess * (1 + STRADDLE)
         if not (bracket.lo < below and above < bracket.hi):
             return False
-        covered, trace = self._probe(plan, name, below, reading)
-        if covered:
-            bracket.hi, bracket.at_high = below, trace
-            return False
+        grid = _deciding_point(below, above)
+        if grid is not None:
+            covered, trace = self._probe(plan, name, grid, reading)
+            if covered:  # the crossing is at or under the grid point: the value under the guess decides
+                bracket.hi, bracket.at_high = grid, trace
+                covered, trace = self._probe(plan, name, below, reading)
+                if covered:
+                    bracket.hi, bracket.at_high = below, trace
+                    return False
+                bracket.lo, bracket.at_low = below, trace
+                return True
+            below = grid
+        else:
+            covered, trace = self._probe(plan, name, below, reading)
+            if covered:
+                bracket.hi, bracket.at_high = below, trace
+                return False
         bracket.lo, bracket.at_low = below, trace
         if self._covered(plan, name, above, reading):
             bracket.hi, bracket.at_high = above, None
             return True
-        bracket.lo, bracket.at_low = above, None
-        return False
+        return False  # the crossing is above the guess: the bracket keeps the traced value under it
 
     def _crossed(self, recent: list[float], crossing: float, shape: tuple, plan: Plan, name: str,
-                 reading: Reading) -> float:
-        """A guess straddled the line: remember it and place the knob under it."""
+                 reading: Reading, bracket: "_Bracket") -> float:
+        """A guess straddled the line: remember it and place the knob under the crossing,
+        which lies in the bracket the straddle left."""
         self._remember(recent, crossing, shape)
-        below, above = crossing * (1 - STRADDLE), crossing * (1 + STRADDLE)
-        return self._under(below, above, plan, name, reading)
+        return self._under(bracket.lo, bracket.hi, plan, name, reading)
 
     def _remember(self, recent: list[float], crossing: float, shape: tuple) -> None:
         """Remember where the knob crossed: shapes that differ only in what no clause
@@ -878,6 +897,17 @@ def _plan_key(plan: Plan, knob: str) -> tuple:
             value = getattr(plan, name)
             key.append(tuple(sorted(value.items())) if isinstance(value, dict) else value)
     return tuple(key)
+
+
+def _deciding_point(below: float, above: float) -> float | None:
+    """The knob value between `below` and `above` whose coverage decides `_Engine._under`'s
+    placement when the two round (after the backoff) to different grid values; None when
+    they round alike."""
+    low = round_down(below * BACKOFF)
+    if low == round_down(above * BACKOFF):
+        return None
+    point = next_grid(low) / BACKOFF
+    return point if below < point < above else None
 
 
 def _crossings(at_low, at_high, low: float, high: float, tiers, model: int = 0) -> list[float]:

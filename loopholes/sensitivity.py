@@ -29,6 +29,7 @@ from typing import Any
 
 from .capability import Coefficient, Coefficients, MixedColumns, effective_compute, load_coefficients
 from .rules.framework import Context
+from .rules.frontier import prepare_draws
 
 DRAWS = 300
 """Joint draws per search; every finding and target is evaluated on the same draws."""
@@ -159,6 +160,8 @@ class Analyser:
         covered_centrally = self.policy.is_covered(lc, reading)
         coverage_moves = Context.reads_of_capability != reads  # else every draw gives the same verdict
         leakages = self._leakages(lc, target, domain, "draws")
+        if coverage_moves:  # a capability limb: its numbers under every draw in one pass
+            prepare_draws(self.policy, lc, self.draws, self._columns["draws"][1])
         for coefficients, leakage in zip(self.draws, leakages):
             covered = self._policy(coefficients).is_covered(lc, reading) if coverage_moves else covered_centrally
             if covered:

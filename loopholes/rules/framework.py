@@ -209,6 +209,9 @@ def _measured(rule: Rule, ctx: Context, function: Callable[[Context], float]) ->
         raise
     except Exception as error:  # a drafter's code may fail in any way; say where
         raise _raised(rule, ctx, function, error) from None
+    kind = type(value)
+    if (kind is float or kind is int) and value >= 0:  # the common case (NaN fails `>= 0`), checked cheaply
+        return value
     exact = isinstance(value, numbers.Rational) and not isinstance(value, bool)  # int or Fraction: no NaN possible
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or (not exact and math.isnan(value)) or value < 0:
         name = getattr(function, "__qualname__", repr(function))
@@ -617,8 +620,20 @@ def binding(per_model: list[tuple[ClauseResult, ...]]) -> tuple[ClauseResult, ..
 # -- measures shared by several instruments ------------------------------------------
 
 def counting(ctx: Context) -> Counting:
-    """Which operations this reading counts (integer ops, reported or executed)."""
-    return Counting(integer=ctx.option("count_integer", True), estimate=ctx.option("estimate", "reported"))
+    """Which operations this reading counts (integer ops, reported or executed); one
+    Counting per distinct pair, since every probe of a search asks for it several times."""
+    options = ctx.reading.options
+    key = (options.get("count_integer", True), options.get("estimate", "reported"))
+    try:
+        hit = _COUNTINGS.get(key)
+    except TypeError:  # an unhashable option value: made afresh
+        return Counting(integer=key[0], estimate=key[1])
+    if hit is None:
+        hit = _COUNTINGS[key] = Counting(integer=key[0], estimate=key[1])
+    return hit
+
+
+_COUNTINGS: dict[tuple, Counting] = {}
 
 
 SCOPES = ("single-run", "model", "model-and-data", "lineage", "developer", "provider")

@@ -27,6 +27,9 @@ PARAMETERS = ("frontier_rank", "capability_band", "frontier_class", "rules_apply
 
 _SERIES: "OrderedDict[tuple, tuple[object, list[int], list[float], dict[str, float]]]" = OrderedDict()
 _TABLES: "OrderedDict[tuple, tuple[object, list[tuple], dict[str, tuple]]]" = OrderedDict()
+_CENTRAL: "OrderedDict[tuple, tuple[object, list[tuple], dict[str, float]]]" = OrderedDict()
+"""Per coefficient table, the frontier candidates' central capability, computed in bulk
+for many tables at once (`prepare_draws`)."""
 _MAX_TABLES = 1024
 """Coefficient tables whose frontier is kept (least recently used dropped first): a
 search's sensitivity pass draws 300 tables and every reading reads each of them."""
@@ -76,9 +79,14 @@ def _series(ctx: Any) -> tuple[list[int], list[float], dict[str, float]]:
         _SERIES.move_to_end(key)
         return hit[1], hit[2], hit[3]
     b = BANDS.index(band)
-    points, bands = _candidates(policy, cls)
-    own = {model: values[b] for model, values in bands.items()}
-    days, values = kth_largest_series([(day, value[b]) for day, value in points], rank)
+    central = _CENTRAL.get((id(policy.coefficients), policy.reference_date, cls)) if band == "central" else None
+    if central is not None and central[0] is policy.coefficients:  # computed in bulk (`prepare_draws`)
+        points, own = central[1], central[2]
+    else:
+        points, bands = _candidates(policy, cls)
+        points = [(day, value[b]) for day, value in points]
+        own = {model: values[b] for model, values in bands.items()}
+    days, values = kth_largest_series(points, rank)
     _remember(_SERIES, key, (policy.coefficients, days, values, own))
     return days, values, own
 
@@ -92,18 +100,55 @@ def _candidates(policy, cls: str) -> tuple[list[tuple], dict[str, tuple]]:
     if hit is not None and hit[0] is policy.coefficients:
         _TABLES.move_to_end(key)
         return hit[1], hit[2]
-    candidates = [r for r in load_population().known() if r.published is not None and r.reference_class == cls]
-    # The frontier is read only from the day the GPAI rules apply (judged_on), when the
-    # largest runs hold every top-k spot: the FRONTIER_CANDIDATES largest by training
-    # compute are enough, which keeps this cheap under many coefficient tables.
-    candidates = sorted(candidates, key=lambda r: (-r.flop(), r.model))[:FRONTIER_CANDIDATES]
     points, bands = [], {}
-    for record in candidates:
+    for record in _candidate_records(cls):
         value = effective_compute(_yardstick(record, record.flop()), policy.reference_date, policy.coefficients)["general"]
         bands[record.model] = value
         points.append((record.published, value))
     _remember(_TABLES, key, (policy.coefficients, points, bands))
     return points, bands
+
+
+def _candidate_records(cls: str) -> list:
+    """The real models that can be on the frontier of class `cls`. The frontier is read
+    only from the day the GPAI rules apply (judged_on), when the largest runs hold every
+    top-k spot: the FRONTIER_CANDIDATES largest by training compute are enough, which
+    keeps this cheap under many coefficient tables."""
+    candidates = [r for r in load_population().known() if r.published is not None and r.reference_class == cls]
+    return sorted(candidates, key=lambda r: (-r.flop(), r.model))[:FRONTIER_CANDIDATES]
+
+
+def prepare_draws(policy: Any, lc: Lifecycle, tables: list, columns: Any) -> None:
+    """Before `lc` is judged under each of many coefficient tables (a sensitivity pass):
+    the central capability of every frontier candidate and of the artifact's model under
+    every table, from one pass per lifecycle with the tables as columns
+    (`Coefficients.columns`, bit for bit what each table gives on its own). Each verdict
+    is still made by the rule, table by table; it reads these numbers instead of walking
+    201 lifecycles per table. Does nothing unless a rule reads the frontier in the
+    central band, or where the tables disagree on a composition's strongest member."""
+    from ..capability import MixedColumns
+
+    limbs = [rule for rule in policy.rules if rule.measure is capability_of]
+    if not limbs or not tables or policy.parameters.get("capability_band") is None:
+        return
+    if policy.parameters["capability_band"].value != "central":
+        return
+    reference, cls = policy.reference_date, policy.parameters["frontier_class"].value
+    try:
+        model = the_model(lc)
+        artifact = effective_compute(model, reference, columns)["general"]
+        if (id(tables[0]), reference, cls) not in _CENTRAL or _CENTRAL[(id(tables[0]), reference, cls)][0] is not tables[0]:
+            records = _candidate_records(cls)
+            rows = [effective_compute(_yardstick(r, r.flop()), reference, columns)["general"] for r in records]
+            for i, table in enumerate(tables):
+                points = [(record.published, row[i]) for record, row in zip(records, rows)]
+                own = {record.model: row[i] for record, row in zip(records, rows)}
+                _remember(_CENTRAL, (id(table), reference, cls), (table, points, own))
+    except MixedColumns:
+        return
+    memo = model._memo
+    for table, value in zip(tables, artifact):
+        memo[("frontier-central", model.deploy, id(table))] = (table, value)  # type: ignore[index]
 
 
 def _remember(cache: OrderedDict, key: tuple, value: tuple) -> None:
@@ -124,6 +169,11 @@ def capability_of(ctx: Any) -> float:
         if known is not None:
             return known
     type(ctx).reads_of_capability += 1  # the verdict reads capability: coefficient draws can move it
+    if ctx.parameter("capability_band") == "central":
+        model = the_model(ctx.lifecycle)
+        known = model._memo.get(("frontier-central", model.deploy, id(ctx.policy.coefficients)))
+        if known is not None and known[0] is ctx.policy.coefficients:  # computed in bulk (`prepare_draws`)
+            return known[1]
     model = ctx.memo("gpai-model-capability", lambda: effective_compute(
         the_model(ctx.lifecycle), ctx.policy.reference_date, ctx.policy.coefficients))
     return model.get("general", ctx.parameter("capability_band"))

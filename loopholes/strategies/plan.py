@@ -228,7 +228,7 @@ very same steps, which the search's capability memo (`search._Engine._capability
 in a key comes with its type: a step keeps an integer count exact, and 10**22 == 1e22."""
 _RECIPES: dict[tuple, int] = {}
 """Recipes of core runs (data, sites, compute), each numbered once, so step keys stay short."""
-_MAX_STEPS = 1 << 15
+_MAX_STEPS = 1 << 16
 
 
 def _step(key: tuple, make) -> Step:
