@@ -49,7 +49,7 @@ from .lifecycle import TRAINING_KINDS, Lifecycle, make_step
 from .loading import parse_lifecycle
 from .rules.framework import Context, Policy, Reading
 from .rules.registry import load_policy
-from .search import MATERIAL_FACTOR, SAME_LEAKAGE, Target, _frontier, honest_target
+from .search import MATERIAL_FACTOR, SAME_LEAKAGE, Target, honest_target, largest_run_by
 from .sensitivity import joint_draws, one_at_a_time
 from .strategies import has_rule_kind
 from .strategies.plan import (HONEST_FINETUNE_SHARE, TEACHER_OWNER, Plan, build, next_grid, round_down,
@@ -418,7 +418,7 @@ class _Engine:
         for m in combo:
             m.apply(plan, params[m.id])
         if plan.core == "distill":
-            plan.teacher_flop = _frontier(plan.released, plan.teacher_domain or domain)
+            plan.teacher_flop = largest_run_by(plan.released, plan.teacher_domain or domain)
         return plan
 
     def _set(self, plan: Plan, value: float) -> Lifecycle:
@@ -434,7 +434,7 @@ class _Engine:
             return None
         line = self.policy.target_lines.get(domain, max(self.policy.target_lines.values()))
         low = line * FLOOR
-        ceiling = max(2 * max(self.policy.target_lines.values()), _frontier(plan.released, "general"))
+        ceiling = max(2 * max(self.policy.target_lines.values()), largest_run_by(plan.released, "general"))
         value = self._smallest_covered(plan, low, ceiling, reading)
         if value is None:
             return None

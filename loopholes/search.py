@@ -12,7 +12,9 @@ How a finding is made, per target domain and reading:
    crossings), then backed off 1 % and rounded down.
    A placement first tries where the same plan crossed under another reading and where
    the knob crossed lately, then predicts the crossing from the clause traces; a guess
-   is accepted only when values 0.01 % either side of it straddle the line.
+   is accepted only when values 0.01 % either side of it straddle the line (where the
+   two would round to different placements, the grid point between them is probed in
+   place of the lower one, so the same probes also settle the rounding).
    A knob that stays uncovered up to its search bound is recorded: the finding's
    leakage is then bounded by the search (`bounded_by`), not measured.
 3. Leakage is a size (docs/design.md §12): the artifact's central effective compute over that
@@ -543,14 +545,14 @@ class _Engine:
         search bounds that stopped a knob before the rule did."""
         plan = self._plan(combo, params, domain)
         line = self.policy.target_lines.get(domain, max(self.policy.target_lines.values()))
-        frontier = _frontier(plan.released, "general")
+        frontier = largest_run_by(plan.released, "general")
         ceiling = max(2 * max(self.policy.target_lines.values()), frontier)
         ceiling_text = (f"the search ceiling of {ceiling:.3g} FLOP (the larger of twice the rule's highest line and the "
                         f"largest training run that existed by {plan.released.isoformat()})")
         knobs = []
         if plan.core == "distill":
             teacher_domain = plan.teacher_domain or domain
-            teacher_cap = _frontier(plan.released, teacher_domain)
+            teacher_cap = largest_run_by(plan.released, teacher_domain)
             if teacher_cap <= 0:
                 return None
             knobs.append(("teacher_flop", line * 1e-3, teacher_cap,
@@ -957,7 +959,7 @@ def _ranked(findings: Iterable[Finding]) -> list[Finding]:
 
 
 @functools.lru_cache(maxsize=None)
-def _frontier(when: dt.date, domain: str) -> float:
+def largest_run_by(when: dt.date, domain: str) -> float:
     """Largest known training compute of a real model released by `when` in `domain`
     (biological-sequence models for 'bio'): bounds how capable a teacher can be."""
     from .population import load_population

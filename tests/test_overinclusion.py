@@ -16,7 +16,7 @@ from loopholes.capability import effective_compute
 from loopholes.loading import parse_lifecycle
 from loopholes.overinclusion import (FLOOR, MECHANISMS, chain_flop, honest_lifecycle, over_inclusion, wasteful)
 from loopholes.rules.registry import load_policy
-from loopholes.search import SAME_LEAKAGE, _frontier, honest_target
+from loopholes.search import SAME_LEAKAGE, honest_target, largest_run_by
 from loopholes.strategies.plan import HONEST_TRAINING_DAYS, Plan, build
 
 STATIC = ("us-eo-14110", "eu-ai-act", "ca-sb53", "ny-raise", "kr-ai-basic-act")
@@ -50,7 +50,7 @@ def test_a_bare_teacher_makes_a_student_wasteful_and_an_honest_teacher_does_not(
     """The artefact the search must not report: a bare teacher caps its student far below an
     honest run of the student's own compute."""
     policy = load_policy("ca-sb53")
-    teacher = _frontier(policy.reference_date, "general")
+    teacher = largest_run_by(policy.reference_date, "general")
     plan = Plan(released=policy.reference_date, core="distill", teacher_flop=teacher, core_flop=1e26)
     assert wasteful(build(plan), policy, "general")
     small = Plan(released=policy.reference_date, core="distill", teacher_flop=teacher, core_flop=1e24)

@@ -56,17 +56,17 @@ def run(args) -> int:
 
 def text(result) -> str:
     """The answer on a terminal: what leaks, the recommendation, each single edit."""
-    from ..reporting.amend_report import _burden, _names, _worst
+    from ..reporting.amend_report import burden_text, as_code, worst_text
 
     base = result.baseline
     lines = [f"{result.policy}: material loopholes as written: {', '.join(base['material_loopholes']) or 'none'} "
-             f"(worst material leakage {_worst(base)}; {result.burden(result.policy):.1f} covered real models a year)"]
+             f"(worst material leakage {worst_text(base)}; {result.burden(result.policy):.1f} covered real models a year)"]
     rec = result.recommended
     if rec is not None:
         lines.append(f"lightest amendment found closing everything an edit closed (releases up to "
                      f"{result.baseline['horizon']}): {' + '.join(rec.edit_ids)}: closes {', '.join(result.closed(rec.id))}; worst "
-                     f"material leakage after {_worst(result.results[rec.id])}; covered models a year "
-                     f"{_burden(result, rec.id)}")
+                     f"material leakage after {worst_text(result.results[rec.id])}; covered models a year "
+                     f"{burden_text(result, rec.id)}")
     elif result.closable:
         lines.append(f"no candidate of at most {result.max_edits} edits closes all of {', '.join(result.closable)} "
                      "without leaving another material loophole (try --max-edits 3)")
@@ -74,7 +74,7 @@ def text(result) -> str:
         lines.append(f"no edit in the catalogue closes: {', '.join(result.unclosable)}")
     lines.append(f"{len(result.amended)} amended rules searched; single edits:")
     for c in [c for c in result.amended if len(c.edits) == 1]:
-        lines.append(f"  {c.edit_ids[0]:<20} closes {_names(result.closed(c.id)).replace('`', ''):<40} "
-                     f"worst after {_worst(result.results[c.id]):<18} covered/yr {_burden(result, c.id)}")
+        lines.append(f"  {c.edit_ids[0]:<20} closes {as_code(result.closed(c.id)).replace('`', ''):<40} "
+                     f"worst after {worst_text(result.results[c.id]):<18} covered/yr {burden_text(result, c.id)}")
     lines.append("(--out DIR writes the report with every combination and the frontier figure; --json the data)")
     return "\n".join(lines)

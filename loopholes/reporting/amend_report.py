@@ -50,7 +50,8 @@ def _amended_header(amendments: Any, candidate: Any) -> str:
             "endorsement (see the report's trade-off): " + "; ".join(edit.describes for edit in candidate.edits))
 
 
-def _names(strategies: list[str]) -> str:
+def as_code(strategies: list[str]) -> str:
+    """Strategy ids as code spans, comma-separated ("—" for none)."""
     return ", ".join(f"`{s}`" for s in strategies) or "—"
 
 
@@ -70,7 +71,8 @@ def _leak(finding: dict | None, readings: list[str], strategy: str = "") -> str:
     return text
 
 
-def _worst(result: dict) -> str:
+def worst_text(result: dict) -> str:
+    """A candidate's worst material leakage as a reader takes it ("≥" at a search bound)."""
     worst = result["worst_material"]
     if not worst:
         return "none"
@@ -97,7 +99,8 @@ def _over(result: dict) -> str:
     return f"{text} ({' + '.join(over['mechanisms'])})"
 
 
-def _burden(amendments: Any, cid: str) -> str:
+def burden_text(amendments: Any, cid: str) -> str:
+    """Covered real models a year under a candidate, and the change from the text as written."""
     base, now = amendments.burden(amendments.policy), amendments.burden(cid)
     delta = now - base
     return f"{now:.1f} ({'+' if delta >= 0 else ''}{delta:.1f})"
@@ -121,7 +124,7 @@ def markdown_text(amendments: Any, names: dict[str, str]) -> str:
         out.append(f"- As written, {len(loopholes)} strateg{'y takes' if len(loopholes) == 1 else 'ies take'} part in a "
                    "material evasion under at least one reading: "
                    + "; ".join(f"`{s}` {_leak(worst_with(base, s), base['readings'], s)}" for s in loopholes)
-                   + f". Worst material leakage {_worst(base)}; {a.burden(a.policy):.1f} covered real models a year "
+                   + f". Worst material leakage {worst_text(base)}; {a.burden(a.policy):.1f} covered real models a year "
                    f"({years[0]}–{years[-1]}, reading {base['burden']['reading']}); worst over-inclusion "
                    f"{_over(base)}.")
     horizon = base["horizon"]
@@ -133,39 +136,39 @@ def markdown_text(amendments: Any, names: dict[str, str]) -> str:
         shifted = a.shifted(rec.id)
         out.append(f"- **Lightest amendment found that closes everything an edit here closed, with every clause it "
                    f"adds attacked by the search: {'; '.join(e.describes for e in rec.edits)}** (`{rec.id}`). Worst "
-                   f"material leakage after: {_worst(a.results[rec.id])}; it covers {_burden(a, rec.id)} real models a "
+                   f"material leakage after: {worst_text(a.results[rec.id])}; it covers {burden_text(a, rec.id)} real models a "
                    f"year; worst over-inclusion {_over(a.results[rec.id])}. The amended rule file is "
                    f"[{names['yaml']}]({names['yaml']}). It is the lightest such candidate, not an endorsement: the "
                    "trade-off below shows what less burden leaves open.")
         if a.remaining(rec.id):
-            out.append(f"- Still material after it: {_names(a.remaining(rec.id))} (no edit in the catalogue closes "
+            out.append(f"- Still material after it: {as_code(a.remaining(rec.id))} (no edit in the catalogue closes "
                        "these).")
         if shifted:
-            out.append(f"- Under it, {_names(shifted)} carry a material evasion the text as written already let "
+            out.append(f"- Under it, {as_code(shifted)} carry a material evasion the text as written already let "
                        "through (there it was credited to other strategies).")
     if untested is not None:
         why = "; ".join(f"`{e}`: {operator(_op_of(a, e)).untested}" for e in a.untested(untested.id))
         out.append(f"- Lighter still, with an edit whose closures the search does not test: "
                    f"{'; '.join(e.describes for e in untested.edits)} (`{untested.id}`), covering "
-                   f"{_burden(a, untested.id)} real models a year. Untested because {why}.")
+                   f"{burden_text(a, untested.id)} real models a year. Untested because {why}.")
     if rec is None and a.closable:
         closest = max(a.amended, key=lambda c: (len(a.closed(c.id)), -len(a.remaining(c.id)), -a.burden(c.id),
                                                 -len(c.edits), c.id))
         out.append(f"- No candidate with at most {a.max_edits} edits closes every loophole some edit closes "
-                   f"({_names(a.closable)}) without leaving another material one. Closest: "
+                   f"({as_code(a.closable)}) without leaving another material one. Closest: "
                    f"{'; '.join(e.describes for e in closest.edits)} (`{closest.id}`), which closes "
-                   f"{_names(a.closed(closest.id))} and leaves {_names(a.remaining(closest.id))}; worst material "
-                   f"leakage after {_worst(a.results[closest.id])}; it covers {_burden(a, closest.id)} real models a "
+                   f"{as_code(a.closed(closest.id))} and leaves {as_code(a.remaining(closest.id))}; worst material "
+                   f"leakage after {worst_text(a.results[closest.id])}; it covers {burden_text(a, closest.id)} real models a "
                    "year. A larger --max-edits tries more combinations.")
     cheaper = [cid for cid in a.frontier if cid != a.policy and (rec is None or a.burden(cid) < a.burden(rec.id))]
     if cheaper:
         out.append(("- Lighter, leaving more" if rec is not None else "- The trade-off")
                    + " (the frontier: no candidate leaks less at the same or lower burden): "
                    + "; ".join(f"`{_label(a, cid)}` closes "
-                               f"{_names(a.closed(cid))}, leaves {_worst(a.results[cid])}, covers "
-                               f"{_burden(a, cid)} a year" for cid in cheaper) + ".")
+                               f"{as_code(a.closed(cid))}, leaves {worst_text(a.results[cid])}, covers "
+                               f"{burden_text(a, cid)} a year" for cid in cheaper) + ".")
     if a.unclosable:
-        out.append(f"- **No edit in the catalogue closes** {_names(a.unclosable)}: each stays material (or its "
+        out.append(f"- **No edit in the catalogue closes** {as_code(a.unclosable)}: each stays material (or its "
                    "finding stays uncovered) under every candidate tried.")
     for key, text in sorted(NOT_ENCODED.items()):
         out.append(f"- Not in the catalogue: {text}")
@@ -187,7 +190,7 @@ def markdown_text(amendments: Any, names: dict[str, str]) -> str:
     for op in CATALOGUE:
         edits = [e for e in a.edits if e.operator == op.id]
         what = "; ".join(dict.fromkeys(e.describes for e in edits)) or "—"
-        out.append(f"| {op.title} | {what} | {op.proposed_by} | {_names(list(op.aims_at))} | "
+        out.append(f"| {op.title} | {what} | {op.proposed_by} | {as_code(list(op.aims_at))} | "
                    f"{', '.join(f'`{e.id}`' for e in edits) if edits else 'no (the text already does this, or has no such element)'} |")
     out += ["", "## How to read this", "",
             f"- A *material loophole* here is a strategy credited in a material finding under at least one reading "
@@ -225,8 +228,8 @@ def _table(a: Any, candidates: list) -> list[str]:
         label = " + ".join(f"`{e.id}`" + (" †" if operator(e.operator).untested else "") for e in c.edits)
         if a.results[c.id]["horizon"] != a.baseline["horizon"]:  # a dynamic line is judged while the data lasts
             label += f" (releases to {a.results[c.id]['horizon']})"
-        rows.append(f"| {label} | {_names(a.closed(c.id))} | {_names(a.left(c.id))} | {_names(a.opened(c.id))} | "
-                    f"{_names(a.shifted(c.id))} | {_worst(a.results[c.id])} | {_burden(a, c.id)} | "
+        rows.append(f"| {label} | {as_code(a.closed(c.id))} | {as_code(a.left(c.id))} | {as_code(a.opened(c.id))} | "
+                    f"{as_code(a.shifted(c.id))} | {worst_text(a.results[c.id])} | {burden_text(a, c.id)} | "
                     f"{_over(a.results[c.id])} |")
     return rows
 
