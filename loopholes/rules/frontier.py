@@ -124,16 +124,16 @@ def prepare_draws(policy: Any, lc: Lifecycle, tables: list, columns: Any) -> Non
     every table, from one pass per lifecycle with the tables as columns
     (`Coefficients.columns`, bit for bit what each table gives on its own). Each verdict
     is still made by the rule, table by table; it reads these numbers instead of walking
-    201 lifecycles per table. Does nothing unless a rule reads the frontier in the
+    201 lifecycles per table. Does nothing where no rule reads the frontier in the
     central band, or where the tables disagree on a composition's strongest member."""
     from ..capability import MixedColumns
 
-    limbs = [rule for rule in policy.rules if rule.measure is capability_of]
-    if not limbs or not tables or policy.parameters.get("capability_band") is None:
+    if not tables or not any(rule.measure is capability_of for rule in policy.rules):
         return
-    if policy.parameters["capability_band"].value != "central":
-        return
-    reference, cls = policy.reference_date, policy.parameters["frontier_class"].value
+    band, cls = policy.parameters.get("capability_band"), policy.parameters.get("frontier_class")
+    if band is None or cls is None or band.value != "central":
+        return  # the limb reads another band (or cannot run): judged table by table
+    reference, cls = policy.reference_date, cls.value
     try:
         model = the_model(lc)
         artifact = effective_compute(model, reference, columns)["general"]
