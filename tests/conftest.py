@@ -17,12 +17,31 @@ REPORT_BUDGET = 2000
 """Evaluations per rule for the reports the tests write: enough for findings in every section, fast."""
 
 
-@pytest.fixture(scope="session")
-def report_analyses():
-    """The analyses of two static rules, shared by the tests of the report files."""
-    from loopholes.reporting import analysis
+BUDGET_RULES = ("us-eo-14110", "eu-ai-act", "ca-sb53")
+"""The static rules compared at REPORT_BUDGET; the reports are written for the first two."""
 
-    return analysis.analyse_all(["us-eo-14110", "eu-ai-act"], max_evals=REPORT_BUDGET, jobs=1)
+
+@pytest.fixture(scope="session")
+def budget_comparison():
+    """`compare.compare` of three static rules at REPORT_BUDGET in this process: the
+    comparison and the analyses (input order), shared by the tests of compare and of the
+    report files, which only read them. Each rule's analysis is seeded on its own, so the
+    first two are what `analysis.analyse_all` of those two rules returns."""
+    from loopholes.reporting import compare
+
+    return compare.compare(list(BUDGET_RULES), max_evals=REPORT_BUDGET, jobs=1)
+
+
+@pytest.fixture(scope="session")
+def budget_analyses(budget_comparison):
+    """Each BUDGET_RULES rule's analysis at REPORT_BUDGET, by id."""
+    return {a.policy: a for a in budget_comparison[1]}
+
+
+@pytest.fixture(scope="session")
+def report_analyses(budget_analyses):
+    """The analyses of two static rules, shared by the tests of the report files."""
+    return [budget_analyses["us-eo-14110"], budget_analyses["eu-ai-act"]]
 
 
 @pytest.fixture(scope="session")
