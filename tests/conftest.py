@@ -56,6 +56,17 @@ def written_reports(report_analyses, tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope="session")
+def dask():
+    """A Dask LocalCluster of two worker processes (`DaskExecutor(workers=2)`, what
+    `make_executor(workers=2)` starts), shared by the tests that run tasks on one."""
+    pytest.importorskip("dask.distributed")
+    from loopholes.executor import DaskExecutor
+
+    with DaskExecutor(workers=2) as executor:
+        yield executor
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "full_search: the test runs a full default search (400,000 evaluations); "
                                        "under xdist it starts first")
