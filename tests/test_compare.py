@@ -29,7 +29,7 @@ def doc(budget_comparison):
 def test_cli_json_has_the_design_fields():
     """The command as a drafter types it (with a smaller budget, to keep the suite fast)."""
     run = subprocess.run([sys.executable, "-m", "loopholes", "compare", "us-eo-14110", "eu-ai-act", "--json",
-                          "--max-evals", "5000"],
+                          "--max-evals", str(BUDGET)],
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr
     assert run.stderr == ""
