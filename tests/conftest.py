@@ -14,6 +14,8 @@ The order is a guess from `SECONDS` (about how long a test or a fixture takes on
 core); it changes when a test runs, never what it checks. Without xdist the file order
 stands."""
 
+import os
+
 import pytest
 from hypothesis import settings
 
@@ -86,9 +88,44 @@ def pytest_runtest_teardown(item, nextitem):
         _DASK.pop().close()
 
 
+@pytest.hookimpl(trylast=True)  # after the tmpdir plugin has made config._tmp_path_factory
 def pytest_configure(config):
     config.addinivalue_line("markers", "full_search: the test runs a full default search (400,000 evaluations); "
                                        "under xdist it starts early")
+    _bytecode_in_the_run_folder(config)
+
+
+# -- bytecode of the processes the suite starts ------------------------------------------------
+
+_ENVIRON: dict = {}
+"""What `_bytecode_in_the_run_folder` changed in os.environ, to put back."""
+
+
+def _bytecode_in_the_run_folder(config) -> None:
+    """With PYTHONDONTWRITEBYTECODE set (and no PYTHONPYCACHEPREFIX), every pytest the
+    suite starts (the plugin's and the drafting guide's inner runs, xdist's workers and
+    theirs: about 30) rewrote the asserts of hypothesis, loopholes and xdist from source,
+    ~0.5-1.3 s each, since pytest may not cache the result. The processes started by this
+    run (not this one, which has started) keep their bytecode in the run's temporary
+    folder instead: nothing is written next to the sources, and nothing outlives the
+    run's folder. What runs, and what any test checks, is the same."""
+    if hasattr(config, "workerinput") or not os.environ.get("PYTHONDONTWRITEBYTECODE") \
+            or os.environ.get("PYTHONPYCACHEPREFIX"):
+        return
+    factory = getattr(config, "_tmp_path_factory", None)
+    if factory is None:
+        return
+    _ENVIRON.update(PYTHONDONTWRITEBYTECODE=os.environ.pop("PYTHONDONTWRITEBYTECODE"), PYTHONPYCACHEPREFIX=None)
+    os.environ["PYTHONPYCACHEPREFIX"] = str(factory.getbasetemp() / "bytecode")
+
+
+def pytest_unconfigure(config):
+    for name, value in _ENVIRON.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    _ENVIRON.clear()
 
 
 # -- scheduling under xdist ------------------------------------------------------------------
