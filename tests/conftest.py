@@ -12,7 +12,10 @@ Under pytest-xdist (`pytest -n 2`, as the README runs the suite), tests go to wo
 
 The order is a guess from `SECONDS` (about how long a test or a fixture takes on one
 core); it changes when a test runs, never what it checks. Without xdist the file order
-stands."""
+stands.
+
+Processes the suite starts keep their bytecode in the run's temporary folder when the
+environment forbids writing it (`_bytecode_in_the_run_folder`)."""
 
 import os
 
@@ -85,6 +88,11 @@ def dask():
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_teardown(item, nextitem):
     if _DASK and "dask" not in getattr(nextitem, "fixturenames", ()):
+        _DASK.pop().close()
+
+
+def pytest_sessionfinish(session):
+    while _DASK:  # the run stopped early (-x, Ctrl-C) with the cluster up
         _DASK.pop().close()
 
 
