@@ -14,8 +14,9 @@ The order is a guess from `SECONDS` (about how long a test or a fixture takes on
 core); it changes when a test runs, never what it checks. Without xdist the file order
 stands.
 
-Processes the suite starts keep their bytecode in the run's temporary folder when the
-environment forbids writing it (`_bytecode_in_the_run_folder`)."""
+The pytests that tests start in other processes keep their bytecode in the run's
+temporary folder when the environment forbids writing it
+(`child_pytests_keep_bytecode`)."""
 
 import os
 
@@ -96,44 +97,30 @@ def pytest_sessionfinish(session):
         _DASK.pop().close()
 
 
-@pytest.hookimpl(trylast=True)  # after the tmpdir plugin has made config._tmp_path_factory
 def pytest_configure(config):
     config.addinivalue_line("markers", "full_search: the test runs a full default search (400,000 evaluations); "
                                        "under xdist it starts early")
-    _bytecode_in_the_run_folder(config)
 
 
-# -- bytecode of the processes the suite starts ------------------------------------------------
-
-_ENVIRON: dict = {}
-"""What `_bytecode_in_the_run_folder` changed in os.environ, to put back."""
-
-
-def _bytecode_in_the_run_folder(config) -> None:
-    """With PYTHONDONTWRITEBYTECODE set (and no PYTHONPYCACHEPREFIX), every pytest the
-    suite starts (the plugin's and the drafting guide's inner runs, xdist's workers and
-    theirs: about 30) rewrote the asserts of hypothesis, loopholes and xdist from source,
-    ~0.5-1.3 s each, since pytest may not cache the result. The processes started by this
-    run (not this one, which has started) keep their bytecode in the run's temporary
-    folder instead: nothing is written next to the sources, and nothing outlives the
-    run's folder. What runs, and what any test checks, is the same."""
-    if hasattr(config, "workerinput") or not os.environ.get("PYTHONDONTWRITEBYTECODE") \
-            or os.environ.get("PYTHONPYCACHEPREFIX"):
+@pytest.fixture(scope="module")
+def child_pytests_keep_bytecode(tmp_path_factory):
+    """For the modules that start pytest in other processes (the plugin's inner runs, the
+    drafting guide's session): with PYTHONDONTWRITEBYTECODE set (and no
+    PYTHONPYCACHEPREFIX), pytest may not cache the modules it rewrites, so each of those
+    pytests rewrote the asserts of hypothesis, loopholes and xdist from source, 0.5-1.3 s
+    each. Their processes keep their bytecode in the run's temporary folder instead:
+    nothing is written next to the sources, and what runs is the same. (Not for the whole
+    suite: under a pycache prefix Python reads no installed bytecode, so every other
+    process, a Dask worker say, would compile its imports from source once more.)"""
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE") or os.environ.get("PYTHONPYCACHEPREFIX"):
+        yield
         return
-    factory = getattr(config, "_tmp_path_factory", None)
-    if factory is None:
-        return
-    _ENVIRON.update(PYTHONDONTWRITEBYTECODE=os.environ.pop("PYTHONDONTWRITEBYTECODE"), PYTHONPYCACHEPREFIX=None)
-    os.environ["PYTHONPYCACHEPREFIX"] = str(factory.getbasetemp() / "bytecode")
-
-
-def pytest_unconfigure(config):
-    for name, value in _ENVIRON.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    _ENVIRON.clear()
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the run's folder, all workers'
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("PYTHONDONTWRITEBYTECODE")
+        patch.setenv("PYTHONPYCACHEPREFIX", str(shared / "bytecode"))
+        yield
 
 
 # -- scheduling under xdist ------------------------------------------------------------------
