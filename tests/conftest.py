@@ -68,35 +68,6 @@ def written_reports(report_analyses, tmp_path_factory):
     return out
 
 
-_DASK: list = []
-"""The running cluster of the `dask` fixture, if any."""
-
-
-@pytest.fixture
-def dask():
-    """A Dask LocalCluster of two worker processes (`DaskExecutor(workers=2)`, what
-    `make_executor(workers=2)` starts), shared by consecutive tests that run tasks on one
-    and closed after the last of them (`pytest_runtest_teardown`): an idle cluster's
-    processes keep using the CPU."""
-    pytest.importorskip("dask.distributed")
-    from loopholes.executor import DaskExecutor
-
-    if not _DASK:
-        _DASK.append(DaskExecutor(workers=2))
-    return _DASK[0]
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_runtest_teardown(item, nextitem):
-    if _DASK and "dask" not in getattr(nextitem, "fixturenames", ()):
-        _DASK.pop().close()
-
-
-def pytest_sessionfinish(session):
-    while _DASK:  # the run stopped early (-x, Ctrl-C) with the cluster up
-        _DASK.pop().close()
-
-
 def pytest_configure(config):
     config.addinivalue_line("markers", "full_search: the test runs a full default search (400,000 evaluations); "
                                        "under xdist it starts early")

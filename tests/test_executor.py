@@ -64,6 +64,12 @@ def without_loopholes(x: int) -> int:
 
 
 @pytest.fixture(scope="module")
+def dask():
+    with DaskExecutor(workers=2) as executor:
+        yield executor
+
+
+@pytest.fixture(scope="module")
 def expected():
     return SerialExecutor().map(search_json, TASKS)
 
