@@ -50,10 +50,16 @@ def test_columns_equal_tables_one_by_one(lc, which, reference):
         assert list(together[domain]) == one_by_one(lc, reference, tables, domain)
 
 
-def test_a_column_result_refuses_band_names():
+@pytest.fixture(scope="module")
+def sb53_search():
+    """`search("ca-sb53", draws=3)`, read by the two tests below."""
+    return search("ca-sb53", draws=3)
+
+
+def test_a_column_result_refuses_band_names(sb53_search):
     """A result over 40 tables has no low/central/high: reading it by band name would
     silently take column 1 or drop columns, so it refuses."""
-    lc = search("ca-sb53", draws=3).findings[0].lifecycle
+    lc = sb53_search.findings[0].lifecycle
     together = effective_compute(lc, dt.date(2026, 1, 1), COLUMNS)
     assert len(together["general"]) == 40
     with pytest.raises(ValueError, match="one column per coefficient table"):
@@ -62,8 +68,8 @@ def test_a_column_result_refuses_band_names():
         together.to_json()
 
 
-def test_columns_equal_tables_on_search_findings():
-    result = search("ca-sb53", draws=3)
+def test_columns_equal_tables_on_search_findings(sb53_search):
+    result = sb53_search
     checked = 0
     for finding in result.findings:
         for lc in (finding.lifecycle, finding.target.lifecycle):

@@ -12,19 +12,24 @@ import pytest
 from loopholes.reporting import analysis, compare, measures, report
 from loopholes.cli import main
 
-BUDGET = 2000
+from conftest import BUDGET_RULES, REPORT_BUDGET
+
+BUDGET = REPORT_BUDGET
 
 
 @pytest.fixture(scope="module")
-def doc():
-    comparison, _ = compare.compare(["us-eo-14110", "eu-ai-act", "ca-sb53"], max_evals=BUDGET, jobs=1)
+def doc(budget_comparison):
+    """`compare.compare(["us-eo-14110", "eu-ai-act", "ca-sb53"], max_evals=BUDGET, jobs=1)`,
+    run once for this module and the report tests (conftest.budget_comparison)."""
+    assert BUDGET_RULES == ("us-eo-14110", "eu-ai-act", "ca-sb53")
+    comparison, _ = budget_comparison
     return comparison
 
 
 def test_cli_json_has_the_design_fields():
     """The command as a drafter types it (with a smaller budget, to keep the suite fast)."""
     run = subprocess.run([sys.executable, "-m", "loopholes", "compare", "us-eo-14110", "eu-ai-act", "--json",
-                          "--max-evals", "5000"],
+                          "--max-evals", str(BUDGET)],
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr
     assert run.stderr == ""
@@ -119,8 +124,11 @@ def test_out_writes_markdown_html_json_csv_and_four_figures(tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out
 
 
-def test_worker_processes_do_not_change_the_result():
-    serial, _ = compare.compare(["us-eo-14110", "ca-sb53"], max_evals=BUDGET, jobs=1)
+def test_worker_processes_do_not_change_the_result(budget_analyses):
+    """Two worker processes compare what this process computed analysing the same rules
+    one by one (`compare.compare(..., jobs=1)`, shared with the tests above)."""
+    serial = compare.comparison([budget_analyses[pid].measures for pid in ("us-eo-14110", "ca-sb53")], seed=0,
+                                max_evals=BUDGET)
     parallel, _ = compare.compare(["us-eo-14110", "ca-sb53"], max_evals=BUDGET, jobs=2)
     assert report.dumps(serial) == report.dumps(parallel)
 

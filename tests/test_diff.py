@@ -59,7 +59,20 @@ def test_a_lower_line_covers_more_and_the_difference_is_minimal_and_rechecked(tm
     assert result.population["b_only"] == [] and result.population["a_only"]  # real models between the lines
 
 
-def test_the_cli_prints_both_directions_and_json(tmp_path, capsys):
+def test_the_cli_prints_both_directions_and_json(tmp_path, capsys, monkeypatch):
+    import loopholes.diff
+
+    # The text and the JSON of one diff: the command's second run prints the result of its
+    # first (asked for with the same arguments) instead of searching both rules again.
+    real, computed = loopholes.diff.diff, {}
+
+    def once(a, b, *, executor=None, **options):
+        key = (a, b, tuple(sorted(options.items())))
+        if key not in computed:
+            computed[key] = real(a, b, executor=executor, **options)
+        return computed[key]
+
+    monkeypatch.setattr(loopholes.diff, "diff", once)
     assert main(["diff", "us-eo-14110", "ca-sb53", "--max-evals", str(BUDGET)]) == 0
     out = capsys.readouterr().out
     assert "us-eo-14110 (single-run) covers, ca-sb53 (developer-only) does not" in out
@@ -68,6 +81,7 @@ def test_the_cli_prints_both_directions_and_json(tmp_path, capsys):
     doc = json.loads(capsys.readouterr().out)
     assert set(doc["relations"]) == {"a_implies_b", "b_implies_a", "equivalent", "disjoint"}
     assert doc["a_not_b"] and doc["a_not_b_by_clause"]
+    assert len(computed) == 1  # both runs asked for the same diff
     assert main(["diff", "us-eo-14110", "no-such-rule"]) == 2
     assert "unknown policy 'no-such-rule'" in capsys.readouterr().err
 

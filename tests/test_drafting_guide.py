@@ -16,6 +16,8 @@ import pytest
 
 TOOL = Path(__file__).resolve().parent.parent / "tools" / "regenerate_guide.py"
 
+pytestmark = pytest.mark.usefixtures("child_pytests_keep_bytecode")  # conftest: their pytests start faster
+
 
 def _tool():
     spec = importlib.util.spec_from_file_location("regenerate_guide", TOOL)

@@ -18,6 +18,8 @@ from loopholes.strategies import registry
 
 pytest_plugins = ["pytester"]
 
+pytestmark = pytest.mark.usefixtures("child_pytests_keep_bytecode")  # conftest: their pytests start faster
+
 FAST = ("--loopholes-depth", "1", "-p", "no:randomly")
 
 DRAFT = '''

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from loopholes.reporting import analysis, report, report_figures, wording
+from loopholes.reporting import report, report_figures, wording
 from loopholes.cli import main
 from loopholes.lifecycle import Lifecycle, make_step
 
@@ -147,12 +147,13 @@ def test_failed_regeneration_leaves_previous_reports_intact(written, tmp_path, m
     assert [p.name for p in tmp_path.iterdir()] == ["reports"]  # the staging folder is gone
 
 
-def test_stale_files_of_a_rule_are_removed_only_after_success(tmp_path):
+def test_stale_files_of_a_rule_are_removed_only_after_success(tmp_path, analyses):
     out = tmp_path / "reports"
     out.mkdir()
     (out / "us-eo-14110-findings.png").write_bytes(b"old")
     (out / "notes.md").write_text("kept\n")
-    analysed = analysis.analyse("us-eo-14110", max_evals=int(BUDGET))
+    analysed = analyses[0]  # analysis.analyse("us-eo-14110", max_evals=REPORT_BUDGET), shared
+    assert analysed.policy == "us-eo-14110"
     report.write_reports([analysed], out)
     assert (out / "us-eo-14110-findings.png").read_bytes().startswith(b"\x89PNG")
     assert (out / "notes.md").read_text() == "kept\n"
@@ -210,12 +211,21 @@ def test_the_default_folder_is_not_the_bundled_reports(tmp_path, monkeypatch, ca
 
 
 def test_regenerating_the_bundled_reports_names_their_folder(monkeypatch):
-    """tools/regenerate_reports.py passes --out to `loopholes report`: the default moved away."""
+    """tools/regenerate_reports.py passes --out to `loopholes report`: the default moved away.
+    The history diffs and the amendments it writes after the reports go to the same folder
+    (the diffs are recorded, not run: run here, they rewrote the committed reports/ on
+    every test run)."""
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "tools"))
     import regenerate_reports
 
-    seen = []
+    seen, history = [], []
     monkeypatch.setattr("loopholes.cli.main", lambda argv: seen.append(argv) or 0)
+    monkeypatch.setattr(regenerate_reports, "write_history", lambda out: history.append(out) or 0)
     assert regenerate_reports.main([]) == 0
+    reports = Path(__file__).resolve().parents[1] / "reports"
     argv = seen[0]
-    assert argv[0] == "report" and Path(argv[argv.index("--out") + 1]) == Path(__file__).resolve().parents[1] / "reports"
+    assert argv[0] == "report" and Path(argv[argv.index("--out") + 1]) == reports
+    assert history == [reports]
+    amended = seen[1:]
+    assert [a[:2] for a in amended] == [["amend", p] for p in regenerate_reports.AMENDED]
+    assert all(Path(a[a.index("--out") + 1]) == reports for a in amended)
