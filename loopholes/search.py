@@ -14,7 +14,7 @@ How a finding is made, per target domain and reading:
    the knob crossed lately, then predicts the crossing from the clause traces; a guess
    is accepted only when values 0.01 % either side of it straddle the line (where the
    two would round to different placements, the grid point between them is probed in
-   place of the lower one, so the same probes also settle the rounding).
+   place of one of them, so the same two probes also settle the rounding).
    A knob that stays uncovered up to its search bound is recorded: the finding's
    leakage is then bounded by the search (`bounded_by`), not measured.
 3. Leakage is a size (docs/design.md §12): the artifact's central effective compute over that
@@ -620,8 +620,6 @@ class _Engine:
         first = self.model_hint.get(name, 0)  # the crossing model that worked last for this knob
         for attempt in range(SECANT_ROUNDS):
             model = (first + attempt) % 3
-            if bracket.at_low is None:  # narrowed by a probe that asked for coverage only
-                bracket.at_low = self._probe(plan, name, bracket.lo, reading)[1]
             guesses = _crossings(bracket.at_low, bracket.at_high, bracket.lo, bracket.hi, self.policy.covered_tiers,
                                  model)
             if guesses and self._straddles(plan, name, guesses[0], bracket, reading):
@@ -640,15 +638,17 @@ class _Engine:
     def _straddles(self, plan: Plan, name: str, guess: float, bracket: "_Bracket", reading: Reading) -> bool:
         """Probe STRADDLE either side of a guessed crossing inside the bracket: True when the
         two values straddle the line (the bracket is then exactly around the crossing); else
-        the bracket narrows to what the probes showed. The probe above the guess asks for
-        coverage only: when the guess holds that probe is covered, and `is_covered` stops
-        at the first clause that triggers instead of tracing them all (an end it narrows
-        gets its trace later, if a prediction needs it).
+        the bracket narrows to what the probes showed, each end with its trace. The probe
+        above the guess asks for coverage only: it narrows no end (a failed straddle keeps
+        the traced value under it), and when the guess holds it is covered, where
+        `is_covered` stops at the first clause that triggers instead of tracing them all.
 
         Where the two values would round (`_under`) to different grid values, the grid
-        point between them decides the placement, so it is probed in place of the value
-        under the guess: a crossing at a round number (a line the measure meets exactly)
-        is then settled with two probes instead of three, and the placement is the same."""
+        point between them decides the placement, so it is probed first: uncovered, it
+        takes the place of the value under the guess; covered, the value under the guess
+        is probed and the value above it is not. A crossing at a round number (a line the
+        measure meets exactly) is then settled with two probes instead of three, and the
+        placement is the same."""
         below, above = guess * (1 - STRADDLE), guess * (1 + STRADDLE)
         if not (bracket.lo < below and above < bracket.hi):
             return False

@@ -30,6 +30,16 @@ def test_nested_blocks_keep_the_outer_pace_and_an_error_restores_it():
     assert gc.get_threshold() == before
 
 
+def test_collection_switched_off_stays_off():
+    before = gc.get_threshold()
+    gc.set_threshold(0)
+    try:
+        with relaxed():
+            assert gc.get_threshold()[0] == 0
+    finally:
+        gc.set_threshold(*before)
+
+
 def test_the_search_runs_relaxed(monkeypatch):
     import importlib
 

@@ -148,7 +148,7 @@ def prepare_draws(policy: Any, lc: Lifecycle, tables: list, columns: Any) -> Non
         return
     memo = model._memo
     for table, value in zip(tables, artifact):
-        memo[("frontier-central", model.deploy, id(table))] = (table, value)  # type: ignore[index]
+        memo[("frontier-central", model.deploy, id(table), reference)] = (table, value)  # type: ignore[index]
 
 
 def _remember(cache: OrderedDict, key: tuple, value: tuple) -> None:
@@ -171,7 +171,8 @@ def capability_of(ctx: Any) -> float:
     type(ctx).reads_of_capability += 1  # the verdict reads capability: coefficient draws can move it
     if ctx.parameter("capability_band") == "central":
         model = the_model(ctx.lifecycle)
-        known = model._memo.get(("frontier-central", model.deploy, id(ctx.policy.coefficients)))
+        known = model._memo.get(("frontier-central", model.deploy, id(ctx.policy.coefficients),
+                                 ctx.policy.reference_date))
         if known is not None and known[0] is ctx.policy.coefficients:  # computed in bulk (`prepare_draws`)
             return known[1]
     model = ctx.memo("gpai-model-capability", lambda: effective_compute(
