@@ -137,7 +137,8 @@ def prepare_draws(policy: Any, lc: Lifecycle, tables: list, columns: Any) -> Non
     try:
         model = the_model(lc)
         artifact = effective_compute(model, reference, columns)["general"]
-        if (id(tables[0]), reference, cls) not in _CENTRAL or _CENTRAL[(id(tables[0]), reference, cls)][0] is not tables[0]:
+        done = _CENTRAL.get((id(tables[0]), reference, cls))
+        if done is None or done[0] is not tables[0]:  # the candidates under these tables, once
             records = _candidate_records(cls)
             rows = [effective_compute(_yardstick(r, r.flop()), reference, columns)["general"] for r in records]
             for i, table in enumerate(tables):
