@@ -4,10 +4,10 @@ cases (docs/input-envelope.md); the default keeps the suite fast.
 Under pytest-xdist (`pytest -n 2`, as the README runs the suite), tests go to workers in
 *units*, one unit at a time to whichever worker is free, the longest first:
 
-- tests that share an expensive fixture (`SHARED_FIXTURES`) form one unit, so the fixture
-  is computed once in the run rather than once per worker. The rules' own tests under
-  policies/ join the unit of the tests that search through the `loopholes` fixture: they
-  read those searches (`pytest policies` searches each rule once per process);
+- tests that share a module or session fixture of this suite form one unit, so the
+  fixture is built once in the run rather than once per worker. The rules' own tests
+  under policies/ join the unit of the tests that search through the `loopholes` fixture:
+  they read those searches (`pytest policies` searches each rule once per process);
 - every other test is a unit of its own.
 
 The order is a guess from `SECONDS` (about how long a test or a fixture takes on one
@@ -96,9 +96,8 @@ def child_pytests_keep_bytecode(tmp_path_factory):
 
 # -- scheduling under xdist ------------------------------------------------------------------
 
-SHARED_FIXTURES = ("loopholes", "budget_comparison", "browser", "dask", "fresh")
-"""Module or session fixtures that take seconds to build: the tests that use one (directly
-or through another fixture) run on one worker, as one unit."""
+CHEAP_FIXTURES = frozenset({"child_pytests_keep_bytecode"})
+"""Module fixtures that cost nothing to build: sharing one is no reason to keep tests together."""
 
 SECONDS = {
     # fixtures: the full default searches of five bundled rules, plus the three rules
@@ -149,32 +148,55 @@ FULL_SEARCH_SECONDS = 8.0
 _UNITS_FILE = "xdist-units.json"
 
 
-def _shared_fixture_units(items) -> dict[str, str]:
-    """nodeid -> unit name for the tests that share a fixture of SHARED_FIXTURES (a test
-    that uses two joins their units); the rules' tests under policies/ join the unit of
-    the `loopholes` fixture."""
+def _shared_instances(item) -> list[str]:
+    """The fixture instances beyond a single test that `item` uses, as `name@where`: each
+    of this suite's session fixtures (where: where it is defined), module fixtures (the
+    module) and class fixtures (the class), CHEAP_FIXTURES and the plugins' own fixtures
+    aside; and the `loopholes` fixture's searches, which the rules' tests under policies/
+    read too."""
     from loopholes.pytest_plugin import LoopholeItem
 
+    if isinstance(item, LoopholeItem):
+        return ["loopholes"]
+    info = getattr(item, "_fixtureinfo", None)
+    shared = []
+    for name in getattr(item, "fixturenames", ()):
+        if name == "loopholes":
+            shared.append(name)
+            continue
+        definitions = info.name2fixturedefs.get(name) if info is not None else None
+        if not definitions or name in CHEAP_FIXTURES:
+            continue
+        fixture = definitions[-1]
+        if fixture.scope == "function" or not fixture.baseid:  # one per test, or a plugin's
+            continue
+        where = {"session": fixture.baseid, "package": fixture.baseid,
+                 "module": item.nodeid.split("::")[0]}.get(fixture.scope, item.nodeid.rsplit("::", 1)[0])
+        shared.append(f"{name}@{where}")
+    return shared
+
+
+def _shared_fixture_units(items) -> dict[str, str]:
+    """nodeid -> unit name for the tests that share a fixture instance
+    (`_shared_instances`); tests that share any of them, directly or through other tests,
+    are one unit."""
     parent: dict[str, str] = {}
 
-    def root(name: str) -> str:
-        while parent.setdefault(name, name) != name:
-            name = parent[name]
-        return name
+    def root(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            key = parent[key]
+        return key
 
     used = {}
     for item in items:
-        names = set(getattr(item, "fixturenames", ()))
-        if isinstance(item, LoopholeItem):
-            names.add("loopholes")
-        shared = [name for name in SHARED_FIXTURES if name in names]
+        shared = _shared_instances(item)
         if shared:
             used[item.nodeid] = shared
-            for name in shared[1:]:
-                parent[root(name)] = root(shared[0])
+            for key in shared:
+                parent[root(key)] = root(shared[0])
     members: dict[str, list[str]] = {}
-    for name in SHARED_FIXTURES:
-        members.setdefault(root(name), []).append(name)
+    for key in sorted(parent):
+        members.setdefault(root(key), []).append(key)
     return {nodeid: "+".join(members[root(shared[0])]) for nodeid, shared in used.items()}
 
 
@@ -187,7 +209,7 @@ def _unit_order(items, units: dict[str, str]) -> None:
         default = FULL_SEARCH_SECONDS if item.get_closest_marker("full_search") else 0.0
         cost[unit] = cost.get(unit, 0.0) + SECONDS.get(getattr(item, "originalname", item.name), default)
     for unit in set(units.values()):
-        cost[unit] += sum(SECONDS.get(name, 0.0) for name in unit.split("+"))
+        cost[unit] += sum(SECONDS.get(key.split("@")[0], 0.0) for key in unit.split("+"))
     first = {}
     for i, item in enumerate(items):
         first.setdefault(units.get(item.nodeid, item.nodeid), i)
