@@ -698,16 +698,13 @@ class _Engine:
         on the search's history. Where the bracket's ends round to different values, the
         3-digit grid point between them decides (one probe, rarely two)."""
         for _ in range(4):
-            low, high = round_down(below * BACKOFF), round_down(above * BACKOFF)
-            if low == high:
-                return low
-            probe = next_grid(low) / BACKOFF
-            if not below < probe < above:
+            point = _deciding_point(below, above)
+            if point is None:
                 break
-            if self._covered(plan, name, probe, reading):
-                above = probe
+            if self._covered(plan, name, point, reading):
+                above = point
             else:
-                below = probe
+                below = point
         return round_down(below * BACKOFF)
 
     def _probe(self, plan: Plan, name: str, value: float, reading: Reading):
