@@ -134,6 +134,7 @@ def column_rate(policy: Any, lifecycles: Sequence[Lifecycle], draws: int, repeat
     numbers such a verdict reads are computed for every table in one pass
     (`frontier.prepare_draws`, the EU capability limb)."""
     from loopholes.capability import Coefficients, MixedColumns
+    from loopholes.capability_columns import effective_compute_columns
     from loopholes.rules.framework import Context
     from loopholes.rules.frontier import prepare_draws
 
@@ -151,7 +152,7 @@ def column_rate(policy: Any, lifecycles: Sequence[Lifecycle], draws: int, repeat
                 for rule in drawn:
                     rule.is_covered(lc, reading)
             try:
-                effective_compute(lc, date, columns)
+                effective_compute_columns(lc, date, columns)
             except MixedColumns:
                 for t in tables:
                     effective_compute(lc, date, t)

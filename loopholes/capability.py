@@ -86,14 +86,17 @@ class Coefficients(Mapping[str, Coefficient]):
 
     @classmethod
     def columns(cls, tables: "list[Coefficients]", origin: str) -> "Coefficients":
-        """Many tables evaluated in one pass: column i of every band holds table i's
-        central value, so `effective_compute` returns each table's central capability in
-        column i, exactly as evaluating the tables one by one would (the sensitivity
-        pass's joint draws). Loss-law constants, which no draw varies, come from the first."""
+        """Many tables evaluated in one pass: column i of every band (a numpy array) holds
+        table i's central value, so `loopholes.capability_columns.effective_compute_columns`
+        returns each table's central capability in column i, exactly as evaluating the
+        tables one by one would (the sensitivity pass's joint draws). Loss-law constants,
+        which no draw varies, come from the first."""
+        import numpy as np
+
         if not tables:
             raise CoefficientError(f"{origin}: no tables to evaluate")
         out = cls(dict(tables[0].items()), origin)
-        out.band = {name: tuple(t.band[name][1] for t in tables) for name in out.band}
+        out.band = {name: np.array([t.band[name][1] for t in tables], dtype=float) for name in out.band}
         out.independent = True
         return out
 
@@ -237,6 +240,9 @@ class _Model:
 def effective_compute(lc: Lifecycle, reference_date: dt.date, coefficients: Coefficients | None = None) -> Capability:
     """Effective compute of the deployed artifact, judged against `reference_date`'s recipe."""
     co = coefficients or default_coefficients()
+    if co.independent:
+        raise CoefficientError(f"{co.origin}: a table of columns (Coefficients.columns) is evaluated by "
+                               "loopholes.capability_columns.effective_compute_columns")
     cap = co.band["posthoc_cap"]
     # Views of one lifecycle (lifecycle.rooted, frontier.the_model) share its memo and its
     # steps, and a step's state depends only on what is upstream of it: the states walked
@@ -248,18 +254,14 @@ def effective_compute(lc: Lifecycle, reference_date: dt.date, coefficients: Coef
         return _result(hit[2][lc.deploy].final(cap))
     months = (lc.released - reference_date).days / DAYS_PER_MONTH
     # Per band and domain; sorted so "low" stays the least capable end for releases before
-    # the reference date too (not across independent tables' columns).
-    general = [2.0 ** (months / tau) for tau in co.band["algorithmic_halving_months"]]
-    bio = [2.0 ** (months / tau) for tau in co.band["algorithmic_halving_months_bio"]]
-    if not co.independent:
-        general, bio = sorted(general), sorted(bio)
+    # the reference date too.
+    general = sorted([2.0 ** (months / tau) for tau in co.band["algorithmic_halving_months"]])
+    bio = sorted([2.0 ** (months / tau) for tau in co.band["algorithmic_halving_months_bio"]])
     vintage = (tuple((general[b], bio[b]) for b in range(len(cap))), reference_date >= CURATED_DATA_STANDARD_SINCE)
     states: dict[str, _Model] = {}
     for step in lc.steps:
         states[step.id] = _advance(lc, step, states, co, vintage, cap)
-    if not co.independent:  # a pass over drawn tables as columns is made once per lifecycle: keeping its
-        # 300-column states alive only feeds the garbage collector (the column benchmark ran 2.4x slower)
-        lc._memo["capability"] = (co, (lc.released, reference_date), states)  # type: ignore[index]
+    lc._memo["capability"] = (co, (lc.released, reference_date), states)  # type: ignore[index]
     return _result(states[lc.deploy].final(cap))
 
 
@@ -338,8 +340,6 @@ def _offoptimal(params: float, tokens: float, co: Coefficients) -> tuple[float, 
     """C_eff / C for an (N, D) pair under a loss law (docs/coefficient-sources.md, D): low
     takes the worse of the two laws, central the Besiroglu refit, high 1 (no penalty)."""
     ratios = [_loss_matched_ratio(params, tokens, co[name].extra or {}) for name in ("offoptimal_besiroglu", "offoptimal_hoffmann")]
-    if co.independent:  # every column is a table's central value
-        return (ratios[0],) * len(co.band["posthoc_cap"])
     return (min(ratios), ratios[0], 1.0)
 
 
@@ -518,14 +518,8 @@ class MixedColumns(Exception):
 
 
 def _strongest(finals: list, co: Coefficients) -> int:
-    """The member with the largest central general capability (the first on ties); for
-    independent tables every column must agree on it (else MixedColumns)."""
-    if not co.independent:
-        return max(range(len(finals)), key=lambda i: finals[i][1][0])
-    picks = {max(range(len(finals)), key=lambda i: finals[i][b][0]) for b in range(len(finals[0]))}
-    if len(picks) > 1:
-        raise MixedColumns()
-    return picks.pop()
+    """The member with the largest central general capability (the first on ties)."""
+    return max(range(len(finals)), key=lambda i: finals[i][1][0])
 
 
 def key_coefficients(lc: Lifecycle, reference_date: dt.date, domain: str, coefficients: Coefficients | None = None,

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 from .capability import Capability, Coefficients, MixedColumns, effective_compute, load_coefficients
+from .capability_columns import effective_compute_columns
 from .collector import relaxing
 from .errors import UsageError
 from .lifecycle import TRAINING_KINDS, Lifecycle, make_step
@@ -738,7 +739,7 @@ class _Sensitivity:
     def _columns(self, lc: Lifecycle, which: str, domain: str) -> list[float]:
         tables, columns = self.sets[which]
         try:
-            return list(effective_compute(lc, self.policy.reference_date, columns)[domain])
+            return list(effective_compute_columns(lc, self.policy.reference_date, columns)[domain])
         except MixedColumns:
             return [effective_compute(lc, self.policy.reference_date, t)[domain][1] for t in tables]
 

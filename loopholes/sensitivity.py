@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .capability import Coefficient, Coefficients, MixedColumns, effective_compute, load_coefficients
+from .capability_columns import effective_compute_columns
 from .rules.framework import Context
 from .rules.frontier import prepare_draws
 
@@ -143,7 +144,7 @@ class Analyser:
         """Central capability in `domain` under each table of a column set."""
         tables, columns = self._columns[which]
         try:
-            return list(effective_compute(lc, self.policy.reference_date, columns)[domain])
+            return list(effective_compute_columns(lc, self.policy.reference_date, columns)[domain])
         except MixedColumns:  # the tables disagree on a composition's strongest member
             return [effective_compute(lc, self.policy.reference_date, t)[domain][CENTRAL] for t in tables]
 

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from loopholes import load_policy
 from loopholes.capability import Coefficients, MixedColumns, default_coefficients, effective_compute
+from loopholes.capability_columns import effective_compute_columns
 from loopholes.search import BACKOFF, _Budget, _Engine, honest_target, search
 from loopholes.sensitivity import CENTRAL, joint_draws, one_at_a_time
 from loopholes.strategies import get_strategy, registry
@@ -43,8 +44,41 @@ def one_by_one(lc, when, tables, domain):
 def test_columns_equal_tables_one_by_one(lc, which, reference):
     tables, columns = (DRAWS, COLUMNS) if which == "draws" else (SWINGS, SWING_COLUMNS)
     try:
-        together = effective_compute(lc, reference, columns)
+        together = effective_compute_columns(lc, reference, columns)
     except MixedColumns:  # the tables disagree on a composition's strongest member: evaluated one by one
+        return
+    for domain in ("general", "bio"):
+        assert list(together[domain]) == one_by_one(lc, reference, tables, domain)
+
+
+def _table_from(fractions: list[float]) -> Coefficients:
+    """A drawn table (every band end at one value, as `joint_draws` makes them) with
+    coefficient i at `fractions[i]` of the way from a quarter of its smallest band end to
+    four times its largest: wider than any draw, so every branch of the model is met on
+    both sides."""
+    import dataclasses
+
+    entries = {}
+    for name, f in zip(sorted(TABLE), fractions):
+        c = TABLE[name]
+        low, high = min(c.bands) / 4, max(c.bands) * 4
+        value = low + f * (high - low)
+        entries[name] = dataclasses.replace(c, low=value, central=value, high=value)
+    return Coefficients(entries, "generated")
+
+
+@FAST
+@given(lc=lifecycles(max_steps=7),
+       tables=st.lists(st.lists(st.sampled_from([0.0, 0.05, 0.2, 0.5, 0.8, 1.0]) | st.floats(0, 1),
+                                min_size=len(TABLE), max_size=len(TABLE)).map(_table_from), min_size=1, max_size=6),
+       reference=st.dates(dt.date(2020, 1, 1), dt.date(2027, 6, 30)))
+def test_the_numpy_column_pass_equals_each_table_bit_for_bit(lc, tables, reference):
+    """The column pass (loopholes.capability_columns, numpy) against the object walk, on
+    tables far outside the draws' bands: same floats, not merely close ones."""
+    columns = Coefficients.columns(tables, "generated columns")
+    try:
+        together = effective_compute_columns(lc, reference, columns)
+    except MixedColumns:
         return
     for domain in ("general", "bio"):
         assert list(together[domain]) == one_by_one(lc, reference, tables, domain)
@@ -60,7 +94,7 @@ def test_a_column_result_refuses_band_names(sb53_search):
     """A result over 40 tables has no low/central/high: reading it by band name would
     silently take column 1 or drop columns, so it refuses."""
     lc = sb53_search.findings[0].lifecycle
-    together = effective_compute(lc, dt.date(2026, 1, 1), COLUMNS)
+    together = effective_compute_columns(lc, dt.date(2026, 1, 1), COLUMNS)
     assert len(together["general"]) == 40
     with pytest.raises(ValueError, match="one column per coefficient table"):
         together.get("general")
@@ -73,10 +107,19 @@ def test_columns_equal_tables_on_search_findings(sb53_search):
     checked = 0
     for finding in result.findings:
         for lc in (finding.lifecycle, finding.target.lifecycle):
-            together = effective_compute(lc, result.policy.reference_date, COLUMNS)
+            together = effective_compute_columns(lc, result.policy.reference_date, COLUMNS)
             assert list(together[finding.domain]) == one_by_one(lc, result.policy.reference_date, DRAWS, finding.domain)
             checked += 1
     assert checked >= 10
+
+
+def test_the_object_walk_refuses_a_table_of_columns():
+    """One table's walk would read column 1 as "central": it names the column pass instead."""
+    from loopholes.errors import CoefficientError
+    from loopholes.strategies.plan import Plan
+
+    with pytest.raises(CoefficientError, match="capability_columns.effective_compute_columns"):
+        effective_compute(build(Plan()), dt.date(2025, 1, 1), COLUMNS)
 
 
 def test_mixed_columns_fall_back_to_one_table_at_a_time():
@@ -92,7 +135,7 @@ def test_mixed_columns_fall_back_to_one_table_at_a_time():
              make_step("e", "ensemble", "X", ["a", "b"], flop=0.0))
     lc = Lifecycle("mixed", when, "e", steps)
     with pytest.raises(MixedColumns):
-        effective_compute(lc, when, COLUMNS)
+        effective_compute_columns(lc, when, COLUMNS)
     policy = load_policy("ca-sb53")
     analyser = Analyser(policy, 2.0, seed=7, draws=40)
     assert analyser._central(lc, "draws", "general") == one_by_one(lc, policy.reference_date, analyser.draws, "general")
@@ -187,12 +230,13 @@ def test_a_column_pass_keeps_no_walk_alive_and_a_central_one_does():
     import datetime as dt
 
     from loopholes.capability import Coefficients, default_coefficients, effective_compute
+    from loopholes.capability_columns import effective_compute_columns
     from loopholes.sensitivity import joint_draws
     from loopholes.strategies.plan import Plan, build
 
     table = default_coefficients()
     columns = Coefficients.columns(joint_draws(table, 20, 0), "draws")
     drawn, central = build(Plan(members=2, system="ensemble")), build(Plan(members=2, system="ensemble"))
-    effective_compute(drawn, dt.date(2025, 1, 1), columns)
+    effective_compute_columns(drawn, dt.date(2025, 1, 1), columns)
     effective_compute(central, dt.date(2025, 1, 1), table)
     assert "capability" not in drawn._memo and "capability" in central._memo

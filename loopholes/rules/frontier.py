@@ -127,6 +127,7 @@ def prepare_draws(policy: Any, lc: Lifecycle, tables: list, columns: Any) -> Non
     201 lifecycles per table. Does nothing where no rule reads the frontier in the
     central band, or where the tables disagree on a composition's strongest member."""
     from ..capability import MixedColumns
+    from ..capability_columns import effective_compute_columns
 
     if not tables or not any(rule.measure is capability_of for rule in policy.rules):
         return
@@ -136,11 +137,11 @@ def prepare_draws(policy: Any, lc: Lifecycle, tables: list, columns: Any) -> Non
     reference, cls = policy.reference_date, cls.value
     try:
         model = the_model(lc)
-        artifact = effective_compute(model, reference, columns)["general"]
+        artifact = effective_compute_columns(model, reference, columns)["general"]
         done = _CENTRAL.get((id(tables[0]), reference, cls))
         if done is None or done[0] is not tables[0]:  # the candidates under these tables, once
             records = _candidate_records(cls)
-            rows = [effective_compute(_yardstick(r, r.flop()), reference, columns)["general"] for r in records]
+            rows = [effective_compute_columns(_yardstick(r, r.flop()), reference, columns)["general"] for r in records]
             for i, table in enumerate(tables):
                 points = [(record.published, row[i]) for record, row in zip(records, rows)]
                 own = {record.model: row[i] for record, row in zip(records, rows)}
