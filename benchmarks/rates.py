@@ -129,13 +129,14 @@ def column_rate(policy: Any, lifecycles: Sequence[Lifecycle], draws: int, repeat
     """(evaluations, evaluations per second) of the same lifecycles x draws as
     `sensitivity_rate`, the way the search's sensitivity pass evaluates them
     (loopholes.sensitivity.Analyser): capability under every draw in one pass with the
-    draws as columns (`Coefficients.columns`), and the verdict once, or once per drawn
-    table when it reads capability (`Context.reads_of_capability` moves), after the
-    numbers such a verdict reads are computed for every table in one pass
-    (`frontier.prepare_draws`, the EU capability limb)."""
+    draws as columns (`Coefficients.columns`, `loopholes.capability_columns`), and the
+    verdict once, then under every drawn table for the rules whose verdict read
+    capability (`Policy.central_verdict`), after the numbers such a verdict reads are
+    computed for every table in one pass (`frontier.prepare_draws`, the EU capability
+    limb). Every draw gets its verdict (the sensitivity pass skips the draws whose
+    leakage could not count; this does not)."""
     from loopholes.capability import Coefficients, MixedColumns
     from loopholes.capability_columns import effective_compute_columns
-    from loopholes.rules.framework import Context
     from loopholes.rules.frontier import prepare_draws
 
     tables, clones = _drawn_setup(policy, lifecycles, draws, seed)
@@ -145,12 +146,11 @@ def column_rate(policy: Any, lifecycles: Sequence[Lifecycle], draws: int, repeat
 
     def run(data):
         for lc, reading in data:
-            before = Context.reads_of_capability
-            policy.is_covered(lc, reading)
-            if Context.reads_of_capability != before:
+            central = policy.central_verdict(lc, reading)
+            if central.moving:
                 prepare_draws(policy, lc, tables, columns)
                 for rule in drawn:
-                    rule.is_covered(lc, reading)
+                    central.under(rule, lc, reading)
             try:
                 effective_compute_columns(lc, date, columns)
             except MixedColumns:

@@ -48,7 +48,7 @@ from .collector import relaxing
 from .errors import UsageError
 from .lifecycle import TRAINING_KINDS, Lifecycle, make_step
 from .loading import parse_lifecycle
-from .rules.framework import Context, Policy, Reading
+from .rules.framework import Policy, Reading
 from .rules.registry import load_policy
 from .search import MATERIAL_FACTOR, SAME_LEAKAGE, Target, honest_target, largest_run_by
 from .sensitivity import joint_draws, one_at_a_time
@@ -749,20 +749,15 @@ class _Sensitivity:
 
     def analyse(self, f: OverInclusionFinding) -> tuple[float, dict | None]:
         reading = self.policy.reading(f.reading)
-        reads = Context.reads_of_capability
-        covered = self.policy.is_covered(f.lifecycle, reading)
-        moves = Context.reads_of_capability != reads
+        central = self.policy.central_verdict(f.lifecycle, reading)
         hits = 0
         for table, over in zip(self.draws, self._overs(f.lifecycle, "draws", f.domain)):
-            if moves:
-                key = id(table)
-                if key not in self.policies:
-                    self.policies[key] = self.policy.with_coefficients(table)
-                if not self.policies[key].is_covered(f.lifecycle, reading):
-                    continue
-            elif not covered:
+            if over < self.material:  # adds nothing whatever the verdict
                 continue
-            hits += over >= self.material
+            key = id(table)
+            if key not in self.policies:
+                self.policies[key] = self.policy.with_coefficients(table)
+            hits += central.under(self.policies[key], f.lifecycle, reading)
         hinge, widest = None, math.log(1.01)
         ends = self._overs(f.lifecycle, "swings", f.domain) if self.swings else []
         for i, (name, _, _) in enumerate(self.swings):

@@ -29,7 +29,6 @@ from typing import Any
 
 from .capability import Coefficient, Coefficients, MixedColumns, effective_compute, load_coefficients
 from .capability_columns import effective_compute_columns
-from .rules.framework import Context
 from .rules.frontier import prepare_draws
 
 DRAWS = 300
@@ -157,15 +156,13 @@ class Analyser:
 
     def analyse(self, lc: Any, target: Any, domain: str, reading: Any) -> Sensitivity:
         evades = material = 0
-        reads = Context.reads_of_capability
-        covered_centrally = self.policy.is_covered(lc, reading)
-        coverage_moves = Context.reads_of_capability != reads  # else every draw gives the same verdict
+        central = self.policy.central_verdict(lc, reading)
         leakages = self._leakages(lc, target, domain, "draws")
-        if coverage_moves:  # a capability limb: its numbers under every draw in one pass
+        if central.moving:  # a capability limb: its numbers under every draw in one pass
             prepare_draws(self.policy, lc, self.draws, self._columns["draws"][1])
+        counts = min(1.0, self.material)  # a draw with less leakage adds to neither count: no verdict needed
         for coefficients, leakage in zip(self.draws, leakages):
-            covered = self._policy(coefficients).is_covered(lc, reading) if coverage_moves else covered_centrally
-            if covered:
+            if leakage < counts or central.under(self._policy(coefficients), lc, reading):
                 continue
             evades += leakage >= 1.0
             material += leakage >= self.material

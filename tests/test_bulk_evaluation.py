@@ -224,19 +224,34 @@ def test_a_placement_does_not_depend_on_what_was_placed_before():
     assert primed._placed_plan(combo, params, "bio", reading)[0].core_flop == fresh
 
 
-def test_a_column_pass_keeps_no_walk_alive_and_a_central_one_does():
-    """Keeping 300-column walks in each lifecycle's memo made the sensitivity benchmark 2.4x
-    slower (garbage collection); a central walk is kept for the other views of a lifecycle."""
-    import datetime as dt
+def test_a_column_walk_is_kept_as_arrays_the_collector_does_not_scan():
+    """Keeping 300-column walks of Python floats in each lifecycle's memo made the
+    sensitivity benchmark 2.4x slower (garbage collection). The numpy walk is kept (the
+    sensitivity pass reads a finding's columns twice), as arrays the collector does not
+    track, and serves the lifecycle's views; a walk under another table of columns
+    replaces it."""
+    import gc
 
-    from loopholes.capability import Coefficients, default_coefficients, effective_compute
-    from loopholes.capability_columns import effective_compute_columns
+    import numpy as np
+
+    from loopholes.capability_columns import general_by_step
+    from loopholes.lifecycle import Lifecycle, rooted
     from loopholes.sensitivity import joint_draws
     from loopholes.strategies.plan import Plan, build
 
-    table = default_coefficients()
-    columns = Coefficients.columns(joint_draws(table, 20, 0), "draws")
-    drawn, central = build(Plan(members=2, system="ensemble")), build(Plan(members=2, system="ensemble"))
-    effective_compute_columns(drawn, dt.date(2025, 1, 1), columns)
-    effective_compute(central, dt.date(2025, 1, 1), table)
-    assert "capability" not in drawn._memo and "capability" in central._memo
+    when = dt.date(2025, 1, 1)
+    columns = Coefficients.columns(joint_draws(TABLE, 20, 0), "draws")
+    lc = build(Plan(members=2, system="ensemble"))
+    first = effective_compute_columns(lc, when, columns)
+    kept = lc._memo["capability-columns"]
+    arrays = [a for pair in kept[2].values() for a in pair]
+    assert arrays and all(isinstance(a, np.ndarray) and not gc.is_tracked(a) for a in arrays)
+    member = next(s.id for s in lc.steps if s.kind == "pretrain")
+    view = rooted(lc, member)
+    alone = Lifecycle.trusted(lc.name, lc.released, member, lc.lineage(member), lc.reach)  # its own memo
+    assert effective_compute_columns(view, when, columns) == effective_compute_columns(alone, when, columns)
+    assert general_by_step(lc, when, columns)[lc.deploy] == first["general"]
+    other = Coefficients.columns(joint_draws(TABLE, 5, 1), "other draws")
+    assert len(effective_compute_columns(lc, when, other)["general"]) == 5
+    assert lc._memo["capability-columns"][0] is other
+    assert effective_compute_columns(lc, when, columns) == first

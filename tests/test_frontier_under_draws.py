@@ -115,3 +115,26 @@ def test_a_rule_without_the_limb_is_left_alone(limb_findings):
     _forget_bulk_numbers(limb_findings[0].lifecycle)
     frontier.prepare_draws(sb53, limb_findings[0].lifecycle, tables, Coefficients.columns(tables, "5 draws"))
     assert len(frontier._CENTRAL) == 0
+
+
+def test_rejudging_only_the_limb_gives_each_tables_verdict(limb_findings):
+    """`Policy.central_verdict` re-judges only the rules that read capability (here the
+    limb); on findings at the frontier, where draws do flip verdicts, that is each whole
+    rule's verdict under each table, with the bulk numbers and without them."""
+    tables = joint_draws(TABLE, 60, seed=3)
+    columns = Coefficients.columns(list(tables), "60 draws")
+    flips = 0
+    for finding in limb_findings:
+        lc, reading = finding.lifecycle, POLICY.reading(finding.reading)
+        central = POLICY.central_verdict(lc, reading)
+        assert central.moving and central.covered == POLICY.is_covered(lc, reading)
+        for prepared in (False, True):
+            _forget_bulk_numbers(lc)
+            if prepared:
+                frontier.prepare_draws(POLICY, lc, tables, columns)
+            for table in tables:
+                drawn = POLICY.with_coefficients(table)
+                whole = drawn.is_covered(lc, reading)
+                assert central.under(drawn, lc, reading) == whole
+                flips += whole != central.covered
+    assert flips >= 10  # the check can fail: draws move these verdicts

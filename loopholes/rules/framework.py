@@ -34,6 +34,23 @@ from ..lifecycle import COMPOSITE_KINDS, ON_BASE_KINDS, Lifecycle, rooted  # noq
 from .providers import provider_compute
 from ..spec import RELEASED_MAX, RELEASED_MIN
 
+@dataclass(frozen=True)
+class CentralVerdict:
+    """`Policy.central_verdict`: whether the lifecycle is covered, and the (rule index,
+    judged model index) pairs that read capability."""
+
+    covered: bool
+    moving: tuple[tuple[int, int], ...]
+
+    def under(self, drawn: "Policy", lifecycle: Lifecycle, reading: Reading) -> bool:
+        """Coverage under `drawn` (the same policy with another coefficient table): the
+        pairs that read no capability give what they gave, so only the others are judged."""
+        if not self.moving:
+            return self.covered
+        contexts = drawn._contexts(lifecycle, reading)
+        return any(drawn.rules[r].triggers(contexts[c]) for r, c in self.moving)
+
+
 COMPARATORS: dict[str, Callable[[float, float], bool]] = {">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
 STATUSES = ("in force", "enacted", "revoked", "vetoed", "proposal", "draft", "superseded")
 """`enacted`: law, not yet in force; `draft`: a drafter's text under discussion;
@@ -90,11 +107,12 @@ class Context:
     domain and band, in effective FLOP), and `memo(key, fn)` to compute something once
     per evaluation."""
 
-    __slots__ = ("lifecycle", "reading", "policy", "_memo")
+    __slots__ = ("lifecycle", "reading", "policy", "_memo", "_read_capability")
 
     def __init__(self, lifecycle: Lifecycle, reading: Reading, policy: "Policy"):
         self.lifecycle, self.reading, self.policy = lifecycle, reading, policy
         self._memo: dict[str, Any] = {}
+        self._read_capability: set[str] | None = None
 
     def option(self, name: str, default: Any = None) -> Any:
         return self.reading.options.get(name, default)
@@ -104,12 +122,18 @@ class Context:
 
     def memo(self, key: str, compute: Callable[[], Any]) -> Any:
         if key not in self._memo:
+            before = Context.reads_of_capability
             self._memo[key] = compute()
+            if Context.reads_of_capability != before:  # a value that read capability stays one when reused
+                self._read_capability = (self._read_capability or set()) | {key}
+        elif self._read_capability is not None and key in self._read_capability:
+            Context.reads_of_capability += 1
         return self._memo[key]
 
     reads_of_capability = 0
-    """How many times any rule asked for capability (class-wide): the sensitivity pass skips
-    re-judging coverage under coefficient draws when a verdict never read capability."""
+    """How many times any rule asked for capability (class-wide), counting a memoised value
+    that read it each time it is reused: the sensitivity pass re-judges under coefficient
+    draws only the rules whose verdicts read capability (`Policy.central_verdict`)."""
 
     def capability(self) -> Capability:
         Context.reads_of_capability += 1
@@ -421,6 +445,26 @@ class Policy:
         cheaper ones cover no model."""
         contexts = self._contexts(lifecycle, reading)
         return any(rule.triggers(ctx) for rule in self.rules if rule.tier in self.covered_tiers for ctx in contexts)
+
+    def central_verdict(self, lifecycle: Lifecycle, reading: Reading) -> "CentralVerdict":
+        """Coverage under this policy's table, split for judging it again under other
+        coefficient tables: only the (rule, judged model) pairs whose verdict read
+        capability can change with the table. A covering pair that read none covers under
+        every table, so nothing is left to re-judge."""
+        contexts = self._contexts(lifecycle, reading)
+        covered, moving = False, []
+        for c, ctx in enumerate(contexts):
+            for r, rule in enumerate(self.rules):
+                if rule.tier not in self.covered_tiers:
+                    continue
+                before = Context.reads_of_capability
+                fired = rule.triggers(ctx)
+                if Context.reads_of_capability != before:
+                    moving.append((r, c))
+                    covered = covered or fired
+                elif fired:
+                    return CentralVerdict(True, ())
+        return CentralVerdict(covered, tuple(moving))
 
     def duty_of(self, reading: Reading) -> str:
         duty = reading.options.get("duty", self.duty)

@@ -120,14 +120,15 @@ def _candidate_records(cls: str) -> list:
 
 def prepare_draws(policy: Any, lc: Lifecycle, tables: list, columns: Any) -> None:
     """Before `lc` is judged under each of many coefficient tables (a sensitivity pass):
-    the central capability of every frontier candidate and of the artifact's model under
+    the central capability of every frontier candidate and of every model in `lc` (the
+    artifact's, and the ones a developer-level duty or the provider walk judges) under
     every table, from one pass per lifecycle with the tables as columns
     (`Coefficients.columns`, bit for bit what each table gives on its own). Each verdict
     is still made by the rule, table by table; it reads these numbers instead of walking
     201 lifecycles per table. Does nothing where no rule reads the frontier in the
     central band, or where the tables disagree on a composition's strongest member."""
     from ..capability import MixedColumns
-    from ..capability_columns import effective_compute_columns
+    from ..capability_columns import effective_compute_columns, general_by_step
 
     if not tables or not any(rule.measure is capability_of for rule in policy.rules):
         return
@@ -135,22 +136,35 @@ def prepare_draws(policy: Any, lc: Lifecycle, tables: list, columns: Any) -> Non
     if band is None or cls is None or band.value != "central":
         return  # the limb reads another band (or cannot run): judged table by table
     reference, cls = policy.reference_date, cls.value
+    done = _CENTRAL.get((id(tables[0]), reference, cls))
+    if done is None or done[0] is not tables[0]:  # the candidates under these tables, once
+        records = _candidate_records(cls)
+        rows = [effective_compute_columns(_yardstick(r, r.flop()), reference, columns)["general"] for r in records]
+        for i, table in enumerate(tables):
+            points = [(record.published, row[i]) for record, row in zip(records, rows)]
+            own = {record.model: row[i] for record, row in zip(records, rows)}
+            _remember(_CENTRAL, (id(table), reference, cls), (table, points, own))
     try:
-        model = the_model(lc)
-        artifact = effective_compute_columns(model, reference, columns)["general"]
-        done = _CENTRAL.get((id(tables[0]), reference, cls))
-        if done is None or done[0] is not tables[0]:  # the candidates under these tables, once
-            records = _candidate_records(cls)
-            rows = [effective_compute_columns(_yardstick(r, r.flop()), reference, columns)["general"] for r in records]
-            for i, table in enumerate(tables):
-                points = [(record.published, row[i]) for record, row in zip(records, rows)]
-                own = {record.model: row[i] for record, row in zip(records, rows)}
-                _remember(_CENTRAL, (id(table), reference, cls), (table, points, own))
+        by_step = general_by_step(lc, reference, columns)
     except MixedColumns:
         return
-    memo = model._memo
-    for table, value in zip(tables, artifact):
-        memo[("frontier-central", model.deploy, id(table), reference)] = (table, value)  # type: ignore[index]
+    tables, positions = _positions(tables)
+    memo = lc._memo  # shared by every view of lc (lifecycle.rooted, the_model)
+    for step_id, values in by_step.items():
+        memo[("frontier-central", step_id, reference)] = (tables, positions, values)  # type: ignore[index]
+
+
+_POSITIONS: dict[int, tuple[tuple, dict[int, int]]] = {}
+
+
+def _positions(tables: list) -> tuple[tuple, dict[int, int]]:
+    """The tables as a tuple, and each one's column by its id (built once per set)."""
+    hit = _POSITIONS.get(id(tables))
+    if hit is None or hit[0] is not tables:
+        if len(_POSITIONS) >= 16:
+            _POSITIONS.clear()
+        hit = _POSITIONS[id(tables)] = (tables, (tuple(tables), {id(t): i for i, t in enumerate(tables)}))
+    return hit[1]
 
 
 def _remember(cache: OrderedDict, key: tuple, value: tuple) -> None:
@@ -173,10 +187,12 @@ def capability_of(ctx: Any) -> float:
     type(ctx).reads_of_capability += 1  # the verdict reads capability: coefficient draws can move it
     if ctx.parameter("capability_band") == "central":
         model = the_model(ctx.lifecycle)
-        known = model._memo.get(("frontier-central", model.deploy, id(ctx.policy.coefficients),
-                                 ctx.policy.reference_date))
-        if known is not None and known[0] is ctx.policy.coefficients:  # computed in bulk (`prepare_draws`)
-            return known[1]
+        known = model._memo.get(("frontier-central", model.deploy, ctx.policy.reference_date))
+        if known is not None:  # computed in bulk (`prepare_draws`)
+            tables, positions, values = known
+            i = positions.get(id(ctx.policy.coefficients))
+            if i is not None and tables[i] is ctx.policy.coefficients:
+                return values[i]
     model = ctx.memo("gpai-model-capability", lambda: effective_compute(
         the_model(ctx.lifecycle), ctx.policy.reference_date, ctx.policy.coefficients))
     return model.get("general", ctx.parameter("capability_band"))
