@@ -150,7 +150,7 @@ def column_rate(policy: Any, lifecycles: Sequence[Lifecycle], draws: int, repeat
             if central.moving:
                 prepare_draws(policy, lc, tables, columns)
                 for rule in drawn:
-                    central.under(rule, lc, reading)
+                    central.under(rule)
             try:
                 effective_compute_columns(lc, date, columns)
             except MixedColumns:

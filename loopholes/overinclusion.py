@@ -757,7 +757,7 @@ class _Sensitivity:
             key = id(table)
             if key not in self.policies:
                 self.policies[key] = self.policy.with_coefficients(table)
-            hits += central.under(self.policies[key], f.lifecycle, reading)
+            hits += central.under(self.policies[key])
         hinge, widest = None, math.log(1.01)
         ends = self._overs(f.lifecycle, "swings", f.domain) if self.swings else []
         for i, (name, _, _) in enumerate(self.swings):

@@ -162,7 +162,7 @@ class Analyser:
             prepare_draws(self.policy, lc, self.draws, self._columns["draws"][1])
         counts = min(1.0, self.material)  # a draw with less leakage adds to neither count: no verdict needed
         for coefficients, leakage in zip(self.draws, leakages):
-            if leakage < counts or central.under(self._policy(coefficients), lc, reading):
+            if leakage < counts or central.under(self._policy(coefficients)):
                 continue
             evades += leakage >= 1.0
             material += leakage >= self.material

@@ -35,7 +35,7 @@ def test_rejudging_the_rules_that_read_capability_is_judging_the_whole_rule(pid,
         frontier.prepare_draws(policy, lc, DRAWS, COLUMNS)
     for table in data.draw(st.lists(st.sampled_from(DRAWS), min_size=1, max_size=3, unique_by=id)):
         drawn = policy.with_coefficients(table)
-        assert central.under(drawn, lc, reading) == drawn.is_covered(lc, reading)
+        assert central.under(drawn) == drawn.is_covered(lc, reading)
 
 
 def test_a_value_memoised_from_capability_counts_as_reading_it_when_reused():

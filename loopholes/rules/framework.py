@@ -41,14 +41,23 @@ class CentralVerdict:
 
     covered: bool
     moving: tuple[tuple[int, int], ...]
+    judged: tuple[Lifecycle, ...] = ()
+    """The judged models' lifecycles (`Policy._contexts`), reused under every table."""
+    reading: Reading | None = None
 
-    def under(self, drawn: "Policy", lifecycle: Lifecycle, reading: Reading) -> bool:
+    def under(self, drawn: "Policy") -> bool:
         """Coverage under `drawn` (the same policy with another coefficient table): the
         pairs that read no capability give what they gave, so only the others are judged."""
         if not self.moving:
             return self.covered
-        contexts = drawn._contexts(lifecycle, reading)
-        return any(drawn.rules[r].triggers(contexts[c]) for r, c in self.moving)
+        contexts: dict[int, Context] = {}
+        for r, c in self.moving:
+            ctx = contexts.get(c)
+            if ctx is None:
+                ctx = contexts[c] = Context(self.judged[c], self.reading, drawn)  # type: ignore[arg-type]
+            if drawn.rules[r].triggers(ctx):
+                return True
+        return False
 
 
 COMPARATORS: dict[str, Callable[[float, float], bool]] = {">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
@@ -464,7 +473,7 @@ class Policy:
                     covered = covered or fired
                 elif fired:
                     return CentralVerdict(True, ())
-        return CentralVerdict(covered, tuple(moving))
+        return CentralVerdict(covered, tuple(moving), tuple(ctx.lifecycle for ctx in contexts), reading)
 
     def duty_of(self, reading: Reading) -> str:
         duty = reading.options.get("duty", self.duty)

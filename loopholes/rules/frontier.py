@@ -149,9 +149,12 @@ def prepare_draws(policy: Any, lc: Lifecycle, tables: list, columns: Any) -> Non
     except MixedColumns:
         return
     tables, positions = _positions(tables)
-    memo = lc._memo  # shared by every view of lc (lifecycle.rooted, the_model)
-    for step_id, values in by_step.items():
-        memo[("frontier-central", step_id, reference)] = (tables, positions, values)  # type: ignore[index]
+    memo, index = lc._memo, lc.index  # shared by every view of lc (lifecycle.rooted, the_model)
+    for step_id in by_step:
+        model = step_id  # what `the_model` of a view deploying this step keeps
+        while index[model].kind == "inference_boost" and index[model].inputs:
+            model = index[model].inputs[0]
+        memo[("frontier-central", step_id, reference)] = (tables, positions, by_step[model])  # type: ignore[index]
 
 
 _POSITIONS: dict[int, tuple[tuple, dict[int, int]]] = {}
@@ -186,9 +189,8 @@ def capability_of(ctx: Any) -> float:
             return known
     type(ctx).reads_of_capability += 1  # the verdict reads capability: coefficient draws can move it
     if ctx.parameter("capability_band") == "central":
-        model = the_model(ctx.lifecycle)
-        known = model._memo.get(("frontier-central", model.deploy, ctx.policy.reference_date))
-        if known is not None:  # computed in bulk (`prepare_draws`)
+        known = ctx.lifecycle._memo.get(("frontier-central", ctx.lifecycle.deploy, ctx.policy.reference_date))
+        if known is not None:  # its model's, computed in bulk (`prepare_draws`)
             tables, positions, values = known
             i = positions.get(id(ctx.policy.coefficients))
             if i is not None and tables[i] is ctx.policy.coefficients:
