@@ -86,15 +86,27 @@ class Coefficients(Mapping[str, Coefficient]):
 
     @classmethod
     def columns(cls, tables: "list[Coefficients]", origin: str) -> "Coefficients":
-        """Many tables evaluated in one pass: column i of every band (a numpy array) holds
-        table i's central value, so `loopholes.capability_columns.effective_compute_columns`
-        returns each table's central capability in column i, exactly as evaluating the
-        tables one by one would (the sensitivity pass's joint draws). Loss-law constants,
-        which no draw varies, come from the first."""
+        """Many drawn tables evaluated in one pass: column i of every band (a numpy array)
+        holds table i's value, so `loopholes.capability_columns.effective_compute_columns`
+        returns each table's capability in column i, exactly as evaluating the tables one
+        by one would. That holds for tables like the sensitivity pass's draws and swings,
+        and they are checked for it: every coefficient at one value (low = central =
+        high), the same loss-law constants (taken from the first table), and no zero
+        where the model divides by a coefficient (where one table alone would raise)."""
         import numpy as np
 
         if not tables:
             raise CoefficientError(f"{origin}: no tables to evaluate")
+        for table in tables:
+            spread = next((name for name, c in table.items() if not c.low == c.central == c.high), None)
+            if spread is not None:
+                raise CoefficientError(f"{origin}: '{spread}' in {table.origin} has a band; tables evaluated as columns "
+                                       "hold one value per coefficient (draws)")
+            if any(table[name].extra != tables[0][name].extra for name in _LAW_CONSTANTS):
+                raise CoefficientError(f"{origin}: {table.origin} has other loss-law constants than {tables[0].origin}")
+            zero = next((name for name in _DIVISORS if table[name].central == 0), None)
+            if zero is not None:
+                raise CoefficientError(f"{origin}: '{zero}' is 0 in {table.origin}; the capability model divides by it")
         out = cls(dict(tables[0].items()), origin)
         out.band = {name: np.array([t.band[name][1] for t in tables], dtype=float) for name in out.band}
         out.independent = True
@@ -112,6 +124,9 @@ class Coefficients(Mapping[str, Coefficient]):
 
 _LAW_CONSTANTS = {"offoptimal_besiroglu": ("E", "A", "B", "alpha", "beta"),
                   "offoptimal_hoffmann": ("E", "A", "B", "alpha", "beta")}
+_DIVISORS = ("algorithmic_halving_months", "algorithmic_halving_months_bio", "finetune_full_gain_share",
+             "distill_gain_full_flop")
+"""Coefficients the model divides by: at 0 one table's walk raises, where numpy would not."""
 
 
 def _parse_table(raw: Mapping, origin: str) -> dict[str, Coefficient]:
@@ -237,8 +252,18 @@ class _Model:
         return out
 
 
+class TableReads:
+    """How many times anything read a number that depends on the coefficient table: an
+    effective compute, or a line made of real models' effective compute (the EU frontier,
+    `rules.frontier`). A rule is judged again under a drawn table only when judging it
+    moved this count (`rules.framework.Policy.central_verdict`)."""
+
+    count = 0
+
+
 def effective_compute(lc: Lifecycle, reference_date: dt.date, coefficients: Coefficients | None = None) -> Capability:
     """Effective compute of the deployed artifact, judged against `reference_date`'s recipe."""
+    TableReads.count += 1
     co = coefficients or default_coefficients()
     if co.independent:
         raise CoefficientError(f"{co.origin}: a table of columns (Coefficients.columns) is evaluated by "

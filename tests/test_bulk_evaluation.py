@@ -255,3 +255,31 @@ def test_a_column_walk_is_kept_as_arrays_the_collector_does_not_scan():
     assert len(effective_compute_columns(lc, when, other)["general"]) == 5
     assert lc._memo["capability-columns"][0] is other
     assert effective_compute_columns(lc, when, columns) == first
+
+
+def test_distillation_gain_takes_logarithms_from_the_c_library():
+    """numpy's vectorised log differs from the C library's in the last bit for some inputs
+    on processors with AVX-512; the column pass must not use it. Tables whose vanishing
+    compute is such an input (where this machine has them) against one table at a time."""
+    import math
+    import random
+
+    import numpy as np
+
+    from loopholes.lifecycle import Lifecycle, make_step
+    from loopholes.sensitivity import _fixed
+
+    rng = random.Random(3)
+    candidates = [math.exp(rng.uniform(0.1, 14.0)) for _ in range(200_000)]
+    numpy_logs = np.log(np.array(candidates))
+    differ = [x for x, fast in zip(candidates, numpy_logs.tolist()) if fast != math.log(x)][:40]
+    vanishing = differ or candidates[:40]
+    base = {name: _fixed(c, c.central) for name, c in TABLE.items()}
+    tables = [Coefficients({**base, "distill_gain_full_flop": _fixed(TABLE["distill_gain_full_flop"], 0.5),
+                            "distill_gain_vanish_flop": _fixed(TABLE["distill_gain_vanish_flop"], x)}, f"vanish {x!r}")
+              for x in vanishing]
+    when = dt.date(2025, 1, 1)
+    lc = Lifecycle("tiny student", when, "s", (make_step("t", "pretrain", "A", flop=1e24),
+                                                make_step("s", "distill", "A", ["t"], flop=1.0)))
+    together = effective_compute_columns(lc, when, Coefficients.columns(tables, "vanishing points"))
+    assert list(together["general"]) == one_by_one(lc, when, tables, "general")

@@ -220,3 +220,27 @@ def test_measures_and_reports_carry_both_sides_of_burden(report_analyses, writte
         worst = compare.worst_over(m)
         if worst and worst["bounded"]:
             assert compare.worst_over_text(m).startswith(("≥", "no floor"))
+
+
+@pytest.mark.parametrize("policy_id", ["eu-ai-act", "us-eo-14110"])
+def test_p_over_is_the_share_of_draws_covering_it_at_material_size(policy_id):
+    """p_over against the definition, table by table: the whole rule judged under each
+    joint draw, and the target's and the finding's capability walked under that table
+    alone (the pass itself re-judges only rules that read the table, in one column walk)."""
+    from loopholes.sensitivity import joint_draws
+
+    res = result(policy_id)
+    draws = joint_draws(res.policy.coefficients or loopholes.load_coefficients(), 30, 0)
+    checked = 0
+    for f in res.findings:
+        reading = res.policy.reading(f.reading)
+        hits = 0
+        for table in draws:
+            drawn = res.policy.with_coefficients(table)
+            target = effective_compute(res.targets[f.domain].lifecycle, res.policy.reference_date, table)
+            mine = effective_compute(f.lifecycle, res.policy.reference_date, table)
+            over = target[f.domain][1] / mine[f.domain][1] if mine[f.domain][1] > 0 else float("inf")
+            hits += drawn.is_covered(f.lifecycle, reading) and over >= res.material_factor
+        assert f.p_over == hits / len(draws), f.id
+        checked += 1
+    assert checked >= 3

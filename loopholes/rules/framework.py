@@ -28,7 +28,7 @@ from typing import Any, Callable, Mapping
 
 from .. import accounting
 from ..accounting import Counting
-from ..capability import Capability, Coefficients, effective_compute
+from ..capability import Capability, Coefficients, TableReads, effective_compute
 from ..errors import PolicyError, ReadingError
 from ..lifecycle import COMPOSITE_KINDS, ON_BASE_KINDS, Lifecycle, rooted  # noqa: F401 (rooted: part of the rule API)
 from .providers import provider_compute
@@ -37,7 +37,7 @@ from ..spec import RELEASED_MAX, RELEASED_MIN
 @dataclass(frozen=True)
 class CentralVerdict:
     """`Policy.central_verdict`: whether the lifecycle is covered, and the (rule index,
-    judged model index) pairs that read capability."""
+    judged model index) pairs that read a number depending on the coefficient table."""
 
     covered: bool
     moving: tuple[tuple[int, int], ...]
@@ -47,7 +47,8 @@ class CentralVerdict:
 
     def under(self, drawn: "Policy") -> bool:
         """Coverage under `drawn` (the same policy with another coefficient table): the
-        pairs that read no capability give what they gave, so only the others are judged."""
+        pairs that read nothing depending on the table give what they gave, so only the
+        others are judged."""
         if not self.moving:
             return self.covered
         contexts: dict[int, Context] = {}
@@ -116,12 +117,12 @@ class Context:
     domain and band, in effective FLOP), and `memo(key, fn)` to compute something once
     per evaluation."""
 
-    __slots__ = ("lifecycle", "reading", "policy", "_memo", "_read_capability")
+    __slots__ = ("lifecycle", "reading", "policy", "_memo", "_read_table")
 
     def __init__(self, lifecycle: Lifecycle, reading: Reading, policy: "Policy"):
         self.lifecycle, self.reading, self.policy = lifecycle, reading, policy
         self._memo: dict[str, Any] = {}
-        self._read_capability: set[str] | None = None
+        self._read_table: set[str] | None = None
 
     def option(self, name: str, default: Any = None) -> Any:
         return self.reading.options.get(name, default)
@@ -131,21 +132,16 @@ class Context:
 
     def memo(self, key: str, compute: Callable[[], Any]) -> Any:
         if key not in self._memo:
-            before = Context.reads_of_capability
+            before = TableReads.count
             self._memo[key] = compute()
-            if Context.reads_of_capability != before:  # a value that read capability stays one when reused
-                self._read_capability = (self._read_capability or set()) | {key}
-        elif self._read_capability is not None and key in self._read_capability:
-            Context.reads_of_capability += 1
+            if TableReads.count != before:  # a value that read the table stays one when reused
+                self._read_table = (self._read_table or set()) | {key}
+        elif self._read_table is not None and key in self._read_table:
+            TableReads.count += 1
         return self._memo[key]
 
-    reads_of_capability = 0
-    """How many times any rule asked for capability (class-wide), counting a memoised value
-    that read it each time it is reused: the sensitivity pass re-judges under coefficient
-    draws only the rules whose verdicts read capability (`Policy.central_verdict`)."""
-
     def capability(self) -> Capability:
-        Context.reads_of_capability += 1
+        TableReads.count += 1  # a memo hit computes nothing, but reads capability all the same
         return self.memo("capability", lambda: effective_compute(
             self.lifecycle, self.policy.reference_date, self.policy.coefficients))
 
@@ -457,18 +453,20 @@ class Policy:
 
     def central_verdict(self, lifecycle: Lifecycle, reading: Reading) -> "CentralVerdict":
         """Coverage under this policy's table, split for judging it again under other
-        coefficient tables: only the (rule, judged model) pairs whose verdict read
-        capability can change with the table. A covering pair that read none covers under
-        every table, so nothing is left to re-judge."""
+        coefficient tables: only the (rule, judged model) pairs whose verdict read a number
+        that depends on the table (`capability.TableReads`: an effective compute, the EU
+        frontier) can change with it. A covering pair that read none covers under every
+        table, so nothing is left to re-judge. Pairs are judged in `is_covered`'s order,
+        but past a covering pair that read the table, to find one that read none."""
         contexts = self._contexts(lifecycle, reading)
         covered, moving = False, []
-        for c, ctx in enumerate(contexts):
-            for r, rule in enumerate(self.rules):
-                if rule.tier not in self.covered_tiers:
-                    continue
-                before = Context.reads_of_capability
+        for r, rule in enumerate(self.rules):
+            if rule.tier not in self.covered_tiers:
+                continue
+            for c, ctx in enumerate(contexts):
+                before = TableReads.count
                 fired = rule.triggers(ctx)
-                if Context.reads_of_capability != before:
+                if TableReads.count != before:
                     moving.append((r, c))
                     covered = covered or fired
                 elif fired:

@@ -19,7 +19,7 @@ import functools
 from collections import OrderedDict
 from typing import Any
 
-from ..capability import BANDS, effective_compute
+from ..capability import BANDS, TableReads, effective_compute
 from ..lifecycle import Lifecycle
 from ..population import MEMBER_OPTION, kth_largest_series, load_population, value_on
 
@@ -70,6 +70,7 @@ def the_model(lc: Lifecycle) -> Lifecycle:
 
 def _series(ctx: Any) -> tuple[list[int], list[float], dict[str, float]]:
     """The k-th largest capability by release day, and each real model's own capability."""
+    TableReads.count += 1  # real models' capability under the rule's table: draws move it
     policy = ctx.policy
     rank = int(ctx.option("frontier_rank", ctx.parameter("frontier_rank")))
     band, cls = ctx.parameter("capability_band"), ctx.parameter("frontier_class")
@@ -126,7 +127,8 @@ def prepare_draws(policy: Any, lc: Lifecycle, tables: list, columns: Any) -> Non
     (`Coefficients.columns`, bit for bit what each table gives on its own). Each verdict
     is still made by the rule, table by table; it reads these numbers instead of walking
     201 lifecycles per table. Does nothing where no rule reads the frontier in the
-    central band, or where the tables disagree on a composition's strongest member."""
+    central band; where the tables disagree on a composition's strongest member in `lc`,
+    only the candidates' numbers are prepared."""
     from ..capability import MixedColumns
     from ..capability_columns import effective_compute_columns, general_by_step
 
@@ -154,7 +156,8 @@ def prepare_draws(policy: Any, lc: Lifecycle, tables: list, columns: Any) -> Non
         model = step_id  # what `the_model` of a view deploying this step keeps
         while index[model].kind == "inference_boost" and index[model].inputs:
             model = index[model].inputs[0]
-        memo[("frontier-central", step_id, reference)] = (tables, positions, by_step[model])  # type: ignore[index]
+        memo[("frontier-central", step_id, reference, lc.released)] = (tables, positions,  # type: ignore[index]
+                                                                         by_step[model])
 
 
 _POSITIONS: dict[int, tuple[tuple, dict[int, int]]] = {}
@@ -187,9 +190,10 @@ def capability_of(ctx: Any) -> float:
         known = _series(ctx)[2].get(record.model)
         if known is not None:
             return known
-    type(ctx).reads_of_capability += 1  # the verdict reads capability: coefficient draws can move it
+    TableReads.count += 1  # the verdict reads capability: coefficient draws can move it
     if ctx.parameter("capability_band") == "central":
-        known = ctx.lifecycle._memo.get(("frontier-central", ctx.lifecycle.deploy, ctx.policy.reference_date))
+        lc = ctx.lifecycle
+        known = lc._memo.get(("frontier-central", lc.deploy, ctx.policy.reference_date, lc.released))
         if known is not None:  # its model's, computed in bulk (`prepare_draws`)
             tables, positions, values = known
             i = positions.get(id(ctx.policy.coefficients))
