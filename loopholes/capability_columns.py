@@ -30,16 +30,21 @@ Pair = tuple  # (general, bio): two arrays with one element per table
 
 def _pow(base, exponent) -> np.ndarray:
     """base ** exponent per element, as Python (the C library's pow) computes it; either
-    side may be a scalar. x ** 1.0 is x and x ** 0.0 is 1.0 exactly, so those need no call."""
+    side may be a scalar. x ** 1.0 is x and x ** 0.0 is 1.0 exactly, so those need no call
+    (a release on the reference date has no progress to raise to a power, a fine-tune of
+    a thousandth of its base's compute its full gain)."""
     if np.isscalar(exponent):
         if exponent == 1.0:
             return np.asarray(base, dtype=float)
         if exponent == 0.0:
             return np.ones_like(base, dtype=float)
-        return np.fromiter((b ** exponent for b in base.tolist()), float, len(base))
-    if np.isscalar(base):
-        return np.fromiter((base ** e for e in exponent.tolist()), float, len(exponent))
-    return np.fromiter((b ** e for b, e in zip(base.tolist(), exponent.tolist())), float, len(base))
+        return np.array([b ** exponent for b in base.tolist()], dtype=float)
+    out = np.where(exponent == 0.0, 1.0, base)
+    rest = np.flatnonzero((exponent != 0.0) & (exponent != 1.0))
+    if rest.size:
+        bases = [base] * rest.size if np.isscalar(base) else base[rest].tolist()
+        out[rest] = [b ** e for b, e in zip(bases, exponent[rest].tolist())]
+    return out
 
 
 class _Model:

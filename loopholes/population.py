@@ -429,7 +429,5 @@ def kth_largest_series(points: Iterable[tuple[datetime.date, float]], k: int) ->
 
 def value_on(days: list[int], values: list[float], day: datetime.date, before: float = math.inf) -> float:
     """The step function's value on `day` (`before` until its first day)."""
-    import bisect
-
     i = bisect.bisect_right(days, day.toordinal()) - 1
     return values[i] if i >= 0 else before
