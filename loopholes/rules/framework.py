@@ -34,6 +34,7 @@ from ..lifecycle import COMPOSITE_KINDS, ON_BASE_KINDS, Lifecycle, rooted  # noq
 from .providers import provider_compute
 from ..spec import RELEASED_MAX, RELEASED_MIN
 
+
 @dataclass(frozen=True)
 class CentralVerdict:
     """`Policy.central_verdict`: whether the lifecycle is covered, and the (rule index,
