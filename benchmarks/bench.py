@@ -95,7 +95,7 @@ def section_rates(config: dict) -> dict:
         print(f"   {pid:<20} {n:>7,} evaluations  {per_second:>9,.0f} evaluations/s")
     print(f"1c. The same {lifecycles} x {draws} with the draws as columns, as the search's sensitivity pass runs them "
           "(one numpy capability pass per lifecycle; the verdict once, then under every draw for the rules whose "
-          "verdict read capability; every draw judged)")
+          "verdict read the coefficient table; every draw judged)")
     columns = {}
     for pid, captured in mixes.items():
         n, per_second = rates.column_rate(load_policy(pid), captured.lifecycles[:lifecycles], draws)

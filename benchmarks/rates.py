@@ -130,8 +130,8 @@ def column_rate(policy: Any, lifecycles: Sequence[Lifecycle], draws: int, repeat
     `sensitivity_rate`, the way the search's sensitivity pass evaluates them
     (loopholes.sensitivity.Analyser): capability under every draw in one pass with the
     draws as columns (`Coefficients.columns`, `loopholes.capability_columns`), and the
-    verdict once, then under every drawn table for the rules whose verdict read
-    capability (`Policy.central_verdict`), after the numbers such a verdict reads are
+    verdict once, then under every drawn table for the rules whose verdict read the
+    coefficient table (`Policy.central_verdict`), after the numbers such a verdict reads are
     computed for every table in one pass (`frontier.prepare_draws`, the EU capability
     limb). Every draw gets its verdict (the sensitivity pass skips the draws whose
     leakage could not count; this does not)."""

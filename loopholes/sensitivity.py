@@ -116,9 +116,11 @@ class Sensitivity:
 
 class Analyser:
     """Evaluates findings of one search on shared draws. Capability under every draw comes
-    from one pass over the lifecycle with the draws as columns (`Coefficients.columns`),
-    bit for bit what the draws evaluated one by one give; target capabilities are cached
-    since every finding of a domain shares its target."""
+    from one pass over the lifecycle with the draws as columns (`Coefficients.columns`,
+    `capability_columns`), bit for bit what the draws evaluated one by one give; target
+    capabilities are cached since every finding of a domain shares its target. Under each
+    draw only the rules whose verdict read the coefficient table are judged again
+    (`Policy.central_verdict`)."""
 
     def __init__(self, policy: Any, material: float, seed: int, draws: int = DRAWS):
         table = policy.coefficients or load_coefficients()  # the policy object itself stays as given
