@@ -510,7 +510,7 @@ def _compose(step: Step, members: list[_Model], co: Coefficients, cap) -> _Model
     ensemble samples several answers: its gain is of the "sampling" kind, so it does
     not multiply with best-of-n or self-consistency on top."""
     finals = [m.final(cap) for m in members]
-    best_index = _strongest(finals, co)
+    best_index = _strongest(finals)
     best = members[best_index]
     pooling = co.band["moe_assembly_pooling"] if step.kind == "moe_assemble" else None
 
@@ -542,7 +542,7 @@ class MixedColumns(Exception):
     columns cannot share one model state, so each table is evaluated on its own."""
 
 
-def _strongest(finals: list, co: Coefficients) -> int:
+def _strongest(finals: list) -> int:
     """The member with the largest central general capability (the first on ties)."""
     return max(range(len(finals)), key=lambda i: finals[i][1][0])
 

@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from .capability import (CURATED_DATA_STANDARD_SINCE, DAYS_PER_MONTH, DOMAINS, SAMPLING, Capability, Coefficients,
-                         MixedColumns, _loss_matched_ratio, retention_name)
+                         MixedColumns, _loss_matched_ratio, effective_compute, retention_name)
 from .lifecycle import Lifecycle, Step
 
 Pair = tuple  # (general, bio): two arrays with one element per table
@@ -78,6 +78,16 @@ def effective_compute_columns(lc: Lifecycle, reference_date: dt.date, co: Coeffi
     Raises MixedColumns when the tables disagree on a composition's strongest member."""
     general, bio = _walk(lc, reference_date, co)[lc.deploy]
     return Capability({DOMAINS[0]: tuple(general.tolist()), DOMAINS[1]: tuple(bio.tolist())})
+
+
+def each_table(lc: Lifecycle, reference_date: dt.date, tables, columns: Coefficients, domain: str) -> list[float]:
+    """Capability in `domain` under each of `tables` (`columns` = Coefficients.columns of
+    them): one column pass, or one walk per table where the tables disagree on a
+    composition's strongest member."""
+    try:
+        return list(effective_compute_columns(lc, reference_date, columns)[domain])
+    except MixedColumns:
+        return [effective_compute(lc, reference_date, t)[domain][1] for t in tables]
 
 
 def general_by_step(lc: Lifecycle, reference_date: dt.date, co: Coefficients) -> dict[str, tuple[float, ...]]:

@@ -42,8 +42,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from .capability import Capability, Coefficients, MixedColumns, effective_compute, load_coefficients
-from .capability_columns import effective_compute_columns
+from .capability import Capability, Coefficients, effective_compute, load_coefficients
+from .capability_columns import each_table
 from .collector import relaxing
 from .errors import UsageError
 from .lifecycle import TRAINING_KINDS, Lifecycle, make_step
@@ -738,10 +738,7 @@ class _Sensitivity:
 
     def _columns(self, lc: Lifecycle, which: str, domain: str) -> list[float]:
         tables, columns = self.sets[which]
-        try:
-            return list(effective_compute_columns(lc, self.policy.reference_date, columns)[domain])
-        except MixedColumns:
-            return [effective_compute(lc, self.policy.reference_date, t)[domain][1] for t in tables]
+        return each_table(lc, self.policy.reference_date, tables, columns, domain)
 
     def _overs(self, lc: Lifecycle, which: str, domain: str) -> list[float]:
         """`_over` under each table of a column set."""

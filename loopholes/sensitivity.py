@@ -27,8 +27,8 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from .capability import Coefficient, Coefficients, MixedColumns, effective_compute, load_coefficients
-from .capability_columns import effective_compute_columns
+from .capability import Coefficient, Coefficients, load_coefficients
+from .capability_columns import each_table
 from .rules.frontier import prepare_draws
 
 DRAWS = 300
@@ -144,10 +144,7 @@ class Analyser:
     def _central(self, lc: Any, which: str, domain: str) -> list[float]:
         """Central capability in `domain` under each table of a column set."""
         tables, columns = self._columns[which]
-        try:
-            return list(effective_compute_columns(lc, self.policy.reference_date, columns)[domain])
-        except MixedColumns:  # the tables disagree on a composition's strongest member
-            return [effective_compute(lc, self.policy.reference_date, t)[domain][CENTRAL] for t in tables]
+        return each_table(lc, self.policy.reference_date, tables, columns, domain)
 
     def _leakages(self, lc: Any, target: Any, domain: str, which: str) -> list[float]:
         key = (which, id(target), domain)
