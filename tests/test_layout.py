@@ -1,10 +1,15 @@
 """The package layout shows the flow (issue 13 item 6): no module imports a module that
 imports it back, and data flows one way: the engine never imports the stages after it
-(reporting, the command line)."""
+(reporting, the command line). And what the package imports, pyproject.toml declares: a
+module-level import of a library only an extra brings would break `pip install loopholes`."""
 
 from __future__ import annotations
 
 import ast
+import importlib.metadata
+import re
+import sys
+import tomllib
 from pathlib import Path
 
 import networkx as nx
@@ -61,3 +66,53 @@ def test_rules_do_not_import_the_search():
     graph = import_graph()
     rules = {n for n in graph if n.startswith("loopholes.rules")}
     assert not [(a, b) for a, b in graph.edges if a in rules and b in ("loopholes.search", "loopholes.sanity")]
+
+
+def _declared(requirements: list[str]) -> set[str]:
+    """Distribution names a list of requirements installs by name: `dask[distributed]`
+    names dask and the distributed package its extra brings."""
+    names = set()
+    for requirement in requirements:
+        match = re.match(r"\s*([A-Za-z0-9_.-]+)\s*(?:\[([^\]]*)\])?", requirement)
+        name = match.group(1)
+        if name.lower() == "loopholes":
+            continue  # the project's own extras, listed on their own
+        names.add(name)
+        names.update(extra.strip() for extra in (match.group(2) or "").split(",") if extra.strip())
+    return {re.sub(r"[-_.]+", "-", n).lower() for n in names}
+
+
+def third_party_imports() -> dict[str, set[tuple[str, bool]]]:
+    """Every library the package imports: top-level import name -> {(file, at module level)}."""
+    found: dict[str, set[tuple[str, bool]]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        top = {id(node) for node in tree.body}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                modules = [node.module]
+            else:
+                continue
+            for module in modules:
+                root = module.split(".")[0]
+                if root != "loopholes" and root not in sys.stdlib_module_names:
+                    found.setdefault(root, set()).add((str(path.relative_to(PACKAGE.parent)), id(node) in top))
+    return found
+
+
+def test_every_library_the_package_imports_is_declared_and_module_level_ones_are_core():
+    project = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    core = _declared(project["dependencies"])
+    extras = _declared([r for group in project["optional-dependencies"].values() for r in group])
+    distributions = importlib.metadata.packages_distributions()
+    undeclared, not_core = [], []
+    for root, places in sorted(third_party_imports().items()):
+        names = {re.sub(r"[-_.]+", "-", d).lower() for d in distributions.get(root, [root])}
+        if not names & (core | extras):
+            undeclared.append((root, sorted(places)))
+        elif not names & core:
+            not_core += [(root, file) for file, module_level in sorted(places) if module_level]
+    assert undeclared == [], "imported but in no dependency list of pyproject.toml"
+    assert not_core == [], "imported at module level, so every install needs it, but only an extra brings it"
