@@ -16,6 +16,11 @@
 
 `--quick` runs a subset (named in the output) in about three minutes on a quiet 2-core
 machine, plus one for the sweep at a smaller budget; without it, everything. Same seed, same counts; only times vary.
+
+Section 3 in full is long (a targeted Hypothesis run costs about 7 ms an evaluation here,
+and deciding a cell takes 10x the search's count), so it can be run in parts: `--cells`
+and `--seeds` choose the runs, `--cap 0` lifts the cap on Hypothesis' budget so every cell
+run is decided, and `--jobs 2` spreads the (cell, seed) runs over two processes.
 """
 
 from __future__ import annotations
@@ -129,6 +134,11 @@ def section_wall(config: dict) -> dict:
 
 # -- 3 ------------------------------------------------------------------------------------------
 
+def _progress(policy_id, domain, seed, ours, plain, targeted) -> None:
+    print(f"   ... {policy_id}/{domain} seed {seed}: search best at {ours.best}, Hypothesis budget {plain.budget:,}: "
+          f"plain reached {plain.reached}, target() reached {targeted.reached}", file=sys.stderr, flush=True)
+
+
 def section_race(config: dict) -> dict:
     cells = config["cells"] or all_cells()
     seeds, factor, cap = config["seeds"], config["factor"], config["cap"]
@@ -136,8 +146,8 @@ def section_race(config: dict) -> dict:
           "drawing from loopholes.testing.lifecycles")
     print(f"   {len(cells)} cell(s), seeds {', '.join(map(str, seeds))}; Hypothesis: up to {race.MAX_STEPS} steps, a "
           "reading drawn each, within the search's dates and compute ceiling; plain, or with target() on the leakage")
-    print(f"   of uncovered ones; its budget per run: {factor:g}x the search's evaluations to its best leakage, at most "
-          f"{cap:,} evaluations")
+    print(f"   of uncovered ones; its budget per run: {factor:g}x the search's evaluations to its best leakage, "
+          + ("no cap" if cap is None else f"at most {cap:,} evaluations") + "; a run ends early once both events happened")
     print("   unit, both sides: 1 per verdict + 1 per capability of one lifecycle (capability only when uncovered);")
     print(f"   best = within {race.BEST_TOLERANCE:.0%} of the search's best leakage in the cell; search counts are its "
           f"counter at the smallest budget that reports the event (bisection to {race.BUDGET_PRECISION:.0%});")
@@ -147,7 +157,7 @@ def section_race(config: dict) -> dict:
           f"{check['search_metered']:,} verdict+capability calls metered (the rest: target, sanity check, "
           f"re-checks of {check['search_findings']} findings); Hypothesis {check['hypothesis_counter']:,} vs "
           f"{check['hypothesis_metered']:,} metered (the rest: the target's capability)")
-    reports = race.race(cells, seeds, factor, cap)
+    reports = race.race(cells, seeds, factor, cap, progress=_progress, jobs=config.get("jobs", 1))
     first_ratios, best_ratios, target_first = [], [], []
     header = (f"   {'cell':<26} {'leak':>7} | {'search first':>16} {'search best':>20} | {'plain first':>20} "
               f"{'plain best':>20} | {'target first':>20} {'target best':>20}")
@@ -235,8 +245,27 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a subset, about four minutes on a quiet 2-core machine")
     parser.add_argument("--sections", default="1234", help="which sections to run, e.g. 13 (default: 1234)")
+    parser.add_argument("--cells", help="section 3: which (rule/domain) cells, comma-separated, e.g. "
+                        "ca-sb53/general,ny-raise/general (default: the mode's)")
+    parser.add_argument("--seeds", help="section 3: which seeds, comma-separated (default: 0,1,2)")
+    parser.add_argument("--cap", type=int, help="section 3: most evaluations a Hypothesis run gets; 0 for no cap, so "
+                        "a run gets the full factor x the search's count and every cell is decided (default: the mode's)")
+    parser.add_argument("--jobs", type=int, default=1, help="section 3: worker processes for the (cell, seed) runs; "
+                        "counts are the same for any number, only the wall time changes (default: 1)")
     args = parser.parse_args(argv)
-    config = QUICK if args.quick else FULL
+    config = dict(QUICK if args.quick else FULL, jobs=max(1, args.jobs))
+    if args.cells:
+        known = set(all_cells())
+        chosen = [tuple(cell.strip().split("/", 1)) for cell in args.cells.split(",") if cell.strip()]
+        unknown = [cell for cell in chosen if cell not in known]
+        if unknown:
+            parser.error(f"unknown cell(s) {', '.join('/'.join(c) for c in unknown)}; known: "
+                         + ", ".join("/".join(c) for c in sorted(known)))
+        config["cells"] = chosen
+    if args.seeds:
+        config["seeds"] = [int(seed) for seed in args.seeds.split(",")]
+    if args.cap is not None:
+        config["cap"] = None if args.cap == 0 else args.cap
     print(__doc__.splitlines()[0].split(". Run:")[0])
     for line in machine.describe():
         print(line)

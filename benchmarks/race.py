@@ -29,9 +29,11 @@ no-gaming baseline (marked *), which Hypothesis may hit too.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import functools
 import math
+import multiprocessing
 import statistics
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
@@ -159,7 +161,13 @@ class HypothesisCell:
     reached: int | None = None
     """Evaluations when a lifecycle first reached the search's best leakage (within tolerance)."""
     best: float = 0.0
-    """The largest leakage of an uncovered lifecycle it drew."""
+    """The largest leakage of an uncovered lifecycle it drew (up to the run's end: the
+    budget, or both events, after which nothing more is measured)."""
+
+    @property
+    def done(self) -> bool:
+        """Both events happened: further draws cannot change either count."""
+        return self.first is not None and self.reached is not None
 
 
 class _Spent(Exception):
@@ -182,7 +190,8 @@ def hypothesis_cell(policy_id: str, domain: str, seed: int, budget: int, targete
     """Hypothesis draws lifecycles from `loopholes.testing.lifecycles` (up to MAX_STEPS steps,
     released between the rule's reference date and the latest date the search allows, no
     run above the search's ceiling) and a reading each, until `budget` evaluations are
-    spent; with `targeted` it also runs its target phase, climbing on the leakage of
+    spent or both events (a first evading lifecycle, the aim) have happened; with
+    `targeted` it also runs its target phase, climbing on the leakage of
     uncovered lifecycles (`hypothesis.target`)."""
     policy = load_policy(policy_id)
     goal = honest_target(policy, domain).bands[1]
@@ -198,7 +207,7 @@ def hypothesis_cell(policy_id: str, domain: str, seed: int, budget: int, targete
               suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
     @given(generated, st.sampled_from(policy.readings))
     def draw(lc, reading):
-        if cell.evaluations >= budget:
+        if cell.evaluations >= budget or cell.done:
             raise _Spent
         cell.examples += 1
         leakage = judge(policy, lc, reading, domain, goal, cell)
@@ -343,31 +352,50 @@ class CellReport:
     targeted: list[HypothesisCell] = field(default_factory=list)
 
 
-def hypothesis_budget(ours: SearchCell, factor: float, cap: int, floor: int = 1000) -> int:
+def hypothesis_budget(ours: SearchCell, factor: float, cap: int | None, floor: int = 1000) -> int:
     """Evaluations Hypothesis gets in a cell: `factor` times what the search needed for its
     best leakage (so never reaching it shows a ratio of at least `factor`), within
-    [floor, cap]."""
-    return int(min(cap, max(floor, factor * (ours.best or ours.total))))
+    [floor, cap] (no cap: None)."""
+    budget = int(max(floor, factor * (ours.best or ours.total)))
+    return budget if cap is None else min(cap, budget)
 
 
-def race(cells: Sequence[tuple[str, str]], seeds: Sequence[int], factor: float, cap: int,
-         progress=None) -> list[CellReport]:
-    """Every cell over every seed: the search, then Hypothesis plain and with target(),
-    aiming at the search's best leakage of the same seed."""
-    out = []
-    for policy_id, domain in cells:
-        report = CellReport(policy_id, domain)
-        for seed in seeds:
-            ours = search_cell(policy_id, domain, seed)
-            aim = ours.leakage * (1 - BEST_TOLERANCE) if ours.first is not None else math.inf
+def race_seed(policy_id: str, domain: str, seed: int, factor: float,
+              cap: int | None) -> tuple[SearchCell, HypothesisCell, HypothesisCell]:
+    """One cell under one seed: the search, then Hypothesis plain and with target(), aiming
+    at the search's best leakage of the same seed."""
+    ours = search_cell(policy_id, domain, seed)
+    aim = ours.leakage * (1 - BEST_TOLERANCE) if ours.first is not None else math.inf
+    budget = hypothesis_budget(ours, factor, cap)
+    return (ours, hypothesis_cell(policy_id, domain, seed, budget, False, aim),
+            hypothesis_cell(policy_id, domain, seed, budget, True, aim))
+
+
+def _race_unit(unit: tuple[str, str, int, float, int | None]):
+    return race_seed(*unit)
+
+
+def race(cells: Sequence[tuple[str, str]], seeds: Sequence[int], factor: float, cap: int | None,
+         progress=None, jobs: int = 1) -> list[CellReport]:
+    """Every cell over every seed (`race_seed`), in `jobs` worker processes when more than
+    one; the counts do not depend on how the runs are spread, only the wall time does."""
+    units = [(policy_id, domain, seed, factor, cap) for policy_id, domain in cells for seed in seeds]
+    reports = {cell: CellReport(*cell) for cell in cells}
+    with contextlib.ExitStack() as stack:
+        if jobs > 1:
+            pool = stack.enter_context(concurrent.futures.ProcessPoolExecutor(
+                jobs, mp_context=multiprocessing.get_context("spawn")))
+            results = pool.map(_race_unit, units)
+        else:
+            results = map(_race_unit, units)
+        for (policy_id, domain, seed, _, _), (ours, plain, targeted) in zip(units, results):
+            report = reports[(policy_id, domain)]
             report.search.append(ours)
-            budget = hypothesis_budget(ours, factor, cap)
-            report.plain.append(hypothesis_cell(policy_id, domain, seed, budget, False, aim))
-            report.targeted.append(hypothesis_cell(policy_id, domain, seed, budget, True, aim))
+            report.plain.append(plain)
+            report.targeted.append(targeted)
             if progress:
-                progress(policy_id, domain, seed)
-        out.append(report)
-    return out
+                progress(policy_id, domain, seed, ours, plain, targeted)
+    return list(reports.values())
 
 
 def counts(cells: Sequence[Any], attribute: str) -> list[Count]:

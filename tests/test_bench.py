@@ -82,6 +82,61 @@ def test_a_count_never_reached_is_a_lower_bound():
     assert str(race.ratio([race.Count(1000, censored=True)], [race.Count(100)])) == "≥10.0x"
 
 
+
+def test_a_hypothesis_run_ends_once_both_events_happened_and_not_before(monkeypatch):
+    """A run stops when the first evading lifecycle and the aim have both been seen (no
+    later draw can change either count); until then it spends its whole budget."""
+    calls = []
+
+    def judged(policy, lc, reading, domain, goal, cell):
+        calls.append(1)
+        cell.evaluations += 1
+        return {3: 1.5, 7: 4.0}.get(len(calls), 0.0)  # evades at the 3rd, reaches the aim at the 7th
+
+    monkeypatch.setattr(race, "judge", judged)
+    cell = race.hypothesis_cell(RULE, "general", seed=0, budget=50, targeted=False, aim=3.0)
+    assert (cell.first, cell.reached, cell.evaluations, cell.best) == (3, 7, 7, 4.0)
+    calls.clear()
+    never = race.hypothesis_cell(RULE, "general", seed=0, budget=50, targeted=False, aim=10.0)
+    assert never.first == 3 and never.reached is None and never.evaluations == 50
+
+
+def test_the_race_groups_every_seed_under_its_cell_in_order(monkeypatch):
+    runs = []
+
+    def fake(policy_id, domain, seed, factor, cap):
+        runs.append((policy_id, domain, seed))
+        ours = race.SearchCell(first=seed + 1, best=10 * (seed + 1), leakage=2.0, total=100)
+        budget = race.hypothesis_budget(ours, factor, cap)
+        return ours, race.HypothesisCell(budget=budget), race.HypothesisCell(budget=budget, best=float(seed))
+
+    monkeypatch.setattr(race, "race_seed", fake)
+    seen = []
+    cells = [("ca-sb53", "general"), ("us-eo-14110", "bio")]
+    reports = race.race(cells, [2, 0], factor=10, cap=None, progress=lambda *args: seen.append(args[:3]))
+    assert runs == seen == [("ca-sb53", "general", 2), ("ca-sb53", "general", 0),
+                            ("us-eo-14110", "bio", 2), ("us-eo-14110", "bio", 0)]
+    assert [(r.policy, r.domain) for r in reports] == cells
+    assert [c.first for c in reports[0].search] == [3, 1] and [c.best for c in reports[1].targeted] == [2.0, 0.0]
+    assert [c.budget for c in reports[0].plain] == [1000, 1000]  # the floor; no cap
+
+
+def test_the_hypothesis_budget_is_the_factor_times_the_search_within_floor_and_cap():
+    ours = race.SearchCell(first=10, best=6461, leakage=3.0, total=20_000)
+    assert race.hypothesis_budget(ours, 10, None) == 64_610  # no cap: every cell can be decided
+    assert race.hypothesis_budget(ours, 10, 50_000) == 50_000
+    assert race.hypothesis_budget(race.SearchCell(1, 20, 3.0, 40), 10, None) == 1000
+
+
+def test_the_benchmark_refuses_an_unknown_cell_and_names_the_known_ones(capsys):
+    from benchmarks import bench
+
+    with pytest.raises(SystemExit) as stop:
+        bench.main(["--sections", "3", "--cells", "ca-sb53/general,nowhere/general"])
+    assert stop.value.code == 2
+    error = capsys.readouterr().err
+    assert "unknown cell(s) nowhere/general" in error and "us-eo-14110/bio" in error
+
 # -- 4: the sweep -------------------------------------------------------------------------------
 
 def test_the_sweep_holds_over_200_distinct_candidate_rules_that_load():
