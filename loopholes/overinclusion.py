@@ -485,7 +485,7 @@ class _Engine:
 
         def trace(v):
             lc = self._set(plan, v)
-            clauses = self.policy.evaluate_rules(lc, reading)
+            clauses = self.policy.evaluate_rules(lc, reading, notes=False)  # numbers only, no text
             return any(c.triggered and c.tier in tiers for c in clauses), clauses
 
         covered_low, at_low = trace(low)

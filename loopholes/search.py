@@ -715,7 +715,7 @@ class _Engine:
     def _clauses(self, plan: Plan, name: str, value: float, reading: Reading):
         setattr(plan, name, value)
         self.budget.spend()
-        return self.policy.evaluate_rules(build(plan), reading)
+        return self.policy.evaluate_rules(build(plan), reading, notes=False)
 
     def _covered(self, plan: Plan, name: str, value: float, reading: Reading) -> bool:
         setattr(plan, name, value)

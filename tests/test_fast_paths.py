@@ -7,7 +7,9 @@
   (`rooted`, `frontier.the_model`): every view's capability must be a fresh walk's;
 - the search memoises capability by step identity (`_Engine._capability`);
 - `accounting.total`, `accounting.domain_share` and `Lifecycle.model_inputs` /
-  `data_inputs` are plain loops now: the same numbers as the comprehensions they replace.
+  `data_inputs` are plain loops now: the same numbers as the comprehensions they replace;
+- the search's probes skip a rule's `Note` (its text cannot change a verdict): the trace
+  without notes is the trace with them, text aside, and coverage never reads the text.
 """
 
 from __future__ import annotations
@@ -202,3 +204,48 @@ def test_plan_key_is_the_generator_it_replaced(plan, knob):
     expected = tuple(tuple(sorted(value.items())) if isinstance(value, dict) else value
                      for name, value in ((f, getattr(plan, f)) for f in _PLAN_FIELDS) if name != knob)
     assert _plan_key(plan, knob) == expected
+
+
+# -- notes: text the probes skip -----------------------------------------------------------
+
+NOTED_RULES = ("dynamic-percentile", "risk-index")
+"""The bundled rules whose line comes with a `Note` (where the computed line came from)."""
+
+
+@pytest.mark.parametrize("pid", NOTED_RULES)
+@FAST
+@given(lc=lifecycles(max_steps=5), index=st.integers(0, 10))
+def test_a_trace_without_notes_is_the_trace_with_them_text_aside(pid, lc, index):
+    from loopholes.rules.framework import Note
+
+    policy = load_policy(pid)
+    assert any(type(rule.condition) is Note for rule in policy.rules)
+    reading = policy.readings[index % len(policy.readings)]
+    full = policy.evaluate_rules(lc, reading)
+    bare = policy.evaluate_rules(lc, reading, notes=False)
+    assert [dataclasses.replace(c, note="") for c in full] == list(bare)
+    noted = [c for c, rule in zip(full, policy.rules) if type(rule.condition) is Note]
+    assert all(c.note for c in noted)  # the text is there when a trace is asked for
+    assert policy.is_covered(lc, reading) == any(c.triggered and c.tier in policy.covered_tiers for c in full)
+
+
+def test_coverage_and_bare_traces_never_read_a_notes_text_and_full_traces_do():
+    from loopholes.errors import PolicyError
+    from loopholes.rules.framework import Note, Rule
+
+    calls = []
+
+    def text(ctx):
+        calls.append(ctx)
+        raise RuntimeError("the note's text was read")
+
+    policy = load_policy("us-eo-14110")
+    rule = dataclasses.replace(policy.rules[0], threshold=1, condition=Note(text))
+    draft = policy.replace(rules=(rule,) + tuple(policy.rules[1:]))
+    lc = build(plan_module.honest_plan("general", policy.reference_date, 1e24))
+    reading = draft.readings[0]
+    assert draft.is_covered(lc, reading)  # past a line of 1 operation, the note unread
+    assert draft.evaluate_rules(lc, reading, notes=False)[0].triggered and calls == []
+    with pytest.raises(PolicyError, match="text"):  # a trace reads it, and a failure names the function
+        draft.evaluate_rules(lc, reading)
+    assert isinstance(rule, Rule) and len(calls) == 1

@@ -20,6 +20,7 @@ A reading can override the policy's choice with the option `duty`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import numbers
 import traceback
@@ -151,6 +152,20 @@ Measure = Callable[[Context], float]
 Condition = Callable[[Context], "tuple[bool, str]"]
 
 
+class Note:
+    """A condition that always holds and only explains: `Note(fn)` with `fn(ctx)` giving
+    the text a trace shows (where a computed line came from, who the provider is). The
+    verdict never depends on it, so the search's probes, which read coverage and the
+    numbers but no text, skip it (`Rule.triggers`, `Policy.evaluate_rules(notes=False)`)."""
+
+    def __init__(self, explain: Callable[[Context], str]):
+        self.explain = explain
+        functools.update_wrapper(self, explain)  # errors name the drafter's function, not this wrapper
+
+    def __call__(self, ctx: Context) -> "tuple[bool, str]":
+        return True, self.explain(ctx)
+
+
 @dataclass(frozen=True)
 class Rule:
     """One test of a rule: `measure(ctx)` compared with `threshold` by `comparator`
@@ -197,15 +212,17 @@ class Rule:
         """Whether the rule fires, without building its trace (the search's hot path)."""
         if not COMPARATORS[self.comparator](self.measured(ctx), self.threshold_for(ctx)):
             return False
-        return self.condition is None or _held(self, ctx)[0]
+        return self.condition is None or type(self.condition) is Note or _held(self, ctx)[0]
 
-    def evaluate(self, ctx: Context) -> "ClauseResult":
+    def evaluate(self, ctx: Context, notes: bool = True) -> "ClauseResult":
+        """The clause's result with its trace; `notes=False` leaves out the text of a
+        `Note` (it cannot change the result), as the search's probes do."""
         measured = self.measured(ctx)
         threshold = self.threshold_for(ctx)
         passes_line = COMPARATORS[self.comparator](measured, threshold)
         note = ""
         condition_holds = True
-        if self.condition is not None:
+        if self.condition is not None and (notes or type(self.condition) is not Note):
             condition_holds, note = _held(self, ctx)
         return ClauseResult(self.id, self.clause, self.measures, measured, threshold, self.comparator,
                             passes_line and condition_holds, self.tier, note, self.unit,
@@ -438,12 +455,13 @@ class Policy:
                        contexts[0].capability(), accounting.lineage_compute(lifecycle, Counting(estimate="executed")),
                        lifecycle, obligations if len(contexts) > 1 else ())
 
-    def evaluate_rules(self, lifecycle: Lifecycle, reading: Reading) -> tuple[ClauseResult, ...]:
+    def evaluate_rules(self, lifecycle: Lifecycle, reading: Reading, notes: bool = True) -> tuple[ClauseResult, ...]:
         """The trace without capability: what the search reads to place its knobs. Under a
         developer-level duty each rule shows its binding model (the one nearest to, or
-        furthest past, the line), so the trace stays linear in the search's knobs."""
+        furthest past, the line), so the trace stays linear in the search's knobs. The
+        search, which reads no text, passes `notes=False` (see `Note`)."""
         contexts = self._contexts(lifecycle, reading)
-        return binding([tuple(rule.evaluate(ctx) for rule in self.rules) for ctx in contexts])
+        return binding([tuple(rule.evaluate(ctx, notes) for rule in self.rules) for ctx in contexts])
 
     def is_covered(self, lifecycle: Lifecycle, reading: Reading) -> bool:
         """Fast path for the search: coverage only, no trace. Rule by rule across the judged
@@ -919,6 +937,7 @@ __all__ = [
     "DUTIES",
     "KnownLoophole",
     "Measure",
+    "Note",
     "Obligation",
     "Parameter",
     "Policy",

@@ -25,7 +25,7 @@ from .. import accounting
 from ..lifecycle import TRAINING_KINDS, Step
 from ..population import (CLASS_ORDER, MEMBER_OPTION, REFERENCE_CLASSES, Population, load_population, months_before,
                           reference_class)
-from .framework import Context, scope_steps
+from .framework import Context, Note, scope_steps
 
 PARAMETERS = ("percentile", "window_months", "specialised_share")
 CLASS_PARAMETERS = ("population_classes", "artifact_classes")
@@ -166,9 +166,13 @@ def percentile_line(ctx: Context) -> float:
     return window_cut(ctx).line
 
 
-def percentile_note(ctx: Context) -> tuple[bool, str]:
-    """Where the line came from: class, window, places (a Rule's always-true condition)."""
+def _where_the_line_came_from(ctx: Context) -> str:
+    """Where the line came from: class, window, places."""
     c = window_cut(ctx)
     who = "all classes" if c.cls is None else f"class {c.cls}"
-    return True, (f"{who}: {c.peers} peers released {c.first.isoformat()}..{c.end.isoformat()}; "
-                  f"top {ctx.parameter('percentile'):.0%} = {c.places} of {c.peers + joins_population(ctx, bool(ctx.option('include_imputed', False)))}")
+    return (f"{who}: {c.peers} peers released {c.first.isoformat()}..{c.end.isoformat()}; "
+            f"top {ctx.parameter('percentile'):.0%} = {c.places} of {c.peers + joins_population(ctx, bool(ctx.option('include_imputed', False)))}")
+
+
+percentile_note = Note(_where_the_line_came_from)
+"""A percentile rule's condition: always holds, and its trace says where the line came from."""

@@ -31,7 +31,7 @@ from typing import Any, Mapping
 
 from loopholes.probes import coverage_line, member_reading, probe, record_lifecycle
 from loopholes.lifecycle import COMPOSITE_KINDS, ON_BASE_KINDS, TRAINING_KINDS, Lifecycle, Step
-from loopholes.rules.framework import Context, KnownLoophole, Parameter, Policy, Reading, Rule, training_compute
+from loopholes.rules.framework import Context, KnownLoophole, Note, Parameter, Policy, Reading, Rule, training_compute
 from loopholes.rules.bundled.dynamic_percentile import (
     ARTIFACT_CLASSES, ESSAY, PERCENTILE, POPULATION_CLASSES, PRIMER, PROPOSAL_DATES, PROPOSAL_SOURCE, REFERENCE_DATE,
     SPECIALISED_SHARE, WINDOW_MONTHS,
@@ -219,15 +219,19 @@ def _line(ctx: Context) -> float:
     return window_cut(ctx).line
 
 
-def _note(ctx: Context) -> tuple[bool, str]:
+def _note(ctx: Context) -> str:
+    """The index's terms and the cut it faces (the rule's trace note)."""
     c = window_cut(ctx)
     values, terms_, weights = measures(ctx), logs(ctx), ctx.parameter("weights")
     parts = [f"{weights.get(name, 0.0):g}x{terms_[name]:.2f} {label}{'*' if values[name][1] else ''}"
              for name, label in _LABELS]
     who = "all classes" if c.cls is None else f"class {c.cls}"
     joined = c.peers + joins_population(ctx, bool(ctx.option("include_imputed", False)))
-    return True, (f"index = {' + '.join(parts)} (* imputed); {who}: {c.peers} peers released "
-                  f"{c.first.isoformat()}..{c.end.isoformat()}; top {ctx.parameter('percentile'):.0%} = {c.places} of {joined}")
+    return (f"index = {' + '.join(parts)} (* imputed); {who}: {c.peers} peers released "
+            f"{c.first.isoformat()}..{c.end.isoformat()}; top {ctx.parameter('percentile'):.0%} = {c.places} of {joined}")
+
+
+_NOTE = Note(_note)
 
 
 # -- the policy ------------------------------------------------------------------------
@@ -275,7 +279,7 @@ def _rule(nominal: float) -> Rule:
         "top-p % line of the artifact's reference class, trailing 12 months",
         nominal,
         ">=",  # ties share a rank, as in dynamic_percentile: at most k-1 peers above means in the top k
-        TIER, index_value, _note, unit="index points", line=_line)
+        TIER, index_value, _NOTE, unit="index points", line=_line)
 
 
 _DRAFT = Policy(
