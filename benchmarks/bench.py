@@ -139,6 +139,13 @@ def _progress(policy_id, domain, seed, ours, plain, targeted) -> None:
           f"plain reached {plain.reached}, target() reached {targeted.reached}", file=sys.stderr, flush=True)
 
 
+def _best_text(cells) -> str:
+    """The largest leakage Hypothesis drew over the seeds; '≥' when a run that stopped once
+    its counts were settled is among them (it could have drawn more with its whole budget)."""
+    top = max(cells, key=lambda c: c.best)
+    return ("≥" if any(c.stopped_early for c in cells) else "") + f"{top.best:.3g}"
+
+
 def section_race(config: dict) -> dict:
     cells = config["cells"] or all_cells()
     seeds, factor, cap = config["seeds"], config["factor"], config["cap"]
@@ -147,11 +154,13 @@ def section_race(config: dict) -> dict:
     print(f"   {len(cells)} cell(s), seeds {', '.join(map(str, seeds))}; Hypothesis: up to {race.MAX_STEPS} steps, a "
           "reading drawn each, within the search's dates and compute ceiling; plain, or with target() on the leakage")
     print(f"   of uncovered ones; its budget per run: {factor:g}x the search's evaluations to its best leakage, "
-          + ("no cap" if cap is None else f"at most {cap:,} evaluations") + "; a run ends early once both events happened")
+          + ("no cap" if cap is None else f"at most {cap:,} evaluations") + "; a run ends once its counts are settled (both events; the first alone when the search had "
+          "no best to reach)")
     print("   unit, both sides: 1 per verdict + 1 per capability of one lifecycle (capability only when uncovered);")
     print(f"   best = within {race.BEST_TOLERANCE:.0%} of the search's best leakage in the cell; search counts are its "
           f"counter at the smallest budget that reports the event (bisection to {race.BUDGET_PRECISION:.0%});")
-    print("   median (min–max) over seeds; '>N': not reached in N evaluations; '≥': the median rests on such a bound")
+    print("   median (min–max) over seeds; '>N': not reached in N evaluations; '≥': the median rests on such a bound "
+          "(or, for Hypothesis' best leakage, a run stopped once its counts were settled)")
     check = race.unit_check(*cells[0], max_evals=2000, budget=200)
     print(f"   counting check ({'/'.join(cells[0])}): search counter {check['search_counter']:,} vs "
           f"{check['search_metered']:,} verdict+capability calls metered (the rest: target, sanity check, "
@@ -178,7 +187,7 @@ def section_race(config: dict) -> dict:
                 bucket.append((f"{rep.policy}/{rep.domain}", value))
         found = [c.first_found for c in rep.search if c.first_found is not None]
         print(f"   {'':<26} {'':>7}   Hypothesis budget {race.median_range([race.Count(c.budget) for c in rep.plain])}; "
-              f"its best leakage: plain {max(c.best for c in rep.plain):.3g}, target {max(c.best for c in rep.targeted):.3g}"
+              f"its best leakage: plain {_best_text(rep.plain)}, target {_best_text(rep.targeted)}"
               f"; the full search's counter when a strategy first evaded: {race.median_range([race.Count(v) for v in found])}")
     summary = {}
     for label, bucket in (("plain Hypothesis / search, evaluations to a first evading lifecycle", first_ratios),
@@ -261,9 +270,12 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             parser.error(f"unknown cell(s) {', '.join('/'.join(c) for c in unknown)}; known: "
                          + ", ".join("/".join(c) for c in sorted(known)))
-        config["cells"] = chosen
+        config["cells"] = list(dict.fromkeys(chosen))
     if args.seeds:
-        config["seeds"] = [int(seed) for seed in args.seeds.split(",")]
+        try:
+            config["seeds"] = list(dict.fromkeys(int(seed) for seed in args.seeds.split(",")))
+        except ValueError:
+            parser.error(f"--seeds takes whole numbers separated by commas, e.g. 0,1,2; got {args.seeds!r}")
     if args.cap is not None:
         config["cap"] = None if args.cap == 0 else args.cap
     print(__doc__.splitlines()[0].split(". Run:")[0])

@@ -161,13 +161,18 @@ class HypothesisCell:
     reached: int | None = None
     """Evaluations when a lifecycle first reached the search's best leakage (within tolerance)."""
     best: float = 0.0
-    """The largest leakage of an uncovered lifecycle it drew (up to the run's end: the
-    budget, or both events, after which nothing more is measured)."""
+    """The largest leakage of an uncovered lifecycle it drew before the run ended: a lower
+    bound on what it would have found with its whole budget when `stopped_early`."""
+    aim: float = math.inf
+    """The leakage it aims at (the search's best, within tolerance; inf: nothing to reach)."""
+    stopped_early: bool = False
+    """The run ended before its budget because both counts were settled (`done`)."""
 
     @property
     def done(self) -> bool:
-        """Both events happened: further draws cannot change either count."""
-        return self.first is not None and self.reached is not None
+        """Both events happened, or the first did and the aim cannot be reached (the search
+        found nothing to reach): further draws cannot change either count."""
+        return self.first is not None and (self.reached is not None or self.aim == math.inf)
 
 
 class _Spent(Exception):
@@ -190,12 +195,12 @@ def hypothesis_cell(policy_id: str, domain: str, seed: int, budget: int, targete
     """Hypothesis draws lifecycles from `loopholes.testing.lifecycles` (up to MAX_STEPS steps,
     released between the rule's reference date and the latest date the search allows, no
     run above the search's ceiling) and a reading each, until `budget` evaluations are
-    spent or both events (a first evading lifecycle, the aim) have happened; with
+    spent or both counts are settled (`HypothesisCell.done`); with
     `targeted` it also runs its target phase, climbing on the leakage of
     uncovered lifecycles (`hypothesis.target`)."""
     policy = load_policy(policy_id)
     goal = honest_target(policy, domain).bands[1]
-    cell = HypothesisCell(budget=budget)
+    cell = HypothesisCell(budget=budget, aim=aim)
     latest = latest_release(policy)
     top_exponent = int(math.floor(math.log10(ceiling(policy, latest))))
     generated = lifecycles(max_steps=MAX_STEPS, released=(policy.reference_date, latest), max_exponent=top_exponent)
@@ -208,6 +213,7 @@ def hypothesis_cell(policy_id: str, domain: str, seed: int, budget: int, targete
     @given(generated, st.sampled_from(policy.readings))
     def draw(lc, reading):
         if cell.evaluations >= budget or cell.done:
+            cell.stopped_early = cell.stopped_early or cell.evaluations < budget
             raise _Spent
         cell.examples += 1
         leakage = judge(policy, lc, reading, domain, goal, cell)

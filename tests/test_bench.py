@@ -95,10 +95,13 @@ def test_a_hypothesis_run_ends_once_both_events_happened_and_not_before(monkeypa
 
     monkeypatch.setattr(race, "judge", judged)
     cell = race.hypothesis_cell(RULE, "general", seed=0, budget=50, targeted=False, aim=3.0)
-    assert (cell.first, cell.reached, cell.evaluations, cell.best) == (3, 7, 7, 4.0)
+    assert (cell.first, cell.reached, cell.evaluations, cell.best, cell.stopped_early) == (3, 7, 7, 4.0, True)
     calls.clear()
     never = race.hypothesis_cell(RULE, "general", seed=0, budget=50, targeted=False, aim=10.0)
-    assert never.first == 3 and never.reached is None and never.evaluations == 50
+    assert never.first == 3 and never.reached is None and never.evaluations == 50 and not never.stopped_early
+    calls.clear()
+    nothing_to_reach = race.hypothesis_cell(RULE, "general", seed=0, budget=50, targeted=False)  # aim: inf
+    assert (nothing_to_reach.first, nothing_to_reach.evaluations, nothing_to_reach.stopped_early) == (3, 3, True)
 
 
 def test_the_race_groups_every_seed_under_its_cell_in_order(monkeypatch):
@@ -136,6 +139,16 @@ def test_the_benchmark_refuses_an_unknown_cell_and_names_the_known_ones(capsys):
     assert stop.value.code == 2
     error = capsys.readouterr().err
     assert "unknown cell(s) nowhere/general" in error and "us-eo-14110/bio" in error
+    with pytest.raises(SystemExit):
+        bench.main(["--sections", "3", "--seeds", "0,,1"])
+    assert "--seeds takes whole numbers" in capsys.readouterr().err
+
+
+def test_the_best_leakage_is_a_lower_bound_when_a_run_stopped_early():
+    from benchmarks import bench
+
+    full, stopped = race.HypothesisCell(best=2.5), race.HypothesisCell(best=4.0, stopped_early=True)
+    assert bench._best_text([full]) == "2.5" and bench._best_text([full, stopped]) == "≥4"
 
 # -- 4: the sweep -------------------------------------------------------------------------------
 

@@ -246,6 +246,42 @@ def test_coverage_and_bare_traces_never_read_a_notes_text_and_full_traces_do():
     reading = draft.readings[0]
     assert draft.is_covered(lc, reading)  # past a line of 1 operation, the note unread
     assert draft.evaluate_rules(lc, reading, notes=False)[0].triggered and calls == []
-    with pytest.raises(PolicyError, match="text"):  # a trace reads it, and a failure names the function
-        draft.evaluate_rules(lc, reading)
+    with pytest.raises(PolicyError, match=r"text\(\) at .*test_fast_paths.py:\d+ raised RuntimeError"):
+        draft.evaluate_rules(lc, reading)  # a trace reads it, and a failure names the function and line
     assert isinstance(rule, Rule) and len(calls) == 1
+
+
+def test_a_note_that_returns_anything_but_text_is_a_policy_error():
+    from loopholes.errors import PolicyError
+    from loopholes.rules.framework import Note
+
+    def judged(ctx):
+        return False, "looks like a test, but a Note cannot fail"
+
+    policy = load_policy("us-eo-14110")
+    rule = dataclasses.replace(policy.rules[0], threshold=1, condition=Note(judged))
+    draft = policy.replace(rules=(rule,) + tuple(policy.rules[1:]))
+    lc = build(plan_module.honest_plan("general", policy.reference_date, 1e24))
+    with pytest.raises(PolicyError, match=r"judged\(\) .*must return its text"):
+        draft.evaluate_rules(lc, draft.readings[0])
+
+
+def test_a_trace_without_notes_still_judges_every_real_condition():
+    """Only a Note's text is left out: a share test that fails still fails."""
+    policy = load_policy("us-eo-14110")
+    lc = build(plan_module.honest_plan("general", policy.reference_date, 1e24))  # past the bio line, no bio data
+    for reading in policy.readings:
+        bare = policy.evaluate_rules(lc, reading, notes=False)
+        full = policy.evaluate_rules(lc, reading)
+        bio = [c for c in bare if c.threshold == 10**23]
+        assert bio and all(c.measured > c.threshold and not c.triggered for c in bio)
+        assert [c.triggered for c in bare] == [c.triggered for c in full]
+
+
+def test_a_note_is_equal_to_its_copies():
+    import copy
+    import pickle
+
+    policy = load_policy("risk-index")
+    assert pickle.loads(pickle.dumps(policy)) == policy and copy.deepcopy(policy) == policy
+    assert "Note(_note)" in repr(policy.rules[0].condition)

@@ -163,7 +163,20 @@ class Note:
         functools.update_wrapper(self, explain)  # errors name the drafter's function, not this wrapper
 
     def __call__(self, ctx: Context) -> "tuple[bool, str]":
-        return True, self.explain(ctx)
+        text = self.explain(ctx)
+        if not isinstance(text, str):  # `_held` turns this into a PolicyError naming the function
+            raise TypeError(f"a Note's function must return its text (a str), not {text!r:.80}; "
+                            "a test that can fail is a condition returning (holds, note)")
+        return True, text
+
+    def __eq__(self, other: object) -> bool:  # two Notes of one function are one rule (copies, pickles)
+        return type(other) is Note and other.explain == self.explain
+
+    def __hash__(self) -> int:
+        return hash(self.explain)
+
+    def __repr__(self) -> str:
+        return f"Note({getattr(self.explain, '__qualname__', self.explain)!s})"
 
 
 @dataclass(frozen=True)
