@@ -279,8 +279,8 @@ def verdict_sentences(doc: dict[str, Any]) -> list[str]:
     best, worst = metrics[top["policy"]], top["worst"]
     factor = best["material_factor"]
     if worst:
-        first = (f"Leaks least on the common targets: {best['policy']} ({best['status']}) — its worst material leakage is "
-                 f"{leak_text(worst)} ({worst['domain']}: as capable as {fmt_or_dash(worst['leakage'])} times "
+        first = (f"Leaks least on the common targets: {best['policy']} ({best['status']}) — the worst material leakage the search "
+                 f"found is {leak_text(worst)} ({worst['domain']}: as capable as {fmt_or_dash(worst['leakage'])} times "
                  f"{_target_words(worst['domain'])}), reached by {source_text(worst, best['readings'])}"
                  + (f", P(material) {_p(worst['p_material'])}" if worst.get("p_material") is not None else "")
                  + (f"; {bound_note(worst)}" if worst["bounded"] else "")
@@ -295,7 +295,7 @@ def verdict_sentences(doc: dict[str, Any]) -> list[str]:
              and m["worst_material"]["leakage"] < worst["leakage"]]
     if below:
         one = len(below) == 1
-        first += (" It ranks first among rules whose worst figure is measured; "
+        first += (" It ranks first among rules whose worst figure is not at a bound of the search; "
                   + ", ".join(f"{m['policy']} ({leak_text(m['worst_material'])})" for m in below)
                   + (" shows a smaller figure, but only as a lower bound the search stopped at, so it ranks"
                      if one else " show smaller figures, but only as lower bounds the search stopped at, so they rank")
@@ -489,15 +489,18 @@ def compare_markdown(doc: dict[str, Any], *, reports: bool = False) -> str:
             tabulate([[r[0], f"{link(order[r[0] - 1])} ({metrics[order[r[0] - 1]]['status']})"] + r[2:]
                       for r in ranking_rows(doc)],
                      headers=RANKING_HEADERS, tablefmt="github", disable_numparse=True), "",
-            f"*Leakage* is a size: the capability (effective compute) of the most capable artifact the rule does not "
-            f"cover, divided by the capability of an honest model trained exactly at the line with the same "
+            f"*Leakage* is a size: the capability (effective compute) of the most capable artifact the search found "
+            f"that the rule does not cover, divided by the capability of an honest model trained exactly at the line with the same "
             f"coefficients. 1x is what the rule exists to catch; 3x is about as capable as an honest model trained "
             f"with three times the line's compute (effective compute of an honest recipe grows in proportion to its "
             f"training compute). An evasion is *material* from {fmt_or_dash(factor)}x (docs/findings.md says why); below "
             f"that it is *marginal*. *Common targets* are the same for every rule: "
             + " and ".join(_target_words(d) for d in COMMON_TARGETS) + ", each on the rule's reference date. "
             "A figure marked ≥ stopped at a bound of the search (named in the leakage table): it is a lower bound, "
-            "and the ranking never uses it as a measurement. *P(material)* is the share of joint draws of every "
+            "and the ranking never uses it as a measurement. Every figure, marked or not, is the most the search found, "
+            "so a developer may reach more, and the ranking orders what the search found: racing it in "
+            "benchmarks/bench.py (section 3), Hypothesis has drawn uncovered lifecycles that leak more than its best "
+            "(tests/search_gaps/ holds them, each replayable with `loopholes check`). *P(material)* is the share of joint draws of every "
             "capability coefficient (each within its published band; target and finding on the same draw) in which "
             "the artifact stays uncovered with leakage at or above the material factor. *Blocked / applicable* "
             "counts strategies that can matter to the rule; *cannot apply* counts those that attack an element the "
