@@ -49,15 +49,19 @@ def _yardstick(record, flop: float) -> Lifecycle:
     return the_model(build(honest_plan("general", record.published, flop, "standard"), name=record.model))
 
 
+def _model_step(index: dict, step_id: str) -> str:
+    """The step whose model a deployment of `step_id` is: inference boosts set aside."""
+    while index[step_id].kind == "inference_boost" and index[step_id].inputs:
+        step_id = index[step_id].inputs[0]
+    return step_id
+
+
 def the_model(lc: Lifecycle) -> Lifecycle:
     """The GPAI model inside a deployed artifact: Art. 51(1)(a) classifies *models* (Art.
     3(63)); chain-of-thought prompting, sampling, tools and retrieval added at deployment
     make an AI system around it, so inference-boost steps on top of the model are set aside
     when its capabilities are compared with the most advanced models."""
-    index = lc.index
-    top = lc.deploy
-    while index[top].kind == "inference_boost" and index[top].inputs:
-        top = index[top].inputs[0]
+    top = _model_step(lc.index, lc.deploy)
     if top == lc.deploy:
         return lc
     model = Lifecycle.trusted(lc.name, lc.released, top, lc.steps, lc.reach)
@@ -152,12 +156,9 @@ def prepare_draws(policy: Any, lc: Lifecycle, tables: list, columns: Any) -> Non
         return
     tables, positions = _positions(tables)
     memo, index = lc._memo, lc.index  # shared by every view of lc (lifecycle.rooted, the_model)
-    for step_id in by_step:
-        model = step_id  # what `the_model` of a view deploying this step keeps
-        while index[model].kind == "inference_boost" and index[model].inputs:
-            model = index[model].inputs[0]
+    for step_id in by_step:  # each view deploying a step reads its model's value (`the_model`)
         memo[("frontier-central", step_id, reference, lc.released)] = (tables, positions,  # type: ignore[index]
-                                                                         by_step[model])
+                                                                         by_step[_model_step(index, step_id)])
 
 
 _POSITIONS: dict[int, tuple[tuple, dict[int, int]]] = {}
