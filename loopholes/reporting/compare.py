@@ -52,7 +52,7 @@ STATE_MEANING = {
 SYMBOLS = {"robust": "●", "material": "◕", "marginal": "◔", "reading": "◌", "blocked": "✓", "n/a": "–"}
 RANKING_RULE = ("fewest leaks first: the lower worst material leakage across domains on the common targets (a figure "
                 "bounded by the search is a lower bound, so such rules rank after every rule whose worst figure is "
-                "measured; among themselves they are listed by their bounds, which does not order what they leak), then the higher cost of the cheapest material evasion; burden is shown beside, never "
+                "not at a bound of the search; among themselves they are listed by their bounds, which does not order what they leak), then the higher cost of the cheapest material evasion; burden is shown beside, never "
                 "folded in")
 
 
