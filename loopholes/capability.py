@@ -11,7 +11,8 @@ evidence (docs/coefficient-sources.md names every source):
 - distillation's own gain fades with student compute (Busbridge et al. 2025);
 - post-training and inference-time gains count once per kind (every way of drawing
   several answers -- best-of-n, self-consistency, a voting ensemble -- is one kind),
-  differ by domain where the evidence does, and their product is capped;
+  differ by domain where the evidence does (a gain measured only on language tasks gets
+  its own small band for biological sequences), and their product is capped;
 - curated data is one of the recipe improvements the algorithmic-progress rate already
   measures, so the two are not multiplied;
 - a hardware estimate at the wrong peak undercounts by a measured band, not a fixed 2x;
@@ -67,7 +68,7 @@ class Coefficients(Mapping[str, Coefficient]):
         "prune_half_small", "prune_half_large", "ptq_8bit", "ptq_4bit", "posthoc_cap", "domain_transfer",
         "offoptimal_besiroglu", "offoptimal_hoffmann",
         # issue 10: per-domain values and coefficients that were module constants
-        "algorithmic_halving_months_bio", "inference_gain_bio", "scaffold_gain_bio", "ensemble_gain_bio",
+        "algorithmic_halving_months_bio", "inference_gain_bio", "scaffold_gain_bio", "ensemble_gain_bio", "rl_gain_bio",
         "distill_gain_full_flop", "distill_gain_vanish_flop", "hardware_estimate_undercount",
     )
 
@@ -459,8 +460,9 @@ def _advance(lc: Lifecycle, step: Step, states: dict[str, _Model], co: Coefficie
         if kind != "continued_pretrain":
             full = co.band["finetune_full_gain_share"]
             ratio = step.flop / base.trained if base.trained > 0 else 1.0
-            bands = co.band["finetune_gain" if kind == "finetune" else "rl_gain"]
-            gains = _with_gain(gains, kind, _both(tuple(g ** min(1.0, ratio / full[b]) for b, g in enumerate(bands))))
+            general, bio = _post_training_bands(kind, co)
+            weights = [min(1.0, ratio / full[b]) for b in range(len(cap))]
+            gains = _with_gain(gains, kind, tuple((general[b] ** w, bio[b] ** w) for b, w in enumerate(weights)))
         return _Model(pre, gains, base.trained + step.flop, base.params, ceiling)
     if kind == "quantize":
         base = models[0]
@@ -477,6 +479,15 @@ def _advance(lc: Lifecycle, step: Step, states: dict[str, _Model], co: Coefficie
         base = models[0]
         return _Model(base.pre, _with_gain(base.gains, *boost_gain(step, co)), base.trained, base.params, base.ceiling)
     return _compose(step, models, co, cap)
+
+
+def _post_training_bands(kind: str, co: Coefficients) -> tuple:
+    """(general, bio) gain bands of a fine-tune or an RL run. Reasoning RL's measured gain
+    is on text questions with checkable answers, so biological-sequence capability has
+    its own band (`rl_gain_bio`); fine-tuning's is the same in both domains."""
+    if kind == "finetune":
+        return co.band["finetune_gain"], co.band["finetune_gain"]
+    return co.band["rl_gain"], co.band["rl_gain_bio"]
 
 
 SAMPLING = ("best_of_n", "self_consistency")

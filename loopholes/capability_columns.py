@@ -22,7 +22,8 @@ import math
 import numpy as np
 
 from .capability import (CURATED_DATA_STANDARD_SINCE, DAYS_PER_MONTH, DOMAINS, SAMPLING, Capability, Coefficients,
-                         MixedColumns, _loss_matched_ratio, effective_compute, retention_name)
+                         MixedColumns, _loss_matched_ratio, _post_training_bands, effective_compute,
+                         retention_name)
 from .lifecycle import Lifecycle, Step
 
 Pair = tuple  # (general, bio): two arrays with one element per table
@@ -210,9 +211,9 @@ def _advance(lc: Lifecycle, step: Step, states: dict[str, _Model], co: Coefficie
         gains = base.gains
         if kind != "continued_pretrain":
             ratio = step.flop / base.trained if base.trained > 0 else 1.0
-            bands = co.band["finetune_gain" if kind == "finetune" else "rl_gain"]
-            gain = _pow(bands, np.minimum(1.0, ratio / co.band["finetune_full_gain_share"]))
-            gains = _with_gain(gains, kind, (gain, gain))
+            general, bio = _post_training_bands(kind, co)
+            weight = np.minimum(1.0, ratio / co.band["finetune_full_gain_share"])
+            gains = _with_gain(gains, kind, (_pow(general, weight), _pow(bio, weight)))
         return _Model(pre, gains, base.trained + step.flop, base.params, ceiling)
     if kind == "quantize":
         base = models[0]

@@ -105,6 +105,27 @@ def test_a_gain_of_one_kind_counts_once():
     assert capability_of(twice).values == capability_of(once).values
 
 
+@pytest.mark.parametrize("kind, general, bio", [("rl", "rl_gain", "rl_gain_bio"),
+                                                ("finetune", "finetune_gain", "finetune_gain")])
+def test_post_training_gains_per_domain(kind, general, bio):
+    """Reasoning RL's 9x (o1 over GPT-4o) is measured on text questions with checkable
+    answers; nothing measures it on biological sequences, so bio capability gets its own
+    band (`rl_gain_bio`, none at central). A fine-tune's gain is the same in both domains.
+    (tests/race_finds/us-eo-14110-bio.yaml owed most of its lead over the search to the
+    general figure credited to bio.)"""
+    half = {"bio": 0.5, "general": 0.5}
+
+    def after(second: str) -> Lifecycle:
+        return lifecycle(make_step("base", "pretrain", "A", flop=1e24, data=half),
+                         make_step("s", second, "A", ["base"], flop=1e22, data=half))
+
+    base, got = capability_of(after("continued_pretrain")), capability_of(after(kind))
+    for domain, name in (("general", general), ("bio", bio)):
+        assert [got[domain][b] / base[domain][b] for b in range(3)] == pytest.approx(list(CO[name].bands)), domain
+    if kind == "rl":
+        assert CO["rl_gain_bio"].central == 1.0 < CO["rl_gain"].central
+
+
 # -- bands, domains, dates ---------------------------------------------------------------
 
 @settings(max_examples=200, deadline=None)
