@@ -1,6 +1,8 @@
 """Let other parties fine-tune the model, each staying small relative to the original
 (essay §3.1.2; primer §2.3): a rule that counts one developer's compute, or that makes a
-modifier a new provider only above a share of the original, sees none of it."""
+modifier a new provider only above a share of the original, sees none of it. Each
+modifier trains on the core run's data recipe (curated where that is): a party doing
+further training at scale has the same data practice open to it."""
 
 from . import Strategy
 

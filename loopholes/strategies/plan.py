@@ -176,10 +176,11 @@ def build(plan: Plan, name: str = "finding") -> Lifecycle:
             "instruct", "finetune", ADVERSARY, (top,), flop=tuned)))
         top = "instruct"
     deployer = ADVERSARY
-    for j in range(plan.modifiers):
+    for j in range(plan.modifiers):  # a modifier trains on the core run's data recipe, curated where that is
         deployer, tune = f"Modifier {j + 1}", f"tune-{j + 1}"
-        steps.append(_step((tune, top, plan.modifier_flop, type(plan.modifier_flop), data, _types(data)), lambda: make_step(
-            tune, "finetune", deployer, (top,), flop=plan.modifier_flop, data=data)))
+        steps.append(_step((tune, top, plan.modifier_flop, type(plan.modifier_flop), data, _types(data), curated),
+                           lambda: make_step(tune, "finetune", deployer, (top,), flop=plan.modifier_flop, data=data,
+                                             curated_data=curated)))
         top = tune
     for method in ("cot", "tool_use"):
         if standard(method, plan.domain, plan.released, plan.profile):
