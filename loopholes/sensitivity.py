@@ -75,13 +75,16 @@ def joint_draws(table: Coefficients, n: int = DRAWS, seed: int = 0) -> tuple[Coe
 
 
 def _draw(table: Coefficients, n: int, seed: int) -> list[Coefficients]:
-    rng = random.Random(f"loopholes-sensitivity-{seed}")
-    names = sorted(table)
-    draws = []
-    for i in range(n):
-        entries = {name: _fixed(table[name], _triangular(rng, *table[name].bands)) for name in names}
-        draws.append(Coefficients(entries, f"{table.origin} (joint draw {i + 1} of {n})"))
-    return draws
+    """Each coefficient's n values come from a stream of its own, seeded by the seed and
+    its name: adding a coefficient to the table, or changing another's band (a drafter's
+    `--coefficients` file), leaves every other coefficient's draws as they were, so the
+    probabilities move only by what was changed, not by reshuffled noise."""
+    values = {}
+    for name in sorted(table):
+        rng = random.Random(f"loopholes-sensitivity-{seed}-{name}")
+        values[name] = [_triangular(rng, *table[name].bands) for _ in range(n)]
+    return [Coefficients({name: _fixed(table[name], column[i]) for name, column in values.items()},
+                         f"{table.origin} (joint draw {i + 1} of {n})") for i in range(n)]
 
 
 def one_at_a_time(table: Coefficients) -> list[tuple[str, Coefficients, Coefficients]]:

@@ -174,6 +174,33 @@ def test_draws_stay_inside_every_band_and_are_reproducible():
             assert draw[name].low == draw[name].central == draw[name].high
 
 
+def test_changing_one_coefficient_leaves_the_others_draws_alone():
+    """A drafter's coefficient file that moves one band, or a table that gains a
+    coefficient, must not reshuffle every other coefficient's draws: the probabilities
+    then move by what changed, not by noise. Seeds and names still give distinct streams."""
+    import dataclasses
+
+    from loopholes.capability import Coefficients
+    from loopholes.sensitivity import _draw
+
+    table = load_coefficients()
+    entries = dict(table.items())
+    entries["rl_gain_bio"] = dataclasses.replace(entries["rl_gain_bio"], high=9.0)
+    entries["zz_extra"] = dataclasses.replace(entries["rl_gain"], name="zz_extra")
+    changed = Coefficients(entries, "changed")
+    before, after, other_seed = _draw(table, 30, 0), _draw(changed, 30, 0), _draw(table, 30, 1)
+
+    def column(draws, name):
+        return [d[name].central for d in draws]
+
+    for name in table:
+        if name != "rl_gain_bio":
+            assert column(after, name) == column(before, name), name
+    assert column(after, "rl_gain_bio") != column(before, "rl_gain_bio")
+    assert column(after, "zz_extra") != column(after, "rl_gain")  # same band, its own stream
+    assert column(other_seed, "rl_gain") != column(before, "rl_gain")
+
+
 def test_target_and_finding_share_each_draw():
     """An artifact identical to the honest target has leakage exactly 1 in every draw: it
     evades in all of them (when uncovered) and is material in none."""
