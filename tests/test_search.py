@@ -4,6 +4,7 @@ reproducible (docs/design.md §7, issue 4)."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -275,9 +276,9 @@ def test_the_search_summary_states_each_strategy_as_the_report_does():
     assert "sparsity" in marginal  # it adds a material gain only together with algorithmic-progress
 
 
-# -- known gaps: lifecycles Hypothesis found that the model scores above the search's best --
+# -- evasions drawn outside the search (the benchmark's race): the search must reach each --
 
-GAPS = Path(__file__).resolve().parent / "search_gaps"
+RACE_FINDS_DIR = Path(__file__).resolve().parent / "race_finds"
 
 
 def _leakage_of(policy, lc, domain: str) -> float:
@@ -287,41 +288,50 @@ def _leakage_of(policy, lc, domain: str) -> float:
     return effective_compute(lc, policy.reference_date, policy.coefficients)[domain][1] / honest_target(policy, domain).bands[1]
 
 
-GAP_CASES = {  # file -> (rule, domain, reading it evades under, the search's best when it was found)
-    "ny-raise-general.yaml": ("ny-raise", "general", "developer-only", 3.12),
-    "us-eo-14110-bio.yaml": ("us-eo-14110", "bio", "networking-shown", 6.56e3),
+RACE_FINDS = {  # file -> (rule, domain, reading it evades under, what the capability model scores it at now)
+    "ny-raise-general.yaml": ("ny-raise", "general", "developer-only", 4.46),
+    "us-eo-14110-bio.yaml": ("us-eo-14110", "bio", "networking-shown", 2.0e3),
 }
 
 
 @pytest.fixture(scope="module")
-def gaps(loopholes):
+def race_finds(loopholes):
     from loopholes.loading import load_lifecycle
 
     out = {}
-    for name, (pid, domain, reading_id, _) in GAP_CASES.items():
+    for name, (pid, domain, reading_id, _) in RACE_FINDS.items():
         policy = load_policy(pid)
         reading = next(r for r in policy.readings if r.id == reading_id)
-        out[name] = (policy, domain, reading, load_lifecycle(GAPS / name), loopholes.search(pid, **FULL))
+        out[name] = (policy, domain, reading, load_lifecycle(RACE_FINDS_DIR / name), loopholes.search(pid, **FULL))
     return out
 
 
-@pytest.mark.parametrize("name", sorted(GAP_CASES))
-def test_hypothesis_found_evasions_that_leak_more_than_the_searchs_best(gaps, name):
-    """The benchmark's race (section 3) drew them; `check` confirms each is not covered.
-    Each trains a model on an ensemble or a cascade, whose system gain the capability model
-    carries into it: docs/findings.md says why they are questions, not reported loopholes."""
-    policy, domain, reading, lc, result = gaps[name]
+@pytest.mark.parametrize("name", sorted(RACE_FINDS))
+def test_race_finds_evade_their_rule(race_finds, name):
+    """Hypothesis drew them in the benchmark's race (section 3) with more leakage than the
+    search then found; `check` confirms each is still not covered."""
+    policy, domain, reading, lc, _ = race_finds[name]
     assert not policy.is_covered(lc, reading)
-    assert cli.main(["check", policy.id, str(GAPS / name), "--reading", reading.id]) == 0
-    searched = result.leakage()[domain]
-    assert searched == pytest.approx(GAP_CASES[name][3], rel=0.01)
-    assert _leakage_of(policy, lc, domain) > 1.4 * searched
+    assert cli.main(["check", policy.id, str(RACE_FINDS_DIR / name), "--reading", reading.id]) == 0
+    assert _leakage_of(policy, lc, domain) == pytest.approx(RACE_FINDS[name][3], rel=0.01)
 
 
-@pytest.mark.xfail(strict=True, reason="known gaps: the default search's best leakage is below what the capability "
-                   "model scores for a lifecycle Hypothesis found (tests/search_gaps/; each trains on a system of models, "
-                   "a question for the capability model first); when this passes, update GAP_CASES and docs/findings.md")
-@pytest.mark.parametrize("name", sorted(GAP_CASES))
-def test_the_search_reaches_the_best_known_evasions(gaps, name):
-    policy, domain, reading, lc, result = gaps[name]
+@pytest.mark.parametrize("name", sorted(RACE_FINDS))
+def test_the_search_reaches_every_race_find(race_finds, name):
+    """What closed each gap (docs/findings.md): ny-raise's, a modifier now trains on the
+    core run's curated data, as the other party's run in the find did; us-eo-14110's, an
+    RL run no longer credits biological-sequence capability with a gain measured on text
+    questions (rl_gain_bio). A new find that leaks more goes in tests/race_finds/ too."""
+    policy, domain, reading, lc, result = race_finds[name]
     assert result.leakage()[domain] >= _leakage_of(policy, lc, domain)
+
+
+def test_a_modifier_trains_on_the_core_runs_data_recipe():
+    from loopholes.strategies.plan import Plan, build
+
+    for curated in (False, True):
+        lc = build(Plan(released=dt.date(2023, 1, 1), curated_data=curated, modifiers=2, modifier_flop=1e24))
+        tunes = [s for s in lc.steps if s.id.startswith("tune-")]
+        assert len(tunes) == 2 and all(s.curated_data is curated for s in tunes)
+    late = build(Plan(released=dt.date(2025, 1, 1), modifiers=1, modifier_flop=1e24))  # curated data standard by then
+    assert all(s.curated_data for s in late.steps if s.kind in ("pretrain", "finetune") and s.id != "instruct")
