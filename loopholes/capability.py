@@ -11,8 +11,10 @@ evidence (docs/coefficient-sources.md names every source):
 - distillation's own gain fades with student compute (Busbridge et al. 2025);
 - post-training and inference-time gains count once per kind (every way of drawing
   several answers -- best-of-n, self-consistency, a voting ensemble -- is one kind),
-  differ by domain where the evidence does (a gain measured only on language tasks gets
-  its own small band for biological sequences), and their product is capped;
+  differ by domain where the evidence does, and their product is capped; a gain measured
+  only on text has its own band for biological sequences (RL, inference-time gains,
+  scaffolds, ensembles, curated data) unless it cancels against the honest target (the
+  fine-tune: every honest recipe has the instruction tune);
 - curated data is one of the recipe improvements the algorithmic-progress rate already
   measures, so the two are not multiplied;
 - a hardware estimate at the wrong peak undercounts by a measured band, not a fixed 2x;
@@ -69,6 +71,7 @@ class Coefficients(Mapping[str, Coefficient]):
         "offoptimal_besiroglu", "offoptimal_hoffmann",
         # issue 10: per-domain values and coefficients that were module constants
         "algorithmic_halving_months_bio", "inference_gain_bio", "scaffold_gain_bio", "ensemble_gain_bio", "rl_gain_bio",
+        "data_quality_gain_bio",
         "distill_gain_full_flop", "distill_gain_vanish_flop", "hardware_estimate_undercount",
     )
 
@@ -352,7 +355,7 @@ def _own(step: Step, co: Coefficients, context, extra: tuple[float, float, float
             g, s = base * vintage[b][0], base * vintage[b][1]
         else:
             g = base * _recipe(vintage[b][0], quality[b], curated_in_reference)
-            s = base * _recipe(vintage[b][1], quality[b], False)
+            s = base * _recipe(vintage[b][1], band["data_quality_gain_bio"][b], False)
         out.append([g * ((1 - bio) + transfer[b] * bio), s * (bio + transfer[b] * (1 - bio))])
     return out
 

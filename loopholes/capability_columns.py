@@ -139,9 +139,8 @@ def _own(step: Step, co: Coefficients, context, extra: np.ndarray | None = None)
     bio = step.share("bio")
     transfer = band["domain_transfer"]
     if step.curated_data:
-        quality = band["data_quality_gain"]
-        g = base * _recipe(general_vintage, quality, curated_in_reference)
-        s = base * _recipe(bio_vintage, quality, False)
+        g = base * _recipe(general_vintage, band["data_quality_gain"], curated_in_reference)
+        s = base * _recipe(bio_vintage, band["data_quality_gain_bio"], False)
     else:
         g, s = base * general_vintage, base * bio_vintage
     g = g * ((1 - bio) + transfer * bio)

@@ -126,6 +126,17 @@ def test_post_training_gains_per_domain(kind, general, bio):
         assert CO["rl_gain_bio"].central == 1.0 < CO["rl_gain"].central
 
 
+def test_curated_data_credits_bio_capability_with_its_own_band():
+    """Data-quality gains are measured on filtered web text; biological sequences get
+    `data_quality_gain_bio` (a judgement whose low end is no gain)."""
+    half = {"bio": 0.5, "general": 0.5}
+    plain, curated = (capability_of(lifecycle(make_step("base", "pretrain", "A", flop=1e24, data=half,
+                                                        curated_data=c))) for c in (False, True))
+    for domain, name in (("general", "data_quality_gain"), ("bio", "data_quality_gain_bio")):
+        assert [curated[domain][b] / plain[domain][b] for b in range(3)] == pytest.approx(list(CO[name].bands)), domain
+    assert CO["data_quality_gain_bio"].low == 1.0 < CO["data_quality_gain"].low
+
+
 # -- bands, domains, dates ---------------------------------------------------------------
 
 @settings(max_examples=200, deadline=None)
