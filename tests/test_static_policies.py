@@ -204,6 +204,23 @@ def test_primarily_biological_means_more_than_half(bio, covered):
         assert load_policy(EO).evaluate(lc, reading).covered is covered
 
 
+@pytest.mark.parametrize("later_bio, covered", [(0.9, True), (0.4, False)])
+def test_the_eo_bio_share_is_the_models_even_when_one_run_counts(later_bio, covered):
+    """Under single-run only the largest run's compute counts, but "trained primarily on
+    biological sequence data" is judged over all the model's runs: two 8e25 runs of 90 %
+    bio data after a 9e25 general one are caught (58 % of the model's data; Hypothesis drew
+    a model like it that escaped when the share was the largest run's), while bio data
+    under half of the model's tokens still escapes the bio line."""
+    bio = {"bio": later_bio, "general": 1 - later_bio}
+    lc = lifecycle(make_step("base", "pretrain", "A", flop=9e25),
+                   make_step("more", "continued_pretrain", "A", ["base"], flop=8e25, data=bio),
+                   make_step("most", "continued_pretrain", "A", ["more"], flop=8e25, data=bio))
+    for reading in ("single-run", "networking-shown"):
+        verdict = load_policy(EO).evaluate(lc, load_policy(EO).reading(reading))
+        assert verdict.covered is covered, reading
+        assert clause(verdict, "bio").measured == 9e25 and "over all the model's runs" in clause(verdict, "bio").note
+
+
 # -- integer operations ----------------------------------------------------------------
 
 def test_int8_training_escapes_the_eu_float_only_reading():

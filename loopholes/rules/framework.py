@@ -782,13 +782,18 @@ def scope_steps(ctx: Context):
 
 def share_passes(domain: str, above: float, comparator: str = ">") -> Condition:
     """The training data's share of `domain`, over the steps the reading's scope looks
-    at, passes `above` (the share test of "primarily")."""
+    at, passes `above` (the share test of "primarily"). A single-run reading decides only
+    which compute counts (the largest run); "trained primarily on" describes the model's
+    training, so its share is over all the model's runs: otherwise a run mostly of the
+    domain would escape behind an equally large run of other data."""
     compare = COMPARATORS[comparator]
 
     def condition(ctx: Context) -> tuple[bool, str]:
-        share = accounting.domain_share(scope_steps(ctx), domain)
+        single_run = ctx.option("scope", "lineage") == "single-run"
+        share = accounting.domain_share(ctx.lifecycle.model_tree() if single_run else scope_steps(ctx), domain)
         holds = compare(share, above)
-        return holds, (f"{domain} share {share:.1%} {'passes' if holds else 'does not pass'} {comparator} "
+        where = " over all the model's runs" if single_run else ""
+        return holds, (f"{domain} share {share:.1%}{where} {'passes' if holds else 'does not pass'} {comparator} "
                        f"{float(above):.0%}")
 
     return condition

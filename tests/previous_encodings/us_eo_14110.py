@@ -35,7 +35,9 @@ POLICY = Policy(
     reference_date=dt.date(2023, 10, 30),
     readings=(
         Reading("single-run", _COMPUTE_QUESTION,
-                "The largest single training run of the deployed model (or of one member it combines)." + _PRESUMED,
+                "The largest single training run of the deployed model (or of one member it combines); whether it was "
+                "trained 'primarily' on biological sequence data is judged over all the model's runs, since the reading "
+                "decides which compute counts, not which data." + _PRESUMED,
                 {"scope": "single-run"}),
         Reading("cumulative", _COMPUTE_QUESTION,
                 "Everything in the artifact's lineage: base models, fine-tunes, teachers and synthetic-data generation."
@@ -43,7 +45,7 @@ POLICY = Policy(
         Reading("networking-shown",
                 "Does a training site whose networking is unknown meet §4.2(b)(ii)'s 'over 100 Gbit/s'?",
                 "No: a site is a reportable cluster only when its networking is shown to exceed 100 Gbit/s "
-                "(model compute as in single-run).",
+                "(model compute and data share as in single-run).",
                 {"scope": "single-run", "unknown_networking": False}),
     ),
     rules=(
