@@ -76,8 +76,8 @@ def joint_draws(table: Coefficients, n: int = DRAWS, seed: int = 0) -> tuple[Coe
 
 def _draw(table: Coefficients, n: int, seed: int) -> list[Coefficients]:
     """Each coefficient's n values come from a stream of its own, seeded by the seed and
-    its name: adding a coefficient to the table, or changing another's band (a drafter's
-    `--coefficients` file), leaves every other coefficient's draws as they were, so the
+    its name: adding a coefficient to the table, or fixing one at a single value (which
+    draws nothing), leaves every other coefficient's draws as they were, so the
     probabilities move only by what was changed, not by reshuffled noise."""
     values = {}
     for name in sorted(table):

@@ -175,9 +175,10 @@ def test_draws_stay_inside_every_band_and_are_reproducible():
 
 
 def test_changing_one_coefficient_leaves_the_others_draws_alone():
-    """A drafter's coefficient file that moves one band, or a table that gains a
-    coefficient, must not reshuffle every other coefficient's draws: the probabilities
-    then move by what changed, not by noise. Seeds and names still give distinct streams."""
+    """A table that gains a coefficient, or a drafter's file that fixes one at a single
+    value (which draws nothing), must not reshuffle every other coefficient's draws: the
+    probabilities then move by what changed, not by noise. Seeds and names still give
+    distinct streams."""
     import dataclasses
 
     from loopholes.capability import Coefficients
@@ -185,7 +186,7 @@ def test_changing_one_coefficient_leaves_the_others_draws_alone():
 
     table = load_coefficients()
     entries = dict(table.items())
-    entries["rl_gain_bio"] = dataclasses.replace(entries["rl_gain_bio"], high=9.0)
+    entries["rl_gain_bio"] = dataclasses.replace(entries["rl_gain_bio"], low=2.0, central=2.0, high=2.0)
     entries["zz_extra"] = dataclasses.replace(entries["rl_gain"], name="zz_extra")
     changed = Coefficients(entries, "changed")
     before, after, other_seed = _draw(table, 30, 0), _draw(changed, 30, 0), _draw(table, 30, 1)

@@ -317,11 +317,12 @@ def test_race_finds_evade_their_rule(race_finds, name):
 
 
 @pytest.mark.parametrize("name", sorted(RACE_FINDS))
-def test_the_search_reaches_every_race_find(race_finds, name):
-    """What closed each gap (docs/findings.md): ny-raise's, a modifier now trains on the
-    core run's curated data, as the other party's run in the find did; us-eo-14110's, an
-    RL run no longer credits biological-sequence capability with a gain measured on text
-    questions (rl_gain_bio). A new find that leaks more goes in tests/race_finds/ too."""
+def test_no_race_find_leaks_more_than_the_searchs_best(race_finds, name):
+    """What settled each (docs/findings.md): on ny-raise the search now reaches it (a
+    modifier trains on the core run's curated data, as the other party's run in the find
+    did); on us-eo-14110 the find was scored again, lower, once RL stopped crediting
+    biological-sequence capability with a gain measured on text (rl_gain_bio, a
+    judgement). A new find that leaks more goes in tests/race_finds/ too."""
     policy, domain, reading, lc, result = race_finds[name]
     assert result.leakage()[domain] >= _leakage_of(policy, lc, domain)
 
