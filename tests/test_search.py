@@ -327,6 +327,25 @@ def test_no_race_find_leaks_more_than_the_searchs_best(race_finds, name):
     assert result.leakage()[domain] >= _leakage_of(policy, lc, domain)
 
 
+RACE_FINDS_COVERED = {  # file -> rule: finds that escaped only through an encoding fault, now mended
+    "us-eo-14110-bio-share-plain.yaml": "us-eo-14110",
+    "us-eo-14110-bio-share-target.yaml": "us-eo-14110",
+}
+
+
+@pytest.mark.parametrize("name", sorted(RACE_FINDS_COVERED))
+def test_race_finds_that_exposed_an_encoding_fault_are_covered(name, capsys):
+    """Each hid a run mostly of biological data behind a larger (or equal) general run,
+    while a single-run reading read the "primarily" share from the largest run alone."""
+    from loopholes.loading import load_lifecycle
+
+    policy, lc = load_policy(RACE_FINDS_COVERED[name]), load_lifecycle(RACE_FINDS_DIR / name)
+    for reading in policy.readings:
+        assert policy.is_covered(lc, reading), reading.id
+    assert cli.main(["check", policy.id, str(RACE_FINDS_DIR / name), "--reading", "single-run"]) == 0
+    assert ": COVERED (tier: dual-use-foundation-model)" in capsys.readouterr().out
+
+
 def test_a_modifier_trains_on_the_core_runs_data_recipe():
     from loopholes.strategies.plan import Plan, build
 
