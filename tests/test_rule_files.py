@@ -350,3 +350,24 @@ def test_the_toml_example_in_the_reference_loads(tmp_path):
 def test_a_reading_option_no_rule_reads_is_refused(tmp_path):
     message = error_of(tmp_path, MINIMAL.replace("{scope: lineage}", "{scope: lineage, pooled: true}"))
     assert "reading 'plain': option 'pooled' is read only by a percentile rule, and this file has none" in message
+
+
+def test_a_domain_rules_own_scope_decides_its_share_test_too(tmp_path):
+    """A rule that fixes its scope measures compute there whatever the reading says; its
+    "primarily" share must be read over the same steps (it used to follow the reading)."""
+    from importlib import resources
+
+    from loopholes import Lifecycle, make_step
+
+    text = (resources.files("loopholes.rules.bundled") / "us_eo_14110.yaml").read_text(encoding="utf-8")
+    text = text.replace("    domain: bio\n", "    domain: bio\n    scope: lineage\n", 1)
+    path = tmp_path / "eo-lineage-bio.yaml"
+    path.write_text(text.replace("id: us-eo-14110", "id: eo-lineage-bio", 1), encoding="utf-8")
+    policy = load_policy(path)
+    lc = Lifecycle(name="t", released=dt.date(2024, 1, 1), deploy="student", steps=(
+        make_step("teacher", "pretrain", "T", flop=1e24, data={"bio": 1.0}),
+        make_step("data", "synthetic_data", "A", ["teacher"], flop=1e21),
+        make_step("student", "distill", "A", ["data"], flop=1e22, data={"general": 1.0})))
+    verdict = policy.evaluate(lc, policy.reading("single-run"))
+    bio = next(c for c in verdict.clauses if c.rule == "bio")
+    assert bio.measured > 1e24 and bio.triggered and "over the model's runs" not in bio.note

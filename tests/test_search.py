@@ -53,7 +53,7 @@ def test_eo_bio_dilution_sits_just_under_primarily(results):
     """Essay §3.1.5: 49 % biological data escapes the 1e23 line."""
     finding = evading(results["us-eo-14110"], "bio-dilution", domain="bio")[0]
     bio = next(c for c in finding.verdict.clauses if c.rule == "bio")
-    assert not bio.triggered and "does not pass" in bio.note
+    assert not bio.triggered and ("does not pass" in bio.note or "neither passes" in bio.note)
     assert finding.capability.get("bio") >= finding.target.effective_flop
 
 
@@ -327,15 +327,15 @@ def test_no_race_find_leaks_more_than_the_searchs_best(race_finds, name):
     assert result.leakage()[domain] >= _leakage_of(policy, lc, domain)
 
 
-RACE_FINDS_COVERED = {  # file -> rule: finds that escaped only through an encoding fault, now mended
+RACE_FINDS_COVERED = {  # file -> rule: finds that escaped only through how the encoding read the text, now mended
     "us-eo-14110-bio-share-plain.yaml": "us-eo-14110",
     "us-eo-14110-bio-share-target.yaml": "us-eo-14110",
 }
 
 
 @pytest.mark.parametrize("name", sorted(RACE_FINDS_COVERED))
-def test_race_finds_that_exposed_an_encoding_fault_are_covered(name, capsys):
-    """Each hid a run mostly of biological data behind a larger (or equal) general run,
+def test_race_finds_that_exposed_a_reading_gap_are_covered(name, capsys):
+    """Each hid a run mostly of biological data behind a larger (or equally large) run,
     while a single-run reading read the "primarily" share from the largest run alone."""
     from loopholes.loading import load_lifecycle
 

@@ -204,21 +204,28 @@ def test_primarily_biological_means_more_than_half(bio, covered):
         assert load_policy(EO).evaluate(lc, reading).covered is covered
 
 
-@pytest.mark.parametrize("later_bio, covered", [(0.9, True), (0.4, False)])
-def test_the_eo_bio_share_is_the_models_even_when_one_run_counts(later_bio, covered):
-    """Under single-run only the largest run's compute counts, but "trained primarily on
-    biological sequence data" is judged over all the model's runs: two 8e25 runs of 90 %
-    bio data after a 9e25 general one are caught (58 % of the model's data; Hypothesis drew
-    a model like it that escaped when the share was the largest run's), while bio data
-    under half of the model's tokens still escapes the bio line."""
-    bio = {"bio": later_bio, "general": 1 - later_bio}
-    lc = lifecycle(make_step("base", "pretrain", "A", flop=9e25),
-                   make_step("more", "continued_pretrain", "A", ["base"], flop=8e25, data=bio),
-                   make_step("most", "continued_pretrain", "A", ["more"], flop=8e25, data=bio))
+@pytest.mark.parametrize("steps, covered", [
+    ((("pretrain", 9e25, 0.0), ("continued_pretrain", 8e25, 0.9), ("continued_pretrain", 8e25, 0.9)), True),
+    ((("pretrain", 9.9e23, 1.0), ("finetune", 5e23, 0.0), ("finetune", 5e23, 0.0)), True),
+    ((("pretrain", 9e25, 0.0), ("continued_pretrain", 8e25, 0.4), ("continued_pretrain", 8e25, 0.4)), False),
+])
+def test_under_single_run_either_the_counted_runs_or_the_models_bio_share_decides(steps, covered):
+    """Only the largest run's compute counts, and "trained primarily on biological data"
+    holds when that run's data or all the model's runs' data are mostly biological: a
+    mostly-biological model cannot hide behind a larger general run (58 %; Hypothesis drew
+    such models when only the counted run's share was read), nor an all-biological
+    counted run behind smaller general ones (49.7 % over the model), while biological data
+    under half in both senses still escapes the bio line."""
+    made, previous = [], []
+    for i, (kind, flop, bio) in enumerate(steps):
+        made.append(make_step(f"s{i}", kind, "A", previous, flop=flop, data={"bio": bio, "general": 1 - bio}))
+        previous = [f"s{i}"]
+    lc = lifecycle(*made)
     for reading in ("single-run", "networking-shown"):
         verdict = load_policy(EO).evaluate(lc, load_policy(EO).reading(reading))
         assert verdict.covered is covered, reading
-        assert clause(verdict, "bio").measured == 9e25 and "over all the model's runs" in clause(verdict, "bio").note
+        bio = clause(verdict, "bio")
+        assert bio.measured == steps[0][1] and "over the model's runs" in bio.note and "in its largest run" in bio.note
 
 
 # -- integer operations ----------------------------------------------------------------

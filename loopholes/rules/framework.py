@@ -770,30 +770,40 @@ def scope_steps(ctx: Context):
     if chosen == "lineage":
         return ctx.lifecycle.lineage()
     if chosen == "single-run":
-        tree = ctx.lifecycle.model_tree()
-        runs = [s for s in tree if s.kind in accounting.TRAINING_KINDS]
-        return [max(runs, key=lambda s: accounting.counted(s, counting(ctx)))] if runs else []
+        return _largest_run(ctx)
     if chosen == "model-and-data":
         return model_and_data_steps(ctx.lifecycle)
     return ctx.lifecycle.model_tree()
 
 
+def _largest_run(ctx: Context) -> list:
+    """The model's largest counted training run (the single-run scope), as a list."""
+    runs = [s for s in ctx.lifecycle.model_tree() if s.kind in accounting.TRAINING_KINDS]
+    return [max(runs, key=lambda s: accounting.counted(s, counting(ctx)))] if runs else []
+
+
 # -- conditions: extra tests a rule needs (each gives holds and a note) ----------------
 
-def share_passes(domain: str, above: float, comparator: str = ">") -> Condition:
-    """The training data's share of `domain`, over the steps the reading's scope looks
-    at, passes `above` (the share test of "primarily"). A single-run reading decides only
-    which compute counts (the largest run); "trained primarily on" describes the model's
-    training, so its share is over all the model's runs: otherwise a run mostly of the
-    domain would escape behind an equally large run of other data."""
+def share_passes(domain: str, above: float, comparator: str = ">", scope: str | None = None) -> Condition:
+    """The training data's share of `domain` passes `above` (the share test of
+    "primarily"), over the steps the measure's scope looks at (`scope`, else the
+    reading's). Under a single-run scope the text leaves open whose data decides: the
+    counted run's alone lets a run mostly of the domain hide behind an equally large run
+    of other data, the model's runs together let the counted run itself be mostly of the
+    domain behind smaller runs of other data. The test passes when either does."""
     compare = COMPARATORS[comparator]
 
     def condition(ctx: Context) -> tuple[bool, str]:
-        single_run = ctx.option("scope", "lineage") == "single-run"
-        share = accounting.domain_share(ctx.lifecycle.model_tree() if single_run else scope_steps(ctx), domain)
+        chosen = scope or ctx.option("scope", "lineage")
+        if chosen == "single-run":
+            model = accounting.domain_share(ctx.lifecycle.model_tree(), domain)
+            largest = accounting.domain_share(_largest_run(ctx), domain)
+            holds = compare(model, above) or compare(largest, above)
+            return holds, (f"{domain} share {model:.1%} over the model's runs, {largest:.1%} in its largest run: "
+                           f"{'one passes' if holds else 'neither passes'} {comparator} {float(above):.0%}")
+        share = accounting.domain_share(scope_steps(ctx) if scope is None else _steps_in(ctx, scope), domain)
         holds = compare(share, above)
-        where = " over all the model's runs" if single_run else ""
-        return holds, (f"{domain} share {share:.1%}{where} {'passes' if holds else 'does not pass'} {comparator} "
+        return holds, (f"{domain} share {share:.1%} {'passes' if holds else 'does not pass'} {comparator} "
                        f"{float(above):.0%}")
 
     return condition
@@ -878,7 +888,7 @@ def domain_threshold(id: str, clause: str, threshold: float, *, domain: str, sha
     left undefined by e.g. EO 14110)."""
 
     return Rule(id, clause, f"{measures} ({domain} data)", threshold, comparator, tier, training_compute(scope),
-                share_passes(domain, share_above, share_comparator))
+                share_passes(domain, share_above, share_comparator, scope))
 
 
 def cost_threshold(id: str, clause: str, threshold_usd: float, *, tier: str, comparator: str = ">",

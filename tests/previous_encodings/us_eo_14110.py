@@ -35,9 +35,10 @@ POLICY = Policy(
     reference_date=dt.date(2023, 10, 30),
     readings=(
         Reading("single-run", _COMPUTE_QUESTION,
-                "The largest single training run of the deployed model (or of one member it combines); whether it was "
-                "trained 'primarily' on biological sequence data is judged over all the model's runs, since the reading "
-                "decides which compute counts, not which data." + _PRESUMED,
+                "The largest single training run of the deployed model (or of one member it combines); it was trained "
+                "'primarily' on biological sequence data when that run's data or the data of all the model's runs "
+                "together is mostly biological (the order does not say which runs' data decide; either suffices)."
+                + _PRESUMED,
                 {"scope": "single-run"}),
         Reading("cumulative", _COMPUTE_QUESTION,
                 "Everything in the artifact's lineage: base models, fine-tunes, teachers and synthetic-data generation."
@@ -68,6 +69,9 @@ POLICY = Policy(
         "§4.2(b)(i) does not say whether later fine-tuning, another party's base model, teachers or synthetic-data "
         "generation count: readings single-run and cumulative.",
         "'Primarily' biological sequence data is undefined (share of tokens, samples or compute?): parameter primarily_share.",
+        "Under a single-run reading, whose data decides 'primarily': the counted run's, or all the model's runs'? Either "
+        "suffices in readings single-run and networking-shown; a stricter reading (any run over the line that is itself "
+        "mostly biological) is not encoded.",
         "§4.2(b)(ii) states no comparator for the cluster capacity; encoded as 'at least' (>=).",
         "A site's networking is often unknown: the default readings presume it exceeds 100 Gbit/s, reading "
         "networking-shown does not.",
