@@ -765,7 +765,8 @@ def training_compute(scope: str | None = None) -> Measure:
 
 
 def scope_steps(ctx: Context):
-    """The steps the reading's scope looks at (for share tests that must match the measure)."""
+    """The steps the reading's scope looks at, for tests that must match the measure (a
+    cost, a reference class; `share_passes` also reads the model's runs under single-run)."""
     chosen = ctx.option("scope", "lineage")
     if chosen == "lineage":
         return ctx.lifecycle.lineage()
