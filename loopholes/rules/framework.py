@@ -915,8 +915,7 @@ def _steps_in(ctx: Context, scope: str):
     if scope == "developer":
         return [s for s in lc.model_tree() if s.developer == lc.artifact.developer]
     if scope == "single-run":
-        runs = [s for s in lc.model_tree() if s.kind in accounting.TRAINING_KINDS]
-        return [max(runs, key=lambda s: s.flop)] if runs else []
+        return _largest_run(ctx)  # by counted operations, as training_compute("single-run") measures it
     if scope == "model-and-data":
         return model_and_data_steps(lc)
     if scope == "provider":  # the steps of the provider's model, as scope_steps reads it for a share test
