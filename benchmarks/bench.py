@@ -32,6 +32,8 @@ import sys
 import time
 from pathlib import Path
 
+import yaml
+
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable from the checkout
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -189,6 +191,14 @@ def section_race(config: dict) -> dict:
         print(f"   {'':<26} {'':>7}   Hypothesis budget {race.median_range([race.Count(c.budget) for c in rep.plain])}; "
               f"its best leakage: plain {_best_text(rep.plain)}, target {_best_text(rep.targeted)}"
               f"; the full search's counter when a strategy first evaded: {race.median_range([race.Count(v) for v in found])}")
+    above = above_the_search(reports, seeds)
+    for line in above:
+        print(f"   Hypothesis drew above the search's best: {line}")
+    if config.get("keep_dir"):
+        for path in keep_draws(reports, seeds, Path(config["keep_dir"])):
+            print(f"   kept {path}")
+    elif above:
+        print("   (--keep DIR writes those lifecycles as specs `loopholes check` reads)")
     summary = {}
     for label, bucket in (("plain Hypothesis / search, evaluations to a first evading lifecycle", first_ratios),
                           ("Hypothesis with target() / search, evaluations to a first evading lifecycle", target_first),
@@ -205,6 +215,48 @@ def section_race(config: dict) -> dict:
             smallest = f"; smallest {low[1]} ({low[0]})"
         print(f"   {label}: median over cells {middle}{smallest}")
     return {"reports": reports, "summary": summary}
+
+
+def _sides(reports, seeds):
+    """(report, seed, search cell, side name, Hypothesis cell) for every Hypothesis run."""
+    for rep in reports:
+        for index, seed in enumerate(seeds):
+            for side, cells in (("plain", rep.plain), ("target", rep.targeted)):
+                yield rep, seed, rep.search[index], side, cells[index]
+
+
+def _above(ours, cell) -> bool:
+    return cell.best >= 1.0 and cell.best > ours.leakage * (1 + race.BEST_TOLERANCE)
+
+
+def above_the_search(reports, seeds) -> list[str]:
+    """One line per Hypothesis run that drew an evading lifecycle leakier than the search's
+    best in its cell: a search fault, a capability question or a reading gap to settle."""
+    return [f"{rep.policy}/{rep.domain} seed {seed} {side}: {cell.best:.3g}x (reading {cell.best_reading}, "
+            f"evaluation {cell.best_at:,}) against the search's {ours.leakage:.3g}x"
+            for rep, seed, ours, side, cell in _sides(reports, seeds) if _above(ours, cell)]
+
+
+def keep_draws(reports, seeds, directory: Path) -> list[Path]:
+    """Write each Hypothesis run's leakiest evading lifecycle as a spec file, its header
+    naming the cell, the seed, the reading, the count and the search's best, so a race
+    find can be replayed (`loopholes check RULE FILE --reading R`) and kept as a test."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    commit = machine.commit()
+    for rep, seed, ours, side, cell in _sides(reports, seeds):
+        if cell.best_spec is None or cell.best < 1.0:
+            continue
+        path = directory / f"{rep.policy}-{rep.domain}-seed{seed}-{side}.yaml"
+        verdict = "ABOVE" if _above(ours, cell) else "not above"
+        header = [f"Drawn by Hypothesis ({'with target() on leakage' if side == 'target' else 'plain'}) in the "
+                  f"benchmark's race, cell {rep.policy}/{rep.domain}, seed {seed}, code {commit}:",
+                  f"uncovered under reading {cell.best_reading} at its {cell.best_at:,}th evaluation, leakage "
+                  f"{cell.best:.4g}x, {verdict} the search's best of {ours.leakage:.4g}x."]
+        body = yaml.safe_dump(cell.best_spec, sort_keys=False)
+        path.write_text("".join(f"# {line}\n" for line in header) + body)
+        written.append(path)
+    return written
 
 
 # -- 4 ------------------------------------------------------------------------------------------
@@ -261,8 +313,11 @@ def main(argv: list[str] | None = None) -> int:
                         "a run gets the full factor x the search's count and every cell is decided (default: the mode's)")
     parser.add_argument("--jobs", type=int, default=1, help="section 3: worker processes for the (cell, seed) runs; "
                         "counts are the same for any number, only the wall time changes (default: 1)")
+    parser.add_argument("--keep", metavar="DIR", help="section 3: write each Hypothesis run's leakiest evading "
+                        "lifecycle to DIR as a spec `loopholes check` reads, its header naming the cell, seed, "
+                        "reading and whether it beat the search")
     args = parser.parse_args(argv)
-    config = dict(QUICK if args.quick else FULL, jobs=max(1, args.jobs))
+    config = dict(QUICK if args.quick else FULL, jobs=max(1, args.jobs), keep_dir=args.keep)
     if args.cells:
         known = set(all_cells())
         chosen = [tuple(cell.strip().split("/", 1)) for cell in args.cells.split(",") if cell.strip()]

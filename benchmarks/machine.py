@@ -33,7 +33,7 @@ def _version(module: str) -> str:
         return "not installed"
 
 
-def _commit() -> str:
+def commit() -> str:
     root = Path(__file__).resolve().parent.parent
     try:
         out = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
@@ -55,6 +55,6 @@ def describe() -> list[str]:
         f"{platform.machine()}",
         f"software: Python {platform.python_version()} ({platform.python_implementation()}), numpy "
         f"{_version('numpy')}, hypothesis {_version('hypothesis')}",
-        f"code: loopholes from {Path(loopholes.__file__).parent} at commit {_commit()}",
+        f"code: loopholes from {Path(loopholes.__file__).parent} at commit {commit()}",
         f"load average before the run (1, 5, 15 min): {load}  (a shared machine makes every time noisy)",
     ]

@@ -167,6 +167,13 @@ class HypothesisCell:
     """The leakage it aims at (the search's best, within tolerance; inf: nothing to reach)."""
     stopped_early: bool = False
     """The run ended before its budget because both counts were settled (`done`)."""
+    best_spec: dict | None = None
+    """The lifecycle spec of the leakiest uncovered lifecycle it drew (`Lifecycle.to_spec`),
+    so a draw above the search's best can be replayed with `loopholes check` (bench `--keep`)."""
+    best_reading: str | None = None
+    """The reading under which that lifecycle was judged uncovered."""
+    best_at: int | None = None
+    """Evaluations when it was drawn."""
 
     @property
     def done(self) -> bool:
@@ -221,7 +228,8 @@ def hypothesis_cell(policy_id: str, domain: str, seed: int, budget: int, targete
             cell.first = cell.evaluations
         if leakage >= aim and cell.reached is None:
             cell.reached = cell.evaluations
-        cell.best = max(cell.best, leakage)
+        if leakage > cell.best:
+            cell.best, cell.best_spec, cell.best_reading, cell.best_at = leakage, lc.to_spec(), reading.id, cell.evaluations
         if targeted:
             target(leakage, label="leakage of an uncovered lifecycle")
 

@@ -206,3 +206,40 @@ def test_the_sweep_section_fails_when_executors_disagree(monkeypatch, capsys):
                                                   rf"candidate {few[1]['id']}$"):
         bench.section_sweep({"sweep_evals": 200})
     assert "DIFFERENT" in capsys.readouterr().out
+
+
+def test_the_leakiest_draw_is_kept_and_replays_to_the_same_verdict_and_leakage():
+    """A Hypothesis run keeps the spec of its leakiest uncovered draw; read back through the
+    public loader it is uncovered under the kept reading and scores the same leakage."""
+    from loopholes.loading import parse_lifecycle
+
+    cell = race.hypothesis_cell(RULE, "general", seed=0, budget=60, targeted=True)
+    assert cell.best > 0 and cell.best_spec is not None and cell.best_at <= cell.evaluations
+    policy = load_policy(RULE)
+    reading = next(r for r in policy.readings if r.id == cell.best_reading)
+    lc = parse_lifecycle(cell.best_spec)
+    goal = loopholes.search.honest_target(policy, "general").bands[1]
+    assert race.judge(policy, lc, reading, "general", goal, race.HypothesisCell()) == pytest.approx(cell.best)
+
+
+def test_keep_writes_a_draw_above_the_searchs_best_as_a_spec_check_reads(tmp_path, capsys):
+    """`--keep`: a race find is written with a header that says it beat the search, and
+    `loopholes check` reads the file and finds it uncovered under its reading."""
+    from benchmarks import bench
+    from loopholes import cli
+    from loopholes.loading import load_lifecycle
+
+    find = Path(__file__).parent / "race_finds" / "ny-raise-general.yaml"
+    spec = load_lifecycle(find).to_spec()
+    ours = race.SearchCell(first=85, best=4860, leakage=3.12, total=9000)
+    above = race.HypothesisCell(best=4.46, best_spec=spec, best_reading="developer-only", best_at=3641)
+    below = race.HypothesisCell(best=0.5, best_spec=spec, best_reading="developer-only", best_at=7)
+    report = race.CellReport("ny-raise", "general", [ours], [below], [above])
+    assert bench.above_the_search([report], [0]) == [
+        "ny-raise/general seed 0 target: 4.46x (reading developer-only, evaluation 3,641) against the search's 3.12x"]
+    written = bench.keep_draws([report], [0], tmp_path)
+    assert written == [tmp_path / "ny-raise-general-seed0-target.yaml"]  # plain's best does not evade: not kept
+    text = written[0].read_text()
+    assert "ABOVE the search's best of 3.12x" in text and "evaluation" in text
+    assert cli.main(["check", "ny-raise", str(written[0]), "--reading", "developer-only"]) == 0
+    assert "not covered" in capsys.readouterr().out.lower()
