@@ -291,6 +291,10 @@ def _leakage_of(policy, lc, domain: str) -> float:
 RACE_FINDS = {  # file -> (rule, domain, reading it evades under, what the capability model scores it at now)
     "ny-raise-general.yaml": ("ny-raise", "general", "developer-only", 4.46),
     "us-eo-14110-bio.yaml": ("us-eo-14110", "bio", "networking-shown", 2.0e3),
+    "dynamic-percentile-bio.yaml": ("dynamic-percentile", "bio", "lineage", 350),
+}
+RACE_FINDS_OUTSIDE = {  # finds whose lead rests on a practice no strategy builds: (as above, and that coefficient)
+    "dynamic-percentile-bio-moe.yaml": ("dynamic-percentile", "bio", "model", 470, "moe_gain"),
 }
 
 
@@ -298,22 +302,25 @@ RACE_FINDS = {  # file -> (rule, domain, reading it evades under, what the capab
 def race_finds(loopholes):
     from loopholes.loading import load_lifecycle
 
-    out = {}
-    for name, (pid, domain, reading_id, _) in RACE_FINDS.items():
+    out, searched = {}, {}
+    for name, (pid, domain, reading_id, *_) in {**RACE_FINDS, **RACE_FINDS_OUTSIDE}.items():
         policy = load_policy(pid)
         reading = next(r for r in policy.readings if r.id == reading_id)
-        out[name] = (policy, domain, reading, load_lifecycle(RACE_FINDS_DIR / name), loopholes.search(pid, **FULL))
+        if (pid, domain) not in searched:
+            searched[pid, domain] = loopholes.search(pid, domain=domain, **FULL)
+        out[name] = (policy, domain, reading, load_lifecycle(RACE_FINDS_DIR / name), searched[pid, domain])
     return out
 
 
-@pytest.mark.parametrize("name", sorted(RACE_FINDS))
+@pytest.mark.parametrize("name", sorted({**RACE_FINDS, **RACE_FINDS_OUTSIDE}))
 def test_race_finds_evade_their_rule(race_finds, name):
     """Hypothesis drew them in the benchmark's race (section 3) with more leakage than the
     search then found; `check` confirms each is still not covered."""
     policy, domain, reading, lc, _ = race_finds[name]
     assert not policy.is_covered(lc, reading)
     assert cli.main(["check", policy.id, str(RACE_FINDS_DIR / name), "--reading", reading.id]) == 0
-    assert _leakage_of(policy, lc, domain) == pytest.approx(RACE_FINDS[name][3], rel=0.01)
+    expected = {**RACE_FINDS, **RACE_FINDS_OUTSIDE}[name][3]
+    assert _leakage_of(policy, lc, domain) == pytest.approx(expected, rel=0.01)
 
 
 @pytest.mark.parametrize("name", sorted(RACE_FINDS))
@@ -322,9 +329,32 @@ def test_no_race_find_leaks_more_than_the_searchs_best(race_finds, name):
     modifier trains on the core run's curated data, as the other party's run in the find
     did); on us-eo-14110 the find was scored again, lower, once RL stopped crediting
     biological-sequence capability with a gain measured on text (rl_gain_bio, a
-    judgement). A new find that leaks more goes in tests/race_finds/ too."""
+    judgement); on dynamic-percentile the search now climbs from its sampled variants
+    (it had missed a December release with half-biological data). A new find that leaks
+    more goes in tests/race_finds/ too."""
     policy, domain, reading, lc, result = race_finds[name]
     assert result.leakage()[domain] >= _leakage_of(policy, lc, domain)
+
+
+@pytest.mark.parametrize("name", sorted(RACE_FINDS_OUTSIDE))
+def test_a_race_find_outside_the_strategy_set_leads_only_by_its_practice(race_finds, name):
+    """The find leaks more than the search's best, and only because of one practice no
+    strategy builds (native mixture-of-experts training, docs/findings.md): with that
+    practice's coefficient at 1 it leaks no more than the search's best. A strategy that
+    builds it would turn this into the check above."""
+    import dataclasses
+
+    from loopholes.capability import Coefficients, default_coefficients, effective_compute
+    from loopholes.search import honest_target
+
+    policy, domain, reading, lc, result = race_finds[name]
+    coefficient = RACE_FINDS_OUTSIDE[name][4]
+    assert _leakage_of(policy, lc, domain) > result.leakage()[domain]
+    table = {n: default_coefficients()[n] for n in default_coefficients()}
+    table[coefficient] = dataclasses.replace(table[coefficient], low=1.0, central=1.0, high=1.0)
+    without = Coefficients(table, f"{coefficient} at 1")
+    target = honest_target(policy, domain).bands[1]  # a dense honest model: the coefficient does not reach it
+    assert effective_compute(lc, policy.reference_date, without)[domain][1] / target <= result.leakage()[domain]
 
 
 RACE_FINDS_COVERED = {  # file -> rule: finds that escaped only through how the encoding read the text, now mended
@@ -355,3 +385,25 @@ def test_a_modifier_trains_on_the_core_runs_data_recipe():
         assert len(tunes) == 2 and all(s.curated_data is curated for s in tunes)
     late = build(Plan(released=dt.date(2025, 1, 1), modifiers=1, modifier_flop=1e24))  # curated data standard by then
     assert all(s.curated_data for s in late.steps if s.kind in ("pretrain", "finetune") and s.id != "instruct")
+
+
+def test_a_sampled_composition_climbs_to_the_variant_pair_its_sample_missed(monkeypatch):
+    """reference-class x release-timing has 48 variant sets; the search samples 8, none of
+    them a half-biological model released in the last month the rule is judged. From the
+    best sample it changes one strategy's variant at a time (`_Engine._climb`) and reaches
+    that pair, which leaks far more; without the climb it stays at the sample's best."""
+    import loopholes.search as engine
+
+    def pair(result):
+        return max((f for f in result.findings if f.strategies == ("reference-class", "release-timing")
+                    and "model" in f.evades_under), key=lambda f: f.leakage)
+
+    run = lambda: engine.search("dynamic-percentile", domain="bio", seed=0, draws=1,  # noqa: E731
+                                strategies=["reference-class", "release-timing"])
+    climbed = pair(run())
+    assert climbed.lifecycle.released == engine.FULL_COVERAGE
+    assert dict(climbed.lifecycle.steps[0].data) == {"bio": 0.49, "general": 0.51}
+    monkeypatch.setattr(engine._Engine, "_climb", lambda *args: None)
+    sampled = pair(run())
+    assert sampled.lifecycle.released < engine.FULL_COVERAGE
+    assert climbed.leakage > 2 * sampled.leakage
