@@ -419,7 +419,10 @@ class _Engine:
         usable = [s for s in self.pool if s.applies(self.policy, domain)]
         covered_strategies = {s for (d, r, combo) in self.done if d == domain and r == reading.id for s in combo}
         leakiest = self.leakiest.get((domain, reading.id), (0.0, ()))[1]
-        for combo in itertools.combinations(usable, size):
+        combos = itertools.combinations(usable, size)
+        if size == 1:  # cheapest first (fewest variants to place), so a first finding never waits on costly ones
+            combos = sorted(combos, key=lambda combo: len(list(combo[0].variants(setting))))
+        for combo in combos:
             if self.budget.exhausted:
                 return
             ids = tuple(s.id for s in combo)
