@@ -20,7 +20,10 @@ machine, plus one for the sweep at a smaller budget; without it, everything. Sam
 Section 3 in full is long (deciding a cell takes a Hypothesis run of 10x the search's count:
 the six cheapest cells, one seed, took 89 minutes on two cores), so it can be run in parts: `--cells`
 and `--seeds` choose the runs, `--cap 0` lifts the cap on Hypothesis' budget so every cell
-run is decided, and `--jobs 2` spreads the (cell, seed) runs over two processes.
+run is decided, and `--jobs 2` spreads the (cell, seed) runs over two processes. The
+section names every Hypothesis draw that leaks more than the search's best in its cell;
+`--keep DIR` writes each run's leakiest evading draw as a lifecycle spec, so a find can
+be replayed with `loopholes check` and kept as a test (tests/race_finds/).
 """
 
 from __future__ import annotations
@@ -312,7 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cap", type=int, help="section 3: most evaluations a Hypothesis run gets; 0 for no cap, so "
                         "a run gets the full factor x the search's count and every cell is decided (default: the mode's)")
     parser.add_argument("--jobs", type=int, default=1, help="section 3: worker processes for the (cell, seed) runs; "
-                        "counts are the same for any number, only the wall time changes (default: 1)")
+                        "the search's counts are the same for any number; Hypothesis' should be too (seeded), but one run's did "
+                        "not reproduce when replayed alone (README, Speed) (default: 1)")
     parser.add_argument("--keep", metavar="DIR", help="section 3: write each Hypothesis run's leakiest evading "
                         "lifecycle to DIR as a spec `loopholes check` reads, its header naming the cell, seed, "
                         "reading and whether it beat the search")

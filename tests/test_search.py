@@ -295,6 +295,7 @@ RACE_FINDS = {  # file -> (rule, domain, reading it evades under, what the capab
 }
 RACE_FINDS_OUTSIDE = {  # finds whose lead rests on a practice no strategy builds: (as above, and that coefficient)
     "dynamic-percentile-bio-moe.yaml": ("dynamic-percentile", "bio", "model", 470, "moe_gain"),
+    "dynamic-percentile-bio-moe-pooled.yaml": ("dynamic-percentile", "bio", "pooled", 691, "moe_gain"),
 }
 
 
