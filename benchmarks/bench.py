@@ -315,8 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cap", type=int, help="section 3: most evaluations a Hypothesis run gets; 0 for no cap, so "
                         "a run gets the full factor x the search's count and every cell is decided (default: the mode's)")
     parser.add_argument("--jobs", type=int, default=1, help="section 3: worker processes for the (cell, seed) runs; "
-                        "the search's counts are the same for any number; Hypothesis' should be too (seeded), but one run's did "
-                        "not reproduce when replayed alone (README, Speed) (default: 1)")
+                        "counts are the same for any number, only the wall time changes (Hypothesis' counts also depend on "
+                        "its version, printed in the header) (default: 1)")
     parser.add_argument("--keep", metavar="DIR", help="section 3: write each Hypothesis run's leakiest evading "
                         "lifecycle to DIR as a spec `loopholes check` reads, its header naming the cell, seed, "
                         "reading and whether it beat the search")

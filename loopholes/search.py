@@ -557,8 +557,10 @@ class _Engine:
 
     def _variant_sets(self, combo, setting) -> list[dict[str, Mapping[str, Any]]]:
         """Every variant of a single strategy; for compositions with many, a sample drawn
-        from the search seed and the composition alone, so a composition is tried with the
-        same variants under every reading and in every counterfactual."""
+        from the search seed and the composition alone, so every reading and counterfactual
+        starts from the same variants. The climb from the sample (`_climb`) then depends on
+        the reading; attribution stays sound because `_adds` climbs each subset under the
+        same reading and also scores it with the finding's own variants (`_leakage_with`)."""
         options = [list(s.variants(setting)) or [{}] for s in combo]
         product = list(itertools.product(*options))
         if len(combo) > 1 and len(product) > MAX_VARIANTS:

@@ -324,6 +324,18 @@ def test_race_finds_evade_their_rule(race_finds, name):
     assert _leakage_of(policy, lc, domain) == pytest.approx(expected, rel=0.01)
 
 
+def _published_best(pid: str, domain: str, reading: str | None = None) -> float:
+    """The search's best leakage in reports/<rule>.json (what the reports publish), over
+    every reading or under one."""
+    doc = json.loads((Path(__file__).resolve().parent.parent / "reports" / f"{pid}.json").read_text())
+    return max(f["leakage"] for f in doc["findings"]
+               if f["domain"] == domain and (reading is None or reading in f["evades_under"]))
+
+
+def _best_under(result, domain: str, reading: str) -> float:
+    return max(f.leakage for f in result.findings if f.domain == domain and reading in f.evades_under)
+
+
 @pytest.mark.parametrize("name", sorted(RACE_FINDS))
 def test_no_race_find_leaks_more_than_the_searchs_best(race_finds, name):
     """What settled each (docs/findings.md): on ny-raise the search now reaches it (a
@@ -331,31 +343,37 @@ def test_no_race_find_leaks_more_than_the_searchs_best(race_finds, name):
     did); on us-eo-14110 the find was scored again, lower, once RL stopped crediting
     biological-sequence capability with a gain measured on text (rl_gain_bio, a
     judgement); on dynamic-percentile the search now climbs from its sampled variants
-    (it had missed a December release with half-biological data). A new find that leaks
-    more goes in tests/race_finds/ too."""
+    (it had missed a December release with half-biological data). Checked against this
+    search and against the figure the reports publish. A new find that leaks more goes in
+    tests/race_finds/ too."""
     policy, domain, reading, lc, result = race_finds[name]
-    assert result.leakage()[domain] >= _leakage_of(policy, lc, domain)
+    leakage = _leakage_of(policy, lc, domain)
+    assert result.leakage()[domain] >= leakage
+    assert _published_best(policy.id, domain) >= leakage * (1 - 1e-4)
 
 
 @pytest.mark.parametrize("name", sorted(RACE_FINDS_OUTSIDE))
-def test_a_race_find_outside_the_strategy_set_leads_only_by_its_practice(race_finds, name):
-    """The find leaks more than the search's best, and only because of one practice no
-    strategy builds (native mixture-of-experts training, docs/findings.md): with that
-    practice's coefficient at 1 it leaks no more than the search's best. A strategy that
-    builds it would turn this into the check above."""
-    import dataclasses
-
+def test_a_race_find_outside_the_strategy_set_needs_its_practice_to_lead(race_finds, name):
+    """The find leaks more than the search's best under its reading, and needs one
+    practice no strategy builds to do so (native mixture-of-experts training in
+    post-training runs, docs/findings.md): with that practice's coefficient at 1, central
+    coefficients otherwise, it leaks no more than the search's best under its reading.
+    This shows the practice is necessary for the lead at central values, not that it is
+    the only thing the capability model credits (sparse training also counts)."""
     from loopholes.capability import Coefficients, default_coefficients, effective_compute
     from loopholes.search import honest_target
 
     policy, domain, reading, lc, result = race_finds[name]
     coefficient = RACE_FINDS_OUTSIDE[name][4]
-    assert _leakage_of(policy, lc, domain) > result.leakage()[domain]
-    table = {n: default_coefficients()[n] for n in default_coefficients()}
+    ours = _best_under(result, domain, reading.id)
+    assert ours == pytest.approx(_published_best(policy.id, domain, reading.id), rel=1e-4)
+    assert _leakage_of(policy, lc, domain) > ours
+    base = policy.coefficients or default_coefficients()
+    table = {n: base[n] for n in base}
     table[coefficient] = dataclasses.replace(table[coefficient], low=1.0, central=1.0, high=1.0)
     without = Coefficients(table, f"{coefficient} at 1")
     target = honest_target(policy, domain).bands[1]  # a dense honest model: the coefficient does not reach it
-    assert effective_compute(lc, policy.reference_date, without)[domain][1] / target <= result.leakage()[domain]
+    assert effective_compute(lc, policy.reference_date, without)[domain][1] / target <= ours
 
 
 RACE_FINDS_COVERED = {  # file -> rule: finds that escaped only through how the encoding read the text, now mended
