@@ -335,7 +335,7 @@ def _own(step: Step, co: Coefficients, context, extra: tuple[float, float, float
     band = co.band
     if step.integer or step.precision == "fp8":
         _scale(factors, band["training_4bit" if step.precision == "int4" else "training_8bit"])
-    if step.active_params is not None and step.params and step.active_params < step.params:
+    if moe_trained(step):
         _scale(factors, band["moe_gain"])
     if step.sparsity > 0 and step.kind != "prune":
         weight = min(step.sparsity, 0.5) / 0.5
@@ -358,6 +358,19 @@ def _own(step: Step, co: Coefficients, context, extra: tuple[float, float, float
             s = base * _recipe(vintage[b][1], band["data_quality_gain_bio"][b], False)
         out.append([g * ((1 - bio) + transfer[b] * bio), s * (bio + transfer[b] * (1 - bio))])
     return out
+
+
+MOE_GAIN_KINDS = frozenset({"pretrain", "continued_pretrain", "distill"})
+"""Runs that train a model's weights on a pre-training objective: `moe_gain` is measured
+as a pre-training speed-up (docs/coefficient-sources.md [deepseekmoe2024] [switch2021]),
+so it is credited to these and not to a fine-tune or an RL run (whose model keeps the
+gain its pre-training earned)."""
+
+
+def moe_trained(step: Step) -> bool:
+    """A pre-training-like run of a mixture of experts (fewer active than total parameters)."""
+    return (step.kind in MOE_GAIN_KINDS and step.active_params is not None and bool(step.params)
+            and step.active_params < step.params)
 
 
 def _scale(factors: list[float], bands) -> None:

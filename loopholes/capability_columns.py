@@ -23,7 +23,7 @@ import numpy as np
 
 from .capability import (CURATED_DATA_STANDARD_SINCE, DAYS_PER_MONTH, DOMAINS, SAMPLING, Capability, Coefficients,
                          MixedColumns, _loss_matched_ratio, _post_training_bands, effective_compute,
-                         retention_name)
+                         moe_trained, retention_name)
 from .lifecycle import Lifecycle, Step
 
 Pair = tuple  # (general, bio): two arrays with one element per table
@@ -127,7 +127,7 @@ def _own(step: Step, co: Coefficients, context, extra: np.ndarray | None = None)
     factors = 1.0 if extra is None else extra
     if step.integer or step.precision == "fp8":
         factors = factors * band["training_4bit" if step.precision == "int4" else "training_8bit"]
-    if step.active_params is not None and step.params and step.active_params < step.params:
+    if moe_trained(step):
         factors = factors * band["moe_gain"]
     if step.sparsity > 0 and step.kind != "prune":
         factors = factors * _pow(band["sparse_training_gain"], min(step.sparsity, 0.5) / 0.5)

@@ -126,6 +126,36 @@ def test_post_training_gains_per_domain(kind, general, bio):
         assert CO["rl_gain_bio"].central == 1.0 < CO["rl_gain"].central
 
 
+@pytest.mark.parametrize("kind, credited", [("pretrain", True), ("continued_pretrain", True),
+                                             ("finetune", False), ("rl", False)])
+def test_moe_gain_goes_to_pre_training_runs_only(kind, credited):
+    """`moe_gain` is measured as a pre-training speed-up (DeepSeekMoE, Switch): a run on a
+    pre-training objective that trains a mixture of experts gets it; a fine-tune or an RL
+    run declared as one does not, and scores as a dense run of its counted compute. (The
+    race drew fine-tunes of 1e12-parameter mixtures on small dense bases that owed their
+    lead over the search to it: tests/race_finds/dynamic-percentile-bio-moe*.yaml.)"""
+    tokens, active = 1e12, 2.5e10
+    dense_flop = 6 * active * tokens
+
+    half = {"bio": 0.5, "general": 0.5}
+
+    def run(**size) -> Lifecycle:
+        steps = [] if kind == "pretrain" else [make_step("base", "pretrain", "A", flop=1e24, data=half)]
+        inputs = [] if kind == "pretrain" else ["base"]
+        return lifecycle(*steps, make_step("s", kind, "A", inputs, data=half, **size))
+
+    moe = capability_of(run(params=4 * active, tokens=tokens, active_params=active))
+    dense = capability_of(run(flop=dense_flop))
+    for domain in ("general", "bio"):
+        ratios = [moe[domain][b] / dense[domain][b] for b in range(3)]
+        if credited and kind == "pretrain":
+            assert ratios == pytest.approx(list(CO["moe_gain"].bands)), domain
+        elif credited:
+            assert all(r > 1.0 for r in ratios), domain  # on top of a dense base: more than dense, less than moe_gain
+        else:
+            assert ratios == pytest.approx([1.0, 1.0, 1.0]), domain
+
+
 def test_curated_data_credits_bio_capability_with_its_own_band():
     """Data-quality gains are measured on filtered web text; biological sequences get
     `data_quality_gain_bio` (a judgement whose low end is no gain)."""

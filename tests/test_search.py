@@ -289,13 +289,11 @@ def _leakage_of(policy, lc, domain: str) -> float:
 
 
 RACE_FINDS = {  # file -> (rule, domain, reading it evades under, what the capability model scores it at now)
-    "ny-raise-general.yaml": ("ny-raise", "general", "developer-only", 4.46),
-    "us-eo-14110-bio.yaml": ("us-eo-14110", "bio", "networking-shown", 2.0e3),
+    "ny-raise-general.yaml": ("ny-raise", "general", "developer-only", 1.51),
+    "us-eo-14110-bio.yaml": ("us-eo-14110", "bio", "networking-shown", 575),
     "dynamic-percentile-bio.yaml": ("dynamic-percentile", "bio", "lineage", 350),
-}
-RACE_FINDS_OUTSIDE = {  # finds whose lead rests on a practice no strategy builds: (as above, and that coefficient)
-    "dynamic-percentile-bio-moe.yaml": ("dynamic-percentile", "bio", "model", 470, "moe_gain"),
-    "dynamic-percentile-bio-moe-pooled.yaml": ("dynamic-percentile", "bio", "pooled", 691, "moe_gain"),
+    "dynamic-percentile-bio-moe.yaml": ("dynamic-percentile", "bio", "model", 135),
+    "dynamic-percentile-bio-moe-pooled.yaml": ("dynamic-percentile", "bio", "pooled", 198),
 }
 
 
@@ -304,7 +302,7 @@ def race_finds(loopholes):
     from loopholes.loading import load_lifecycle
 
     out, searched = {}, {}
-    for name, (pid, domain, reading_id, *_) in {**RACE_FINDS, **RACE_FINDS_OUTSIDE}.items():
+    for name, (pid, domain, reading_id, _) in RACE_FINDS.items():
         policy = load_policy(pid)
         reading = next(r for r in policy.readings if r.id == reading_id)
         if (pid, domain) not in searched:
@@ -313,27 +311,20 @@ def race_finds(loopholes):
     return out
 
 
-@pytest.mark.parametrize("name", sorted({**RACE_FINDS, **RACE_FINDS_OUTSIDE}))
+@pytest.mark.parametrize("name", sorted(RACE_FINDS))
 def test_race_finds_evade_their_rule(race_finds, name):
     """Hypothesis drew them in the benchmark's race (section 3) with more leakage than the
     search then found; `check` confirms each is still not covered."""
     policy, domain, reading, lc, _ = race_finds[name]
     assert not policy.is_covered(lc, reading)
     assert cli.main(["check", policy.id, str(RACE_FINDS_DIR / name), "--reading", reading.id]) == 0
-    expected = {**RACE_FINDS, **RACE_FINDS_OUTSIDE}[name][3]
-    assert _leakage_of(policy, lc, domain) == pytest.approx(expected, rel=0.01)
+    assert _leakage_of(policy, lc, domain) == pytest.approx(RACE_FINDS[name][3], rel=0.01)
 
 
-def _published_best(pid: str, domain: str, reading: str | None = None) -> float:
-    """The search's best leakage in reports/<rule>.json (what the reports publish), over
-    every reading or under one."""
+def _published_best(pid: str, domain: str) -> float:
+    """The search's best leakage in reports/<rule>.json: what the reports publish."""
     doc = json.loads((Path(__file__).resolve().parent.parent / "reports" / f"{pid}.json").read_text())
-    return max(f["leakage"] for f in doc["findings"]
-               if f["domain"] == domain and (reading is None or reading in f["evades_under"]))
-
-
-def _best_under(result, domain: str, reading: str) -> float:
-    return max(f.leakage for f in result.findings if f.domain == domain and reading in f.evades_under)
+    return max(f["leakage"] for f in doc["findings"] if f["domain"] == domain)
 
 
 @pytest.mark.parametrize("name", sorted(RACE_FINDS))
@@ -343,37 +334,15 @@ def test_no_race_find_leaks_more_than_the_searchs_best(race_finds, name):
     did); on us-eo-14110 the find was scored again, lower, once RL stopped crediting
     biological-sequence capability with a gain measured on text (rl_gain_bio, a
     judgement); on dynamic-percentile the search now climbs from its sampled variants
-    (it had missed a December release with half-biological data). Checked against this
-    search and against the figure the reports publish. A new find that leaks more goes in
+    (it had missed a December release with half-biological data), and mixture-of-experts
+    credit, a pre-training figure, no longer goes to fine-tunes and RL runs (moe_gain).
+    Checked against this search and against the figure the reports publish. A new find that leaks more goes in
     tests/race_finds/ too."""
     policy, domain, reading, lc, result = race_finds[name]
     leakage = _leakage_of(policy, lc, domain)
     assert result.leakage()[domain] >= leakage
     assert _published_best(policy.id, domain) >= leakage * (1 - 1e-4)
 
-
-@pytest.mark.parametrize("name", sorted(RACE_FINDS_OUTSIDE))
-def test_a_race_find_outside_the_strategy_set_needs_its_practice_to_lead(race_finds, name):
-    """The find leaks more than the search's best under its reading, and needs one
-    practice no strategy builds to do so (native mixture-of-experts training in
-    post-training runs, docs/findings.md): with that practice's coefficient at 1, central
-    coefficients otherwise, it leaks no more than the search's best under its reading.
-    This shows the practice is necessary for the lead at central values, not that it is
-    the only thing the capability model credits (sparse training also counts)."""
-    from loopholes.capability import Coefficients, default_coefficients, effective_compute
-    from loopholes.search import honest_target
-
-    policy, domain, reading, lc, result = race_finds[name]
-    coefficient = RACE_FINDS_OUTSIDE[name][4]
-    ours = _best_under(result, domain, reading.id)
-    assert ours == pytest.approx(_published_best(policy.id, domain, reading.id), rel=1e-4)
-    assert _leakage_of(policy, lc, domain) > ours
-    base = policy.coefficients or default_coefficients()
-    table = {n: base[n] for n in base}
-    table[coefficient] = dataclasses.replace(table[coefficient], low=1.0, central=1.0, high=1.0)
-    without = Coefficients(table, f"{coefficient} at 1")
-    target = honest_target(policy, domain).bands[1]  # a dense honest model: the coefficient does not reach it
-    assert effective_compute(lc, policy.reference_date, without)[domain][1] / target <= ours
 
 
 RACE_FINDS_COVERED = {  # file -> rule: finds that escaped only through how the encoding read the text, now mended
