@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -245,3 +246,17 @@ def test_workers_start_the_longest_analysis_first_and_results_keep_the_input_ord
     started.clear()
     assert analysis.analyse_longest_first(refs, jobs=1) == [f"analysis of {ref}" for ref in refs]
     assert started == refs  # one process: nothing to schedule
+
+
+def test_compare_names_a_practice_known_to_reach_more_until_a_strategy_builds_it():
+    """A figure is the most the search found; where the race found a practice no strategy
+    builds (native mixture-of-experts pre-training), compare.md says so, and stops saying
+    so once a strategy of that id is among those compared."""
+    from loopholes.reporting.compare import KNOWN_UNBUILT, _unbuilt_practices
+
+    assert "moe-pretraining" in KNOWN_UNBUILT
+    text = _unbuilt_practices({"strategies": ["distillation", "moe-assembly"]})
+    assert "native mixture of experts" in text and "docs/findings.md" in text
+    assert _unbuilt_practices({"strategies": ["distillation", *KNOWN_UNBUILT]}) == ""
+    committed = (Path(__file__).resolve().parent.parent / "reports" / "compare.md").read_text()
+    assert "Known to reach more and built by no strategy here: pre-training a native mixture of experts" in committed

@@ -295,6 +295,9 @@ RACE_FINDS = {  # file -> (rule, domain, reading it evades under, what the capab
     "dynamic-percentile-bio-moe.yaml": ("dynamic-percentile", "bio", "model", 135),
     "dynamic-percentile-bio-moe-pooled.yaml": ("dynamic-percentile", "bio", "pooled", 198),
 }
+RACE_FINDS_OPEN = {  # finds that lead through a practice no strategy builds: (as above, and its coefficient)
+    "dynamic-percentile-bio-moe-pretrain.yaml": ("dynamic-percentile", "bio", "pooled", 548, "moe_gain"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -302,7 +305,7 @@ def race_finds(loopholes):
     from loopholes.loading import load_lifecycle
 
     out, searched = {}, {}
-    for name, (pid, domain, reading_id, _) in RACE_FINDS.items():
+    for name, (pid, domain, reading_id, *_) in {**RACE_FINDS, **RACE_FINDS_OPEN}.items():
         policy = load_policy(pid)
         reading = next(r for r in policy.readings if r.id == reading_id)
         if (pid, domain) not in searched:
@@ -311,14 +314,14 @@ def race_finds(loopholes):
     return out
 
 
-@pytest.mark.parametrize("name", sorted(RACE_FINDS))
+@pytest.mark.parametrize("name", sorted({**RACE_FINDS, **RACE_FINDS_OPEN}))
 def test_race_finds_evade_their_rule(race_finds, name):
     """Hypothesis drew them in the benchmark's race (section 3) with more leakage than the
     search then found; `check` confirms each is still not covered."""
     policy, domain, reading, lc, _ = race_finds[name]
     assert not policy.is_covered(lc, reading)
     assert cli.main(["check", policy.id, str(RACE_FINDS_DIR / name), "--reading", reading.id]) == 0
-    assert _leakage_of(policy, lc, domain) == pytest.approx(RACE_FINDS[name][3], rel=0.01)
+    assert _leakage_of(policy, lc, domain) == pytest.approx({**RACE_FINDS, **RACE_FINDS_OPEN}[name][3], rel=0.01)
 
 
 def _published_best(pid: str, domain: str) -> float:
@@ -343,6 +346,29 @@ def test_no_race_find_leaks_more_than_the_searchs_best(race_finds, name):
     assert result.leakage()[domain] >= leakage
     assert _published_best(policy.id, domain) >= leakage * (1 - 1e-4)
 
+
+
+@pytest.mark.parametrize("name", sorted(RACE_FINDS_OPEN))
+def test_an_open_race_find_leads_only_with_its_practice_credited(race_finds, name):
+    """The find leaks more than the search's best, and needs one practice no strategy
+    builds to do so (native mixture-of-experts pre-training, an open question in
+    docs/findings.md): with that practice's coefficient at 1, central coefficients
+    otherwise, it leaks no more than the search's best. This shows the practice is
+    necessary for the lead at central values, not that it is all the find does."""
+    from loopholes.capability import Coefficients, default_coefficients, effective_compute
+    from loopholes.search import honest_target
+
+    policy, domain, reading, lc, result = race_finds[name]
+    best = result.leakage()[domain]
+    assert best == pytest.approx(_published_best(policy.id, domain), rel=1e-4)
+    assert _leakage_of(policy, lc, domain) > best
+    base = policy.coefficients or default_coefficients()
+    coefficient = RACE_FINDS_OPEN[name][4]
+    table = {n: base[n] for n in base}
+    table[coefficient] = dataclasses.replace(table[coefficient], low=1.0, central=1.0, high=1.0)
+    without = Coefficients(table, f"{coefficient} at 1")
+    target = honest_target(policy, domain).bands[1]  # a dense honest model: the coefficient does not reach it
+    assert effective_compute(lc, policy.reference_date, without)[domain][1] / target <= best
 
 
 RACE_FINDS_COVERED = {  # file -> rule: finds that escaped only through how the encoding read the text, now mended
