@@ -156,6 +156,18 @@ def test_moe_gain_goes_to_pre_training_runs_only(kind, credited):
             assert ratios == pytest.approx([1.0, 1.0, 1.0]), domain
 
 
+def test_a_distilled_mixture_of_experts_student_is_credited_as_pre_training():
+    """Distillation into a student trains on a pre-training objective: a judgement (J) that
+    `moe_gain` applies there too, though neither source measured it."""
+    from loopholes.capability import MOE_GAIN_KINDS, moe_trained
+
+    student = make_step("s", "distill", "A", ["t"], params=1e11, tokens=1e12, active_params=2.5e10)
+    tune = make_step("s", "finetune", "A", ["t"], params=1e11, tokens=1e12, active_params=2.5e10)
+    dense = make_step("s", "distill", "A", ["t"], params=1e11, tokens=1e12)
+    assert moe_trained(student) and not moe_trained(tune) and not moe_trained(dense)
+    assert MOE_GAIN_KINDS == {"pretrain", "continued_pretrain", "distill"}
+
+
 def test_curated_data_credits_bio_capability_with_its_own_band():
     """Data-quality gains are measured on filtered web text; biological sequences get
     `data_quality_gain_bio` (a judgement whose low end is no gain)."""

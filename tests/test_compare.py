@@ -260,3 +260,28 @@ def test_compare_names_a_practice_known_to_reach_more_until_a_strategy_builds_it
     assert _unbuilt_practices({"strategies": ["distillation", *KNOWN_UNBUILT]}) == ""
     committed = (Path(__file__).resolve().parent.parent / "reports" / "compare.md").read_text()
     assert "Known to reach more and built by no strategy here: pre-training a native mixture of experts" in committed
+
+
+def test_the_known_unbuilt_practice_reaches_what_compare_says():
+    """compare.md's sentence: the search's best dynamic-percentile bio finding, its base
+    pre-trained as a mixture of experts (a quarter active, compute-optimal in its active
+    parameters) at the same counted compute, still evades and scores about 1.48e3x."""
+    import copy
+    import math
+
+    from loopholes.capability import effective_compute
+    from loopholes.loading import parse_lifecycle
+    from loopholes.rules.registry import load_policy
+    from loopholes.search import honest_target
+
+    doc = json.loads((Path(__file__).resolve().parent.parent / "reports" / "dynamic-percentile.json").read_text())
+    best = max((f for f in doc["findings"] if f["domain"] == "bio"), key=lambda f: f["leakage"])
+    spec = copy.deepcopy(best["lifecycle"])
+    base = spec["steps"][0]
+    active = math.sqrt(base.pop("flop") / 120)
+    base.update(params=4 * active, tokens=20 * active, active_params=active)
+    policy, lc = load_policy("dynamic-percentile"), parse_lifecycle(spec)
+    assert lc.steps[0].flop == pytest.approx(parse_lifecycle(best["lifecycle"]).steps[0].flop)
+    leakage = effective_compute(lc, policy.reference_date, None)["bio"][1] / honest_target(policy, "bio").bands[1]
+    assert round(best["leakage"]) == 423 and f"{leakage:.3g}" == "1.48e+03"
+    assert not any(policy.is_covered(lc, policy.reading(r)) for r in best["evades_under"])
