@@ -35,6 +35,7 @@ import sys
 import time
 from pathlib import Path
 
+import hypothesis
 import yaml
 
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable from the checkout
@@ -253,7 +254,8 @@ def keep_draws(reports, seeds, directory: Path) -> list[Path]:
         path = directory / f"{rep.policy}-{rep.domain}-seed{seed}-{side}.yaml"
         verdict = "ABOVE" if _above(ours, cell) else "not above"
         header = [f"Drawn by Hypothesis ({'with target() on leakage' if side == 'target' else 'plain'}) in the "
-                  f"benchmark's race, cell {rep.policy}/{rep.domain}, seed {seed}, code {commit}:",
+                  f"benchmark's race, cell {rep.policy}/{rep.domain}, seed {seed}, code {commit}, Hypothesis "
+                  f"{hypothesis.__version__} (its draws for a seed differ between versions):",
                   f"uncovered under reading {cell.best_reading} at its {cell.best_at:,}th evaluation, leakage "
                   f"{cell.best:.4g}x, {verdict} the search's best of {ours.leakage:.4g}x."]
         body = yaml.safe_dump(cell.best_spec, sort_keys=False)

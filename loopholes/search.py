@@ -491,32 +491,32 @@ class _Engine:
                 return True
             return False
 
-        sampled = self._variant_sets(combo, setting)
+        options = [list(s.variants(setting)) or [{}] for s in combo]
+        sampled = self._variant_sets(combo, setting, options)
         for params in sampled:
             if self.budget.exhausted:
                 break
             consider(params)
-        if best.params is not None and len(sampled) < _variant_count(combo, setting):
-            self._climb(combo, setting, consider, tried, lambda: best.params)
+        if best.params is not None and len(sampled) < math.prod(map(len, options)):
+            self._climb(combo, options, consider, tried, lambda: best.params)
         if not self.budget.exhausted:
             self.memo[key] = best
         return best
 
-    def _climb(self, combo, setting, consider, tried: set[str], current) -> None:
+    def _climb(self, combo, options, consider, tried: set[str], current) -> None:
         """When a composition's variants were sampled, not all tried: from the best sampled
         set, change one strategy's variant at a time and keep any that leaks more, until no
         single change does. The sample alone can miss a variant that matters only with
         another's (a release month with the most peers' compute for the class a data mix
         picks: the race in benchmarks/ drew one the sample missed)."""
-        options = [(s.id, list(s.variants(setting)) or [{}]) for s in combo]
         improved = True
         while improved and not self.budget.exhausted:
             improved = False
-            for strategy_id, choices in options:
+            for strategy, choices in zip(combo, options):
                 for choice in choices:
                     if self.budget.exhausted:
                         return
-                    params = {**current(), strategy_id: choice}
+                    params = {**current(), strategy.id: choice}
                     if _params_key(params) in tried:
                         continue
                     improved = consider(params) or improved
@@ -555,13 +555,12 @@ class _Engine:
             self.memo_params[key] = value
         return self.memo_params[key]
 
-    def _variant_sets(self, combo, setting) -> list[dict[str, Mapping[str, Any]]]:
+    def _variant_sets(self, combo, setting, options) -> list[dict[str, Mapping[str, Any]]]:
         """Every variant of a single strategy; for compositions with many, a sample drawn
         from the search seed and the composition alone, so every reading and counterfactual
         starts from the same variants. The climb from the sample (`_climb`) then depends on
         the reading; attribution stays sound because `_adds` climbs each subset under the
         same reading and also scores it with the finding's own variants (`_leakage_with`)."""
-        options = [list(s.variants(setting)) or [{}] for s in combo]
         product = list(itertools.product(*options))
         if len(combo) > 1 and len(product) > MAX_VARIANTS:
             rng = random.Random(f"{self.seed}:{setting.domain}:{'+'.join(s.id for s in combo)}")
@@ -1014,10 +1013,6 @@ def release_horizon(policy: Policy) -> dt.date:
 def _params_key(params: Mapping[str, Any]) -> str:
     """A variant set as a stable, hashable key (values are small dicts and tuples)."""
     return repr(sorted(params.items()))
-
-
-def _variant_count(combo, setting) -> int:
-    return math.prod(len(list(s.variants(setting)) or [{}]) for s in combo)
 
 
 def _latest_date(policy: Policy) -> dt.date:

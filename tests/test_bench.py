@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+import hypothesis
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `benchmarks` lives beside `tests`
@@ -241,5 +242,6 @@ def test_keep_writes_a_draw_above_the_searchs_best_as_a_spec_check_reads(tmp_pat
     assert written == [tmp_path / "ny-raise-general-seed0-target.yaml"]  # plain's best does not evade: not kept
     text = written[0].read_text()
     assert "ABOVE the search's best of 3.12x" in text and "evaluation" in text
+    assert f"Hypothesis {hypothesis.__version__}" in text
     assert cli.main(["check", "ny-raise", str(written[0]), "--reading", "developer-only"]) == 0
     assert "not covered" in capsys.readouterr().out.lower()

@@ -298,6 +298,7 @@ RACE_FINDS = {  # file -> (rule, domain, reading it evades under, what the capab
 RACE_FINDS_OPEN = {  # finds that lead through a practice no strategy builds: (as above, and its coefficient)
     "dynamic-percentile-bio-moe-pretrain.yaml": ("dynamic-percentile", "bio", "pooled", 548, "moe_gain"),
 }
+ALL_RACE_FINDS = {**RACE_FINDS, **RACE_FINDS_OPEN}
 
 
 @pytest.fixture(scope="module")
@@ -305,7 +306,7 @@ def race_finds(loopholes):
     from loopholes.loading import load_lifecycle
 
     out, searched = {}, {}
-    for name, (pid, domain, reading_id, *_) in {**RACE_FINDS, **RACE_FINDS_OPEN}.items():
+    for name, (pid, domain, reading_id, *_) in ALL_RACE_FINDS.items():
         policy = load_policy(pid)
         reading = next(r for r in policy.readings if r.id == reading_id)
         if (pid, domain) not in searched:
@@ -314,14 +315,14 @@ def race_finds(loopholes):
     return out
 
 
-@pytest.mark.parametrize("name", sorted({**RACE_FINDS, **RACE_FINDS_OPEN}))
+@pytest.mark.parametrize("name", sorted(ALL_RACE_FINDS))
 def test_race_finds_evade_their_rule(race_finds, name):
     """Hypothesis drew them in the benchmark's race (section 3) with more leakage than the
     search then found; `check` confirms each is still not covered."""
     policy, domain, reading, lc, _ = race_finds[name]
     assert not policy.is_covered(lc, reading)
     assert cli.main(["check", policy.id, str(RACE_FINDS_DIR / name), "--reading", reading.id]) == 0
-    assert _leakage_of(policy, lc, domain) == pytest.approx({**RACE_FINDS, **RACE_FINDS_OPEN}[name][3], rel=0.01)
+    assert _leakage_of(policy, lc, domain) == pytest.approx(ALL_RACE_FINDS[name][3], rel=0.01)
 
 
 def _published_best(pid: str, domain: str) -> float:
@@ -339,17 +340,16 @@ def test_no_race_find_leaks_more_than_the_searchs_best(race_finds, name):
     judgement); on dynamic-percentile the search now climbs from its sampled variants
     (it had missed a December release with half-biological data), and mixture-of-experts
     credit, a pre-training figure, no longer goes to fine-tunes and RL runs (moe_gain).
-    Checked against this search and against the figure the reports publish. A new find that leaks more goes in
-    tests/race_finds/ too."""
+    Checked against this search and against the figure the reports publish. A new find
+    that leaks more goes in tests/race_finds/ too."""
     policy, domain, reading, lc, result = race_finds[name]
     leakage = _leakage_of(policy, lc, domain)
     assert result.leakage()[domain] >= leakage
     assert _published_best(policy.id, domain) >= leakage * (1 - 1e-4)
 
 
-
 @pytest.mark.parametrize("name", sorted(RACE_FINDS_OPEN))
-def test_an_open_race_find_leads_only_with_its_practice_credited(race_finds, name):
+def test_an_open_race_find_needs_its_practice_to_lead(race_finds, name):
     """The find leaks more than the search's best, and needs one practice no strategy
     builds to do so (native mixture-of-experts pre-training, an open question in
     docs/findings.md): with that practice's coefficient at 1, central coefficients
